@@ -1,0 +1,336 @@
+//! Sections 1–3 of API.md: authentication, vehicles, users, technicians, assignments.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Machine codes of the error body `{"error": ..., "message": ...}`.
+pub mod codes {
+    pub const VALIDATION: &str = "validation";
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    pub const FORBIDDEN: &str = "forbidden";
+    pub const NOT_FOUND: &str = "not_found";
+    pub const CONFLICT: &str = "conflict";
+    pub const RATE_LIMITED: &str = "rate_limited";
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    pub const INTERNAL: &str = "internal";
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SystemRole {
+    Admin,
+    Technician,
+}
+
+impl SystemRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SystemRole::Admin => "admin",
+            SystemRole::Technician => "technician",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SystemRole> {
+        match text {
+            "admin" => Some(SystemRole::Admin),
+            "technician" => Some(SystemRole::Technician),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: SystemRole,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResponse {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserEnvelope {
+    pub user: User,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersEnvelope {
+    pub users: Vec<User>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NewUser {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub role: SystemRole,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct UserPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<SystemRole>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Vehicle {
+    pub id: i64,
+    pub name: String,
+    pub license_plate: String,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub year: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VehicleEnvelope {
+    pub vehicle: Vehicle,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewVehicle {
+    pub name: String,
+    pub license_plate: String,
+    #[serde(default)]
+    pub make: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub year: Option<i64>,
+}
+
+/// `None` = leave as is; `Some(None)` = set to null (only for the nullable fields).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VehiclePatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_plate: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub make: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub model: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub year: Option<Option<i64>>,
+}
+
+/// Tells a field given as `null` (Some(None)) from an absent one (None).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TechnicianRef {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VehicleActiveAssignment {
+    pub id: i64,
+    pub technician: TechnicianRef,
+    pub assigned_date: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VehicleListItem {
+    #[serde(flatten)]
+    pub vehicle: Vehicle,
+    pub active_assignment: Option<VehicleActiveAssignment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VehiclesEnvelope {
+    pub vehicles: Vec<VehicleListItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TechnicianActiveAssignment {
+    pub id: i64,
+    pub vehicle: Vehicle,
+    pub assigned_date: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TechnicianListItem {
+    #[serde(flatten)]
+    pub user: User,
+    pub active_assignment: Option<TechnicianActiveAssignment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TechniciansEnvelope {
+    pub technicians: Vec<TechnicianListItem>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AssignmentStatus {
+    Active,
+    Returned,
+}
+
+impl AssignmentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssignmentStatus::Active => "active",
+            AssignmentStatus::Returned => "returned",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AssignmentStatus> {
+        match text {
+            "active" => Some(AssignmentStatus::Active),
+            "returned" => Some(AssignmentStatus::Returned),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Assignment {
+    pub id: i64,
+    pub vehicle_id: i64,
+    pub technician_id: i64,
+    pub status: AssignmentStatus,
+    pub assigned_date: DateTime<Utc>,
+    pub returned_date: Option<DateTime<Utc>>,
+    pub vehicle: Vehicle,
+    pub technician: TechnicianRef,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentEnvelope {
+    pub assignment: Assignment,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignmentsEnvelope {
+    pub assignments: Vec<Assignment>,
+    /// Present only when the request gave `limit`; then `null` on the last page.
+    #[serde(default, skip_serializing_if = "Paging::is_unpaged")]
+    pub next_before: Paging,
+}
+
+/// `nextBefore` is absent without `limit`, and `null` or an id with it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Paging {
+    #[default]
+    Unpaged,
+    LastPage,
+    NextBefore(i64),
+}
+
+impl Paging {
+    pub fn is_unpaged(&self) -> bool {
+        matches!(self, Paging::Unpaged)
+    }
+
+    pub fn next_before(&self) -> Option<i64> {
+        match self {
+            Paging::NextBefore(id) => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Paging {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.next_before().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Paging {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Option::<i64>::deserialize(deserializer)? {
+            Some(id) => Paging::NextBefore(id),
+            None => Paging::LastPage,
+        })
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewAssignment {
+    pub vehicle_id: i64,
+    pub technician_id: i64,
+    /// Extension: return every active assignment in the way, then create, in one transaction.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub return_conflicting: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictReason {
+    VehicleBusy,
+    TechnicianBusy,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentConflict {
+    pub reason: ConflictReason,
+    pub assignment: Assignment,
+}
+
+/// The 409 body of `POST /api/admin/assignments`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentConflictBody {
+    pub error: String,
+    pub message: String,
+    pub conflicts: Vec<AssignmentConflict>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardSummary {
+    pub active_assignments: i64,
+    pub vehicles: i64,
+    pub technicians: i64,
+    pub available_vehicles: i64,
+    pub available_technicians: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub summary: DashboardSummary,
+}

@@ -1,0 +1,6 @@
+//! The contract: serde types for every request and response in API.md.
+//! Used by both the server and the client.
+
+pub mod fleet;
+
+pub use fleet::*;

@@ -1,0 +1,217 @@
+//! The command line: `fleetdesk serve`, `fleetdesk user add`.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use chrono::Utc;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use color_eyre::eyre::{bail, Result, WrapErr};
+
+use crate::api::SystemRole;
+use crate::server::{self, BootstrapAdmin, ServeConfig, DEFAULT_BIND};
+use crate::store::{Store, StoreError};
+
+#[derive(Parser, Debug)]
+#[command(name = "fleetdesk", version, about = "Vehicle and technician dispatch for depots")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP API server.
+    Serve(ServeArgs),
+    /// Manage users straight in the database.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct DatabaseArg {
+    /// sqlite://PATH or postgres://USER@HOST/DB [default: fleetdesk.db in the data directory]
+    #[arg(long = "database", env = "FLEETDESK_DATABASE_URL")]
+    pub url: Option<String>,
+}
+
+impl DatabaseArg {
+    pub fn resolve(&self) -> Result<String> {
+        match &self.url {
+            Some(url) => Ok(url.clone()),
+            None => default_database_url(),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 lets the system pick one.
+    #[arg(long, env = "FLEETDESK_BIND", default_value = DEFAULT_BIND)]
+    pub bind: String,
+    #[command(flatten)]
+    pub database: DatabaseArg,
+    /// Fill an empty database with the demo data set.
+    #[arg(long)]
+    pub demo: bool,
+    /// Token signing secret (at least 32 characters).
+    #[arg(long, env = "FLEETDESK_JWT_SECRET", hide_env_values = true, hide = true)]
+    pub jwt_secret: Option<String>,
+    /// How long a sign-in token stays valid, e.g. 12h, 30m, 7days.
+    #[arg(long, env = "FLEETDESK_TOKEN_TTL", default_value = "12h", value_parser = humantime::parse_duration)]
+    pub token_ttl: Duration,
+    #[arg(long, env = "FLEETDESK_ADMIN_EMAIL", hide = true)]
+    pub admin_email: Option<String>,
+    #[arg(long, env = "FLEETDESK_ADMIN_PASSWORD", hide_env_values = true, hide = true)]
+    pub admin_password: Option<String>,
+    #[arg(long, env = "FLEETDESK_ADMIN_NAME", default_value = "Administrator", hide = true)]
+    pub admin_name: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user; the password is asked for on the terminal or read from FLEETDESK_PASSWORD.
+    Add(UserAddArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Technician,
+}
+
+impl From<RoleArg> for SystemRole {
+    fn from(role: RoleArg) -> SystemRole {
+        match role {
+            RoleArg::Admin => SystemRole::Admin,
+            RoleArg::Technician => SystemRole::Technician,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct UserAddArgs {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    #[command(flatten)]
+    pub database: DatabaseArg,
+    #[arg(long, env = "FLEETDESK_PASSWORD", hide_env_values = true, hide = true)]
+    pub password: Option<String>,
+}
+
+/// `fleetdesk.db` in the user's data directory.
+pub fn default_database_url() -> Result<String> {
+    let dirs = directories::ProjectDirs::from("", "", "fleetdesk")
+        .ok_or_else(|| color_eyre::eyre::eyre!("cannot find a home directory for the database; pass --database"))?;
+    let path = dirs.data_dir().join("fleetdesk.db");
+    Ok(format!("sqlite://{}", path.display()))
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::User(UserCommand::Add(args)) => user_add(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let bootstrap_admin = match (args.admin_email, args.admin_password) {
+        (Some(email), Some(password)) => Some(BootstrapAdmin {
+            email,
+            password,
+            name: args.admin_name,
+        }),
+        (Some(_), None) | (None, Some(_)) => {
+            bail!("set both FLEETDESK_ADMIN_EMAIL and FLEETDESK_ADMIN_PASSWORD, or neither")
+        }
+        (None, None) => None,
+    };
+    let config = ServeConfig {
+        bind: args.bind,
+        database_url: args.database.resolve()?,
+        jwt_secret: args.jwt_secret,
+        token_ttl: args.token_ttl,
+        bootstrap_admin,
+        demo: args.demo,
+    };
+    let running = server::start(config).await?;
+    // The one line on stdout; scripts read the real port from it.
+    println!("listening on {}", running.url());
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing requests in flight");
+    running.stop().await
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
+
+fn read_new_password() -> Result<String> {
+    if !std::io::stdin().is_terminal() {
+        bail!("no terminal to ask for the password on: set FLEETDESK_PASSWORD");
+    }
+    let first = rpassword::prompt_password("Password: ").wrap_err("cannot read the password")?;
+    let second =
+        rpassword::prompt_password("Password again: ").wrap_err("cannot read the password")?;
+    if first != second {
+        bail!("the two passwords differ; nothing was changed");
+    }
+    Ok(first)
+}
+
+async fn user_add(args: UserAddArgs) -> Result<()> {
+    let url = args.database.resolve()?;
+    if let Some(path) = server::sqlite_path(&url) {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+    }
+    let password = match args.password {
+        Some(password) => password,
+        None => read_new_password()?,
+    };
+    let record = server::new_user_record(&args.name, &args.email, &password, args.role.into()).await?;
+    let store = Store::open(&url).await.wrap_err("cannot open the database")?;
+    let result = store.create_user(&record, Utc::now()).await;
+    store.close().await;
+    match result {
+        Ok(user) => {
+            println!(
+                "created user {} <{}> with role {} (id {})",
+                user.name,
+                user.email,
+                user.role.as_str(),
+                user.id
+            );
+            Ok(())
+        }
+        Err(StoreError::Taken(_)) => bail!("a user with the e-mail {} already exists", args.email),
+        Err(err) => Err(err.into()),
+    }
+}

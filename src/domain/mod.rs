@@ -1,0 +1,3 @@
+//! Pure rules: no I/O, no async. Used by the server, the client and the tests alike.
+
+pub mod fleet;

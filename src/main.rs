@@ -1,0 +1,19 @@
+use std::io::IsTerminal;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> color_eyre::Result<()> {
+    color_eyre::install()?;
+    let cli = fleetdesk::cli::Cli::parse();
+    let filter = EnvFilter::try_from_env("FLEETDESK_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    // Logs go to stderr, where a service manager collects them; stdout is for results.
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(fleetdesk::cli::run(cli))
+}

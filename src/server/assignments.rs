@@ -1,0 +1,206 @@
+//! `/api/admin/assignments` and `/api/admin/dashboard` (seeds 000 and 001).
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::Utc;
+
+use super::auth::AdminUser;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, IdParam};
+use super::AppState;
+use crate::api::{
+    AssignmentConflict, AssignmentEnvelope, AssignmentStatus, AssignmentsEnvelope,
+    ConflictReason, Dashboard, NewAssignment, Paging, SystemRole,
+};
+use crate::domain::fleet::{check_id, PAGE_LIMIT_MAX};
+use crate::store::{AssignmentQuery, CreateAssignmentOutcome, StoreError};
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::NotFound(format!("No assignment has id {id}."))
+}
+
+fn parse_query(params: &HashMap<String, String>) -> ApiResult<AssignmentQuery> {
+    let status = match params.get("status").map(String::as_str) {
+        None | Some("") => None,
+        Some(text) => Some(AssignmentStatus::parse(text).ok_or_else(|| {
+            ApiError::Validation(format!(
+                "status must be `active` or `returned`, not {text:?}."
+            ))
+        })?),
+    };
+    let limit = match params.get("limit") {
+        None => None,
+        Some(text) => Some(
+            text.parse::<i64>()
+                .ok()
+                .filter(|limit| (1..=PAGE_LIMIT_MAX).contains(limit))
+                .ok_or_else(|| {
+                    ApiError::Validation(format!(
+                        "limit must be a whole number from 1 to {PAGE_LIMIT_MAX}."
+                    ))
+                })?,
+        ),
+    };
+    let before = match params.get("before") {
+        None => None,
+        Some(text) => Some(
+            text.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| {
+                    ApiError::Validation("before must be an assignment id.".to_string())
+                })?,
+        ),
+    };
+    Ok(AssignmentQuery {
+        status,
+        limit,
+        before,
+    })
+}
+
+pub async fn list(
+    _: AdminUser,
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Json<AssignmentsEnvelope>> {
+    let query = parse_query(&params)?;
+    // One row more than asked tells whether another page follows.
+    let fetch = AssignmentQuery {
+        limit: query.limit.map(|limit| limit + 1),
+        ..query
+    };
+    let mut assignments = match state.store.list_assignments(fetch).await {
+        Ok(rows) => rows,
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::Validation(format!(
+                "before names no assignment: {}.",
+                query.before.unwrap_or_default()
+            )))
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let next_before = match query.limit {
+        None => Paging::Unpaged,
+        Some(limit) => {
+            let limit = usize::try_from(limit).map_err(ApiError::internal)?;
+            if assignments.len() > limit {
+                assignments.truncate(limit);
+                assignments
+                    .last()
+                    .map_or(Paging::LastPage, |last| Paging::NextBefore(last.id))
+            } else {
+                Paging::LastPage
+            }
+        }
+    };
+    Ok(Json(AssignmentsEnvelope {
+        assignments,
+        next_before,
+    }))
+}
+
+pub async fn get(
+    _: AdminUser,
+    State(state): State<AppState>,
+    IdParam(id): IdParam,
+) -> ApiResult<Json<AssignmentEnvelope>> {
+    let assignment = state
+        .store
+        .get_assignment(id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    Ok(Json(AssignmentEnvelope { assignment }))
+}
+
+fn describe(conflict: &AssignmentConflict) -> String {
+    let assignment = &conflict.assignment;
+    match conflict.reason {
+        ConflictReason::VehicleBusy => format!(
+            "{} is already with {} (assignment {})",
+            assignment.vehicle.name, assignment.technician.name, assignment.id
+        ),
+        ConflictReason::TechnicianBusy => format!(
+            "{} already has {} (assignment {})",
+            assignment.technician.name, assignment.vehicle.name, assignment.id
+        ),
+    }
+}
+
+pub async fn create(
+    _: AdminUser,
+    State(state): State<AppState>,
+    ApiJson(new): ApiJson<NewAssignment>,
+) -> ApiResult<(StatusCode, Json<AssignmentEnvelope>)> {
+    check_id("vehicleId", new.vehicle_id).map_err(ApiError::Validation)?;
+    check_id("technicianId", new.technician_id).map_err(ApiError::Validation)?;
+    if state.store.get_vehicle(new.vehicle_id).await?.is_none() {
+        return Err(ApiError::Validation(format!(
+            "vehicleId {} names no vehicle.",
+            new.vehicle_id
+        )));
+    }
+    match state.store.get_user(new.technician_id).await? {
+        None => {
+            return Err(ApiError::Validation(format!(
+                "technicianId {} names no user.",
+                new.technician_id
+            )))
+        }
+        Some(user) if user.role != SystemRole::Technician => {
+            return Err(ApiError::Validation(format!(
+                "technicianId {}: {} is not a technician.",
+                new.technician_id, user.name
+            )))
+        }
+        Some(_) => {}
+    }
+    let outcome = state
+        .store
+        .create_assignment(
+            new.vehicle_id,
+            new.technician_id,
+            new.return_conflicting,
+            Utc::now(),
+        )
+        .await;
+    match outcome {
+        Ok(CreateAssignmentOutcome::Created(assignment)) => {
+            Ok((StatusCode::CREATED, Json(AssignmentEnvelope { assignment })))
+        }
+        Ok(CreateAssignmentOutcome::Busy(conflicts)) => {
+            let reasons: Vec<String> = conflicts.iter().map(describe).collect();
+            Err(ApiError::AssignmentConflict {
+                message: format!("Cannot assign: {}.", reasons.join("; ")),
+                conflicts,
+            })
+        }
+        // The vehicle or the user was removed between the checks and the insert.
+        Err(StoreError::NotFound) => Err(ApiError::Validation(
+            "The vehicle or the technician no longer exists.".to_string(),
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn return_assignment(
+    _: AdminUser,
+    State(state): State<AppState>,
+    IdParam(id): IdParam,
+) -> ApiResult<Json<AssignmentEnvelope>> {
+    let assignment = state
+        .store
+        .return_assignment(id, Utc::now())
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    Ok(Json(AssignmentEnvelope { assignment }))
+}
+
+pub async fn dashboard(_: AdminUser, State(state): State<AppState>) -> ApiResult<Json<Dashboard>> {
+    Ok(Json(Dashboard {
+        summary: state.store.dashboard().await?,
+    }))
+}

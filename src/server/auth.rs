@@ -1,0 +1,262 @@
+//! Sign-in: Argon2id password hashes, HS256 tokens with an expiry, and a limit on failures.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::SaltString;
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::header;
+use axum::Json;
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::ApiJson;
+use super::AppState;
+use crate::api::{LoginRequest, LoginResponse, SystemRole, User, UserEnvelope};
+use crate::domain::fleet::{email_key, EMAIL_MAX, PASSWORD_MAX};
+
+/// Hashes with Argon2id (the crate's default parameters). CPU-heavy: call from a blocking thread.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|err| format!("could not hash the password: {err}"))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+pub async fn hash_password_blocking(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    iat: i64,
+    exp: i64,
+}
+
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    pub ttl: Duration,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &[u8], ttl: Duration) -> TokenKeys {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 5;
+        TokenKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            ttl,
+        }
+    }
+
+    /// A token for `user_id` valid for `ttl` from now; also returns its expiry.
+    pub fn issue(&self, user_id: i64) -> ApiResult<(String, chrono::DateTime<Utc>)> {
+        let now = Utc::now();
+        let ttl = chrono::Duration::from_std(self.ttl).map_err(ApiError::internal)?;
+        let expires_at = now + ttl;
+        self.issue_with_times(user_id, now.timestamp(), expires_at.timestamp())
+            .map(|token| (token, expires_at))
+    }
+
+    pub fn issue_with_times(&self, user_id: i64, iat: i64, exp: i64) -> ApiResult<String> {
+        let claims = Claims {
+            sub: user_id.to_string(),
+            iat,
+            exp,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ApiError::internal)
+    }
+
+    fn user_id(&self, token: &str) -> Option<i64> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
+        data.claims.sub.parse().ok()
+    }
+}
+
+const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+const MAX_FAILURES_PER_EMAIL: u32 = 5;
+const MAX_FAILURES_PER_ADDRESS: u32 = 30;
+const PRUNE_ABOVE_KEYS: usize = 10_000;
+
+#[derive(Clone, Copy)]
+struct FailureWindow {
+    count: u32,
+    started: Instant,
+}
+
+/// Counts failed sign-ins per e-mail and per client address within a window.
+#[derive(Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, FailureWindow>>,
+}
+
+impl LoginLimiter {
+    fn keys(email: &str, address: IpAddr) -> [(String, u32); 2] {
+        [
+            (format!("email:{}", email_key(email)), MAX_FAILURES_PER_EMAIL),
+            (format!("address:{address}"), MAX_FAILURES_PER_ADDRESS),
+        ]
+    }
+
+    /// Seconds to wait, when either key has used up its failures.
+    fn blocked_for(&self, email: &str, address: IpAddr) -> Option<u64> {
+        let failures = self.failures.lock().ok()?;
+        Self::keys(email, address)
+            .iter()
+            .filter_map(|(key, max)| {
+                let window = failures.get(key)?;
+                let elapsed = window.started.elapsed();
+                (window.count >= *max && elapsed < FAILURE_WINDOW)
+                    .then(|| (FAILURE_WINDOW - elapsed).as_secs().max(1))
+            })
+            .max()
+    }
+
+    fn record_failure(&self, email: &str, address: IpAddr) {
+        let Ok(mut failures) = self.failures.lock() else {
+            return;
+        };
+        if failures.len() > PRUNE_ABOVE_KEYS {
+            failures.retain(|_, window| window.started.elapsed() < FAILURE_WINDOW);
+        }
+        for (key, _) in Self::keys(email, address) {
+            let window = failures.entry(key).or_insert(FailureWindow {
+                count: 0,
+                started: Instant::now(),
+            });
+            if window.started.elapsed() >= FAILURE_WINDOW {
+                *window = FailureWindow {
+                    count: 0,
+                    started: Instant::now(),
+                };
+            }
+            window.count += 1;
+        }
+    }
+
+    fn record_success(&self, email: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(&format!("email:{}", email_key(email)));
+        }
+    }
+}
+
+const WRONG_CREDENTIALS: &str = "Wrong e-mail or password.";
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    if request.email.chars().count() > EMAIL_MAX || request.password.chars().count() > PASSWORD_MAX
+    {
+        return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.to_string()));
+    }
+    let address = peer.ip();
+    if let Some(retry_after_seconds) = state.limiter.blocked_for(&request.email, address) {
+        return Err(ApiError::RateLimited {
+            retry_after_seconds,
+        });
+    }
+    let found = state.store.find_login(&email_key(&request.email)).await?;
+    // Unknown e-mails are checked against a dummy hash so the timing does not tell.
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, state.dummy_hash.clone()),
+    };
+    let password = request.password.clone();
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(ApiError::internal)?;
+    let user = match (user, matches) {
+        (Some(user), true) => user,
+        _ => {
+            state.limiter.record_failure(&request.email, address);
+            return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.to_string()));
+        }
+    };
+    state.limiter.record_success(&request.email);
+    let (token, expires_at) = state.tokens.issue(user.id)?;
+    Ok(Json(LoginResponse {
+        token,
+        expires_at,
+        user,
+    }))
+}
+
+pub async fn me(AuthUser(user): AuthUser) -> Json<UserEnvelope> {
+    Json(UserEnvelope { user })
+}
+
+/// Any signed-in user. The user is read afresh, so a changed role counts at once.
+pub struct AuthUser(pub User);
+
+/// A signed-in user whose system role is `admin`.
+pub struct AdminUser(pub User);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::Unauthorized("Sign in first: no bearer token was sent.".to_string()))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "The Authorization header must be `Bearer <token>`.".to_string(),
+                )
+            })?;
+        let invalid =
+            || ApiError::Unauthorized("The token is invalid or has expired; sign in again.".to_string());
+        let user_id = state.tokens.user_id(token).ok_or_else(invalid)?;
+        let user = state.store.get_user(user_id).await?.ok_or_else(invalid)?;
+        Ok(AuthUser(user))
+    }
+}
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        if user.role != SystemRole::Admin {
+            return Err(ApiError::Forbidden(
+                "This needs an admin account.".to_string(),
+            ));
+        }
+        Ok(AdminUser(user))
+    }
+}

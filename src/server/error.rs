@@ -1,0 +1,135 @@
+//! One error type for the fleet API, mapped to status and body in one place.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::api::{codes, AssignmentConflict, AssignmentConflictBody, ErrorBody};
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{message}")]
+    AssignmentConflict {
+        message: String,
+        conflicts: Vec<AssignmentConflict>,
+    },
+    #[error("too many failed sign-in attempts")]
+    RateLimited { retry_after_seconds: u64 },
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// The cause is logged with the request id and never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(cause.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) | ApiError::AssignmentConflict { .. } => StatusCode::CONFLICT,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) | ApiError::MethodNotAllowed(_) => codes::VALIDATION,
+            ApiError::Unauthorized(_) => codes::UNAUTHORIZED,
+            ApiError::Forbidden(_) => codes::FORBIDDEN,
+            ApiError::NotFound(_) => codes::NOT_FOUND,
+            ApiError::Conflict(_) | ApiError::AssignmentConflict { .. } => codes::CONFLICT,
+            ApiError::RateLimited { .. } => codes::RATE_LIMITED,
+            ApiError::PayloadTooLarge => codes::PAYLOAD_TOO_LARGE,
+            ApiError::Internal(_) => codes::INTERNAL,
+        }
+    }
+
+    /// The one human sentence that goes to the client.
+    pub fn public_message(&self) -> String {
+        match self {
+            ApiError::RateLimited {
+                retry_after_seconds,
+            } => format!(
+                "Too many failed sign-in attempts; try again in {retry_after_seconds} seconds."
+            ),
+            ApiError::PayloadTooLarge => {
+                "The request body is larger than the limit of 64 KiB.".to_string()
+            }
+            ApiError::Internal(_) => {
+                "Something went wrong on the server; it has been logged.".to_string()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> ApiError {
+        ApiError::Internal(err.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let ApiError::Internal(cause) = &self {
+            // Runs inside the request span, so the log line carries the request id.
+            tracing::error!(%cause, "request failed");
+        }
+        let message = self.public_message();
+        let retry_after = match &self {
+            ApiError::RateLimited {
+                retry_after_seconds,
+            } => Some(HeaderValue::from(*retry_after_seconds)),
+            _ => None,
+        };
+        let mut response = match self {
+            ApiError::AssignmentConflict { conflicts, .. } => (
+                status,
+                Json(AssignmentConflictBody {
+                    error: codes::CONFLICT.to_string(),
+                    message,
+                    conflicts,
+                }),
+            )
+                .into_response(),
+            other => (
+                status,
+                Json(ErrorBody {
+                    error: other.code().to_string(),
+                    message,
+                }),
+            )
+                .into_response(),
+        };
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds);
+        }
+        response
+    }
+}

@@ -1,0 +1,113 @@
+//! Extractors and middleware that turn bad input into our error body, never axum's text.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use super::error::ApiError;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// A JSON body whose errors name the field that is wrong.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::Validation("The request body could not be read.".to_string())
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::Validation(
+            "The request body is empty; a JSON object is expected.".to_string(),
+        ));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = if inner.is_syntax() || inner.is_eof() {
+            format!("The request body is not valid JSON: {inner}.")
+        } else if path.is_empty() || path == "." {
+            format!("The request body is not the expected JSON object: {inner}.")
+        } else {
+            format!("Field `{path}` is invalid: {inner}.")
+        };
+        ApiError::Validation(message)
+    })?;
+    deserializer
+        .end()
+        .map_err(|err| ApiError::Validation(format!("The request body is not valid JSON: {err}.")))?;
+    Ok(value)
+}
+
+/// A positive integer id from the path.
+pub struct IdParam(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let invalid = || ApiError::Validation("The id in the path must be a positive integer.".to_string());
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| invalid())?;
+        raw.parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(IdParam)
+            .ok_or_else(invalid)
+    }
+}
+
+fn acceptable_request_id(value: &HeaderValue) -> Option<String> {
+    let text = value.to_str().ok()?;
+    let fits = !text.is_empty()
+        && text.len() <= 64
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    fits.then(|| text.to_string())
+}
+
+/// Gives every request an id (the caller's, if sane), runs it in a span carrying that id so
+/// every log line of the request has it, and returns it in `x-request-id`.
+pub async fn request_id(req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(acceptable_request_id)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %req.method(),
+        path = %req.uri().path()
+    );
+    let mut response = next.run(req).instrument(span.clone()).await;
+    span.in_scope(|| tracing::debug!(status = response.status().as_u16(), "answered"));
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}

@@ -1,0 +1,303 @@
+//! `fleetdesk serve`: the HTTP API of API.md on axum.
+
+pub mod assignments;
+pub mod auth;
+pub mod demo_data;
+pub mod error;
+pub mod extract;
+pub mod users;
+pub mod vehicles;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::routing::{get, patch, post};
+use axum::{middleware, Router};
+use chrono::Utc;
+use color_eyre::eyre::{bail, eyre, Result, WrapErr};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::api::SystemRole;
+use crate::domain::fleet::{check_email, check_password, check_text, email_key, NAME_MAX};
+use crate::store::{Backend, Store, UserRecord};
+use auth::{LoginLimiter, TokenKeys};
+use error::ApiError;
+use extract::BODY_LIMIT_BYTES;
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const MIN_SECRET_LENGTH: usize = 32;
+
+#[derive(Clone)]
+pub struct AppState(Arc<AppInner>);
+
+pub struct AppInner {
+    pub store: Store,
+    pub tokens: TokenKeys,
+    pub limiter: LoginLimiter,
+    /// Verified against when the e-mail is unknown, so both failures take as long.
+    pub dummy_hash: String,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppInner;
+
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct BootstrapAdmin {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub bind: String,
+    pub database_url: String,
+    pub jwt_secret: Option<String>,
+    pub token_ttl: Duration,
+    pub bootstrap_admin: Option<BootstrapAdmin>,
+    pub demo: bool,
+}
+
+impl ServeConfig {
+    pub fn new(database_url: impl Into<String>) -> ServeConfig {
+        ServeConfig {
+            bind: DEFAULT_BIND.to_string(),
+            database_url: database_url.into(),
+            jwt_secret: None,
+            token_ttl: Duration::from_secs(12 * 3600),
+            bootstrap_admin: None,
+            demo: false,
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/me", get(auth::me))
+        .route(
+            "/api/admin/vehicles",
+            get(vehicles::list).post(vehicles::create),
+        )
+        .route(
+            "/api/admin/vehicles/{id}",
+            get(vehicles::get)
+                .patch(vehicles::update)
+                .delete(vehicles::delete),
+        )
+        .route("/api/admin/users", get(users::list).post(users::create))
+        .route("/api/admin/users/{id}", patch(users::update))
+        .route("/api/admin/technicians", get(users::technicians))
+        .route(
+            "/api/admin/assignments",
+            get(assignments::list).post(assignments::create),
+        )
+        .route("/api/admin/assignments/{id}", get(assignments::get))
+        .route(
+            "/api/admin/assignments/{id}/return",
+            patch(assignments::return_assignment),
+        )
+        .route("/api/admin/dashboard", get(assignments::dashboard))
+        .fallback(unknown_endpoint)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn(extract::request_id))
+        .with_state(state)
+}
+
+async fn unknown_endpoint(method: Method, uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("There is no endpoint {method} {}.", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{} does not accept {method}.", uri.path()))
+}
+
+/// A server that is accepting connections.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub store: Store,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets requests in flight finish, closes the pool.
+    pub async fn stop(mut self) -> Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        let served = (&mut self.task).await;
+        self.store.close().await;
+        served
+            .wrap_err("the server task failed")?
+            .wrap_err("the server stopped with an error")
+    }
+}
+
+/// Opens the database (running migrations), prepares it, binds and starts serving.
+pub async fn start(config: ServeConfig) -> Result<RunningServer> {
+    let backend = Backend::from_url(&config.database_url).ok_or_else(|| {
+        eyre!(
+            "unsupported database URL {:?}: use sqlite://PATH or postgres://...",
+            config.database_url
+        )
+    })?;
+    if let Some(path) = sqlite_path(&config.database_url) {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .wrap_err_with(|| format!("cannot create the directory {}", parent.display()))?;
+        }
+    }
+    let secret = resolve_secret(&config, backend)?;
+    let store = Store::open(&config.database_url)
+        .await
+        .wrap_err("cannot open the database")?;
+    if config.demo {
+        demo_data::load(&store).await?;
+    }
+    if let Some(admin) = &config.bootstrap_admin {
+        bootstrap_admin(&store, admin).await?;
+    }
+    let dummy_hash = tokio::task::spawn_blocking(|| auth::hash_password("not a real password"))
+        .await?
+        .map_err(|err| eyre!(err))?;
+    let state = AppState(Arc::new(AppInner {
+        store: store.clone(),
+        tokens: TokenKeys::new(&secret, config.token_ttl),
+        limiter: LoginLimiter::default(),
+        dummy_hash,
+    }));
+    let listener = TcpListener::bind(&config.bind)
+        .await
+        .wrap_err_with(|| format!("cannot listen on {}", config.bind))?;
+    let addr = listener.local_addr()?;
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        store,
+        shutdown: Some(shutdown),
+        task,
+    })
+}
+
+/// The file of a `sqlite://PATH` URL, without its query; None for other URLs and memory.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+fn resolve_secret(config: &ServeConfig, backend: Backend) -> Result<Vec<u8>> {
+    if let Some(secret) = &config.jwt_secret {
+        if secret.len() < MIN_SECRET_LENGTH {
+            bail!("FLEETDESK_JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters long");
+        }
+        return Ok(secret.as_bytes().to_vec());
+    }
+    match backend {
+        Backend::Postgres => bail!(
+            "FLEETDESK_JWT_SECRET is required with PostgreSQL: every server instance must \
+             sign tokens with the same secret"
+        ),
+        Backend::Sqlite => match sqlite_path(&config.database_url) {
+            Some(path) => secret_beside(&path),
+            None => Ok(random_secret().into_bytes()),
+        },
+    }
+}
+
+fn random_secret() -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The secret kept beside the SQLite file (made on first start, mode 0600).
+fn secret_beside(database: &Path) -> Result<Vec<u8>> {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".jwt-secret");
+    let path = PathBuf::from(name);
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().len() >= MIN_SECRET_LENGTH => return Ok(text.trim().as_bytes().to_vec()),
+        Ok(_) => bail!("{} is too short to be a signing secret", path.display()),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(err).wrap_err_with(|| format!("cannot read {}", path.display())),
+    }
+    let secret = random_secret();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(&path)
+        .wrap_err_with(|| format!("cannot create {}", path.display()))?;
+    writeln!(file, "{secret}")?;
+    tracing::info!(path = %path.display(), "created a new token signing secret");
+    Ok(secret.into_bytes())
+}
+
+/// Creates the first admin from the environment when no user has that e-mail yet.
+async fn bootstrap_admin(store: &Store, admin: &BootstrapAdmin) -> Result<()> {
+    let key = email_key(&admin.email);
+    if store.user_exists_with_email(&key).await? {
+        return Ok(());
+    }
+    let user = new_user_record(&admin.name, &admin.email, &admin.password, SystemRole::Admin).await?;
+    store.create_user(&user, Utc::now()).await?;
+    tracing::info!(email = %admin.email, "created the first admin");
+    Ok(())
+}
+
+/// Checks the fields and hashes the password, for users made outside the HTTP API.
+pub async fn new_user_record(
+    name: &str,
+    email: &str,
+    password: &str,
+    role: SystemRole,
+) -> Result<UserRecord> {
+    check_text("name", name, NAME_MAX).map_err(|err| eyre!(err))?;
+    check_email(email).map_err(|err| eyre!(err))?;
+    check_password(password).map_err(|err| eyre!(err))?;
+    let password = password.to_string();
+    let password_hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await?
+        .map_err(|err| eyre!(err))?;
+    Ok(UserRecord {
+        name: name.to_string(),
+        email: email.to_string(),
+        email_key: email_key(email),
+        password_hash,
+        role,
+    })
+}

@@ -1,0 +1,134 @@
+//! `/api/admin/vehicles`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::Utc;
+
+use super::auth::AdminUser;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, IdParam};
+use super::AppState;
+use crate::api::{NewVehicle, VehicleEnvelope, VehiclePatch, VehiclesEnvelope};
+use crate::domain::fleet::{
+    check_optional_text, check_plate, check_text, check_year, plate_key, MAKE_MODEL_MAX, NAME_MAX,
+};
+use crate::store::{StoreError, VehicleRecord};
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::NotFound(format!("No vehicle has id {id}."))
+}
+
+fn plate_taken(plate: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "The licence plate {plate} is already used by another vehicle."
+    ))
+}
+
+pub async fn list(_: AdminUser, State(state): State<AppState>) -> ApiResult<Json<VehiclesEnvelope>> {
+    Ok(Json(VehiclesEnvelope {
+        vehicles: state.store.list_vehicles().await?,
+    }))
+}
+
+pub async fn get(
+    _: AdminUser,
+    State(state): State<AppState>,
+    IdParam(id): IdParam,
+) -> ApiResult<Json<VehicleEnvelope>> {
+    let vehicle = state.store.get_vehicle(id).await?.ok_or_else(|| not_found(id))?;
+    Ok(Json(VehicleEnvelope { vehicle }))
+}
+
+pub async fn create(
+    _: AdminUser,
+    State(state): State<AppState>,
+    ApiJson(new): ApiJson<NewVehicle>,
+) -> ApiResult<(StatusCode, Json<VehicleEnvelope>)> {
+    check_text("name", &new.name, NAME_MAX).map_err(ApiError::Validation)?;
+    check_plate(&new.license_plate).map_err(ApiError::Validation)?;
+    check_optional_text("make", new.make.as_deref(), MAKE_MODEL_MAX).map_err(ApiError::Validation)?;
+    check_optional_text("model", new.model.as_deref(), MAKE_MODEL_MAX)
+        .map_err(ApiError::Validation)?;
+    check_year(new.year).map_err(ApiError::Validation)?;
+    let record = VehicleRecord {
+        plate_key: plate_key(&new.license_plate),
+        name: new.name,
+        license_plate: new.license_plate,
+        make: new.make,
+        model: new.model,
+        year: new.year,
+    };
+    match state.store.create_vehicle(&record, Utc::now()).await {
+        Ok(vehicle) => Ok((StatusCode::CREATED, Json(VehicleEnvelope { vehicle }))),
+        Err(StoreError::Taken(_)) => Err(plate_taken(&record.license_plate)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn update(
+    _: AdminUser,
+    State(state): State<AppState>,
+    IdParam(id): IdParam,
+    ApiJson(patch): ApiJson<VehiclePatch>,
+) -> ApiResult<Json<VehicleEnvelope>> {
+    if let Some(name) = &patch.name {
+        check_text("name", name, NAME_MAX).map_err(ApiError::Validation)?;
+    }
+    if let Some(plate) = &patch.license_plate {
+        check_plate(plate).map_err(ApiError::Validation)?;
+    }
+    if let Some(make) = &patch.make {
+        check_optional_text("make", make.as_deref(), MAKE_MODEL_MAX).map_err(ApiError::Validation)?;
+    }
+    if let Some(model) = &patch.model {
+        check_optional_text("model", model.as_deref(), MAKE_MODEL_MAX)
+            .map_err(ApiError::Validation)?;
+    }
+    if let Some(year) = patch.year {
+        check_year(year).map_err(ApiError::Validation)?;
+    }
+    let requested_plate = patch.license_plate.clone();
+    let result = state
+        .store
+        .update_vehicle(id, move |record| {
+            if let Some(name) = patch.name {
+                record.name = name;
+            }
+            if let Some(plate) = patch.license_plate {
+                record.plate_key = plate_key(&plate);
+                record.license_plate = plate;
+            }
+            if let Some(make) = patch.make {
+                record.make = make;
+            }
+            if let Some(model) = patch.model {
+                record.model = model;
+            }
+            if let Some(year) = patch.year {
+                record.year = year;
+            }
+        })
+        .await;
+    match result {
+        Ok(vehicle) => Ok(Json(VehicleEnvelope { vehicle })),
+        Err(StoreError::NotFound) => Err(not_found(id)),
+        Err(StoreError::Taken(_)) => Err(plate_taken(requested_plate.as_deref().unwrap_or(""))),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn delete(
+    _: AdminUser,
+    State(state): State<AppState>,
+    IdParam(id): IdParam,
+) -> ApiResult<StatusCode> {
+    match state.store.delete_vehicle(id).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::NotFound) => Err(not_found(id)),
+        Err(StoreError::InUse) => Err(ApiError::Conflict(format!(
+            "Vehicle {id} has assignment history, which is never deleted."
+        ))),
+        Err(err) => Err(err.into()),
+    }
+}

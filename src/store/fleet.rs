@@ -1,0 +1,659 @@
+//! Users, vehicles and assignments.
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{Store, StoreError, StoreResult};
+use crate::api::{
+    Assignment, AssignmentConflict, AssignmentStatus, ConflictReason, DashboardSummary,
+    SystemRole, TechnicianActiveAssignment, TechnicianListItem, TechnicianRef, User, Vehicle,
+    VehicleActiveAssignment, VehicleListItem,
+};
+
+/// A user as written: the keys are computed by the caller (domain rules decide what is "the
+/// same" e-mail or plate), the store only keeps them unique.
+#[derive(Clone, Debug)]
+pub struct UserRecord {
+    pub name: String,
+    pub email: String,
+    pub email_key: String,
+    pub password_hash: String,
+    pub role: SystemRole,
+}
+
+#[derive(Clone, Debug)]
+pub struct VehicleRecord {
+    pub name: String,
+    pub license_plate: String,
+    pub plate_key: String,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub year: Option<i64>,
+}
+
+/// An assignment with explicit times, for the demo data set and benchmarks.
+#[derive(Clone, Debug)]
+pub struct HistoricAssignment {
+    pub vehicle_id: i64,
+    pub technician_id: i64,
+    pub assigned_at: DateTime<Utc>,
+    pub returned_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug)]
+pub enum CreateAssignmentOutcome {
+    Created(Assignment),
+    /// Active assignments that stand in the way; nothing was written.
+    Busy(Vec<AssignmentConflict>),
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AssignmentQuery {
+    pub status: Option<AssignmentStatus>,
+    pub limit: Option<i64>,
+    pub before: Option<i64>,
+}
+
+const USER_COLUMNS: &str = "id, name, email, role";
+const VEHICLE_COLUMNS: &str = "v.id, v.name, v.license_plate, v.make, v.model, v.year, v.created_at";
+/// RETURNING may not use a table alias in SQLite.
+const VEHICLE_RETURNING: &str = "id, name, license_plate, make, model, year, created_at";
+const ASSIGNMENT_SELECT: &str = "SELECT a.id AS a_id, a.vehicle_id, a.technician_id, a.status, \
+     a.assigned_at, a.returned_at, v.id, v.name, v.license_plate, v.make, v.model, v.year, \
+     v.created_at, u.name AS u_name, u.email AS u_email \
+     FROM assignments a JOIN vehicles v ON v.id = a.vehicle_id JOIN users u ON u.id = a.technician_id";
+const NEWEST_FIRST: &str = " ORDER BY a.assigned_at DESC, a.id DESC";
+/// Rows per multi-row INSERT: far below SQLite's bound-parameter limit.
+const INSERT_CHUNK: usize = 500;
+
+fn timestamp(seconds: i64) -> StoreResult<DateTime<Utc>> {
+    DateTime::from_timestamp(seconds, 0)
+        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {seconds} is out of range")))
+}
+
+fn user_from_row(row: &AnyRow) -> StoreResult<User> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        role: SystemRole::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown user role {role:?}")))?,
+    })
+}
+
+fn vehicle_from_row(row: &AnyRow) -> StoreResult<Vehicle> {
+    Ok(Vehicle {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        license_plate: row.try_get("license_plate")?,
+        make: row.try_get("make")?,
+        model: row.try_get("model")?,
+        year: row.try_get("year")?,
+        created_at: timestamp(row.try_get("created_at")?)?,
+    })
+}
+
+fn assignment_from_row(row: &AnyRow) -> StoreResult<Assignment> {
+    let status: String = row.try_get("status")?;
+    let technician_id: i64 = row.try_get("technician_id")?;
+    let returned_at: Option<i64> = row.try_get("returned_at")?;
+    Ok(Assignment {
+        id: row.try_get("a_id")?,
+        vehicle_id: row.try_get("vehicle_id")?,
+        technician_id,
+        status: AssignmentStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown assignment status {status:?}")))?,
+        assigned_date: timestamp(row.try_get("assigned_at")?)?,
+        returned_date: returned_at.map(timestamp).transpose()?,
+        vehicle: vehicle_from_row(row)?,
+        technician: TechnicianRef {
+            id: technician_id,
+            name: row.try_get("u_name")?,
+            email: row.try_get("u_email")?,
+        },
+    })
+}
+
+fn taken_or(err: sqlx::Error, what: &'static str) -> StoreError {
+    if StoreError::is_unique_violation(&err) {
+        StoreError::Taken(what)
+    } else {
+        StoreError::Database(err)
+    }
+}
+
+impl Store {
+    // ---- users ----
+
+    pub async fn create_user(&self, user: &UserRecord, now: DateTime<Utc>) -> StoreResult<User> {
+        let sql = format!(
+            "INSERT INTO users (name, email, email_key, password_hash, role, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&user.name)
+            .bind(&user.email)
+            .bind(&user.email_key)
+            .bind(&user.password_hash)
+            .bind(user.role.as_str())
+            .bind(now.timestamp())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|err| taken_or(err, "e-mail address"))?;
+        user_from_row(&row)
+    }
+
+    /// The user and their password hash, for signing in.
+    pub async fn find_login(&self, email_key: &str) -> StoreResult<Option<(User, String)>> {
+        let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email_key = $1");
+        let row = sqlx::query(&sql)
+            .bind(email_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((user_from_row(&row)?, row.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    pub async fn get_user(&self, id: i64) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn user_exists_with_email(&self, email_key: &str) -> StoreResult<bool> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE email_key = $1")
+            .bind(email_key)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
+    pub async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY name, id");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// Reads the user, lets `change` edit the record, writes it back, in one transaction.
+    pub async fn update_user(
+        &self,
+        id: i64,
+        change: impl FnOnce(&mut UserRecord),
+    ) -> StoreResult<User> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "SELECT name, email, email_key, password_hash, role FROM users WHERE id = $1{}",
+            self.backend.lock_row()
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let role: String = row.try_get("role")?;
+        let mut record = UserRecord {
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            email_key: row.try_get("email_key")?,
+            password_hash: row.try_get("password_hash")?,
+            role: SystemRole::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown user role {role:?}")))?,
+        };
+        change(&mut record);
+        let sql = format!(
+            "UPDATE users SET name = $2, email = $3, email_key = $4, password_hash = $5, role = $6 \
+             WHERE id = $1 RETURNING {USER_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .bind(&record.name)
+            .bind(&record.email)
+            .bind(&record.email_key)
+            .bind(&record.password_hash)
+            .bind(record.role.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|err| taken_or(err, "e-mail address"))?;
+        let user = user_from_row(&row)?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn list_technicians(&self) -> StoreResult<Vec<TechnicianListItem>> {
+        let sql = format!(
+            "SELECT u.id AS u_id, u.name AS u_name, u.email AS u_email, u.role AS u_role, \
+             a.id AS a_id, a.assigned_at, {VEHICLE_COLUMNS} \
+             FROM users u \
+             LEFT JOIN assignments a ON a.technician_id = u.id AND a.status = 'active' \
+             LEFT JOIN vehicles v ON v.id = a.vehicle_id \
+             WHERE u.role = 'technician' ORDER BY u.name, u.id"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let role: String = row.try_get("u_role")?;
+                let assignment_id: Option<i64> = row.try_get("a_id")?;
+                let active_assignment = match assignment_id {
+                    Some(id) => Some(TechnicianActiveAssignment {
+                        id,
+                        vehicle: vehicle_from_row(row)?,
+                        assigned_date: timestamp(row.try_get("assigned_at")?)?,
+                    }),
+                    None => None,
+                };
+                Ok(TechnicianListItem {
+                    user: User {
+                        id: row.try_get("u_id")?,
+                        name: row.try_get("u_name")?,
+                        email: row.try_get("u_email")?,
+                        role: SystemRole::parse(&role).ok_or_else(|| {
+                            StoreError::Corrupt(format!("unknown user role {role:?}"))
+                        })?,
+                    },
+                    active_assignment,
+                })
+            })
+            .collect()
+    }
+
+    // ---- vehicles ----
+
+    pub async fn create_vehicle(
+        &self,
+        vehicle: &VehicleRecord,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vehicle> {
+        let sql = format!(
+            "INSERT INTO vehicles (name, license_plate, plate_key, make, model, year, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {VEHICLE_RETURNING}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&vehicle.name)
+            .bind(&vehicle.license_plate)
+            .bind(&vehicle.plate_key)
+            .bind(&vehicle.make)
+            .bind(&vehicle.model)
+            .bind(vehicle.year)
+            .bind(now.timestamp())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|err| taken_or(err, "licence plate"))?;
+        vehicle_from_row(&row)
+    }
+
+    pub async fn get_vehicle(&self, id: i64) -> StoreResult<Option<Vehicle>> {
+        let sql = format!("SELECT {VEHICLE_COLUMNS} FROM vehicles v WHERE v.id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(vehicle_from_row).transpose()
+    }
+
+    pub async fn list_vehicles(&self) -> StoreResult<Vec<VehicleListItem>> {
+        let sql = format!(
+            "SELECT {VEHICLE_COLUMNS}, a.id AS a_id, a.assigned_at, u.id AS u_id, \
+             u.name AS u_name, u.email AS u_email \
+             FROM vehicles v \
+             LEFT JOIN assignments a ON a.vehicle_id = v.id AND a.status = 'active' \
+             LEFT JOIN users u ON u.id = a.technician_id \
+             ORDER BY v.name, v.id"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let assignment_id: Option<i64> = row.try_get("a_id")?;
+                let active_assignment = match assignment_id {
+                    Some(id) => Some(VehicleActiveAssignment {
+                        id,
+                        technician: TechnicianRef {
+                            id: row.try_get("u_id")?,
+                            name: row.try_get("u_name")?,
+                            email: row.try_get("u_email")?,
+                        },
+                        assigned_date: timestamp(row.try_get("assigned_at")?)?,
+                    }),
+                    None => None,
+                };
+                Ok(VehicleListItem {
+                    vehicle: vehicle_from_row(row)?,
+                    active_assignment,
+                })
+            })
+            .collect()
+    }
+
+    /// Reads the vehicle, lets `change` edit the record, writes it back, in one transaction.
+    pub async fn update_vehicle(
+        &self,
+        id: i64,
+        change: impl FnOnce(&mut VehicleRecord),
+    ) -> StoreResult<Vehicle> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "SELECT name, license_plate, plate_key, make, model, year FROM vehicles WHERE id = $1{}",
+            self.backend.lock_row()
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut record = VehicleRecord {
+            name: row.try_get("name")?,
+            license_plate: row.try_get("license_plate")?,
+            plate_key: row.try_get("plate_key")?,
+            make: row.try_get("make")?,
+            model: row.try_get("model")?,
+            year: row.try_get("year")?,
+        };
+        change(&mut record);
+        let sql = format!(
+            "UPDATE vehicles SET name = $2, license_plate = $3, plate_key = $4, make = $5, \
+             model = $6, year = $7 WHERE id = $1 RETURNING {VEHICLE_RETURNING}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .bind(&record.name)
+            .bind(&record.license_plate)
+            .bind(&record.plate_key)
+            .bind(&record.make)
+            .bind(&record.model)
+            .bind(record.year)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|err| taken_or(err, "licence plate"))?;
+        let vehicle = vehicle_from_row(&row)?;
+        tx.commit().await?;
+        Ok(vehicle)
+    }
+
+    /// Deletes a vehicle that has never been assigned; history is never deleted.
+    pub async fn delete_vehicle(&self, id: i64) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM assignments WHERE vehicle_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if row.try_get::<i64, _>("n")? > 0 {
+            return Err(StoreError::InUse);
+        }
+        let result = sqlx::query("DELETE FROM vehicles WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|err| {
+                if StoreError::is_foreign_key_violation(&err) {
+                    StoreError::InUse
+                } else {
+                    StoreError::Database(err)
+                }
+            })?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ---- assignments ----
+
+    pub async fn get_assignment(&self, id: i64) -> StoreResult<Option<Assignment>> {
+        let sql = format!("{ASSIGNMENT_SELECT} WHERE a.id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(assignment_from_row).transpose()
+    }
+
+    /// Newest first. With `before`, only rows after that assignment in this order;
+    /// `NotFound` when `before` names no assignment.
+    pub async fn list_assignments(&self, query: AssignmentQuery) -> StoreResult<Vec<Assignment>> {
+        let mut conditions = Vec::new();
+        let mut position = 0;
+        let mut next = || {
+            position += 1;
+            format!("${position}")
+        };
+        if query.status.is_some() {
+            conditions.push(format!("a.status = {}", next()));
+        }
+        let cursor = match query.before {
+            Some(before) => {
+                let row = sqlx::query("SELECT assigned_at FROM assignments WHERE id = $1")
+                    .bind(before)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                let at: i64 = row.try_get("assigned_at")?;
+                let (p1, p2, p3) = (next(), next(), next());
+                conditions.push(format!(
+                    "(a.assigned_at < {p1} OR (a.assigned_at = {p2} AND a.id < {p3}))"
+                ));
+                Some((at, before))
+            }
+            None => None,
+        };
+        let mut sql = ASSIGNMENT_SELECT.to_string();
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(NEWEST_FIRST);
+        if query.limit.is_some() {
+            sql.push_str(&format!(" LIMIT {}", next()));
+        }
+        let mut statement = sqlx::query(&sql);
+        if let Some(status) = query.status {
+            statement = statement.bind(status.as_str());
+        }
+        if let Some((at, id)) = cursor {
+            statement = statement.bind(at).bind(at).bind(id);
+        }
+        if let Some(limit) = query.limit {
+            statement = statement.bind(limit);
+        }
+        let rows = statement.fetch_all(&self.pool).await?;
+        rows.iter().map(assignment_from_row).collect()
+    }
+
+    /// The active assignments that hold this vehicle or this technician.
+    pub async fn active_conflicts(
+        &self,
+        vehicle_id: i64,
+        technician_id: i64,
+    ) -> StoreResult<Vec<AssignmentConflict>> {
+        let sql = format!(
+            "{ASSIGNMENT_SELECT} WHERE a.status = 'active' \
+             AND (a.vehicle_id = $1 OR a.technician_id = $2){NEWEST_FIRST}"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(vehicle_id)
+            .bind(technician_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let assignment = assignment_from_row(row)?;
+                let reason = if assignment.vehicle_id == vehicle_id {
+                    ConflictReason::VehicleBusy
+                } else {
+                    ConflictReason::TechnicianBusy
+                };
+                Ok(AssignmentConflict { reason, assignment })
+            })
+            .collect()
+    }
+
+    /// Creates an active assignment. The unique indexes over active rows decide; a violation
+    /// comes back as `Busy` with what stands in the way. With `return_conflicting`, those are
+    /// returned first in the same transaction: all of it happens or none.
+    pub async fn create_assignment(
+        &self,
+        vehicle_id: i64,
+        technician_id: i64,
+        return_conflicting: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<CreateAssignmentOutcome> {
+        // A concurrent return can empty the conflict list between the failed insert and the
+        // re-read; then the insert is simply tried again.
+        for _ in 0..5 {
+            if !return_conflicting {
+                let conflicts = self.active_conflicts(vehicle_id, technician_id).await?;
+                if !conflicts.is_empty() {
+                    return Ok(CreateAssignmentOutcome::Busy(conflicts));
+                }
+            }
+            let mut tx = self.begin_write().await?;
+            if return_conflicting {
+                sqlx::query(
+                    "UPDATE assignments SET status = 'returned', returned_at = $3 \
+                     WHERE status = 'active' AND (vehicle_id = $1 OR technician_id = $2)",
+                )
+                .bind(vehicle_id)
+                .bind(technician_id)
+                .bind(now.timestamp())
+                .execute(&mut *tx)
+                .await?;
+            }
+            let inserted = sqlx::query(
+                "INSERT INTO assignments (vehicle_id, technician_id, status, assigned_at) \
+                 VALUES ($1, $2, 'active', $3) RETURNING id",
+            )
+            .bind(vehicle_id)
+            .bind(technician_id)
+            .bind(now.timestamp())
+            .fetch_one(&mut *tx)
+            .await;
+            match inserted {
+                Ok(row) => {
+                    let id: i64 = row.try_get("id")?;
+                    tx.commit().await?;
+                    let assignment = self.get_assignment(id).await?.ok_or_else(|| {
+                        StoreError::Corrupt(format!("assignment {id} vanished after insert"))
+                    })?;
+                    return Ok(CreateAssignmentOutcome::Created(assignment));
+                }
+                Err(err) if StoreError::is_unique_violation(&err) => {
+                    tx.rollback().await?;
+                    let conflicts = self.active_conflicts(vehicle_id, technician_id).await?;
+                    if !conflicts.is_empty() {
+                        return Ok(CreateAssignmentOutcome::Busy(conflicts));
+                    }
+                }
+                Err(err) if StoreError::is_foreign_key_violation(&err) => {
+                    return Err(StoreError::NotFound)
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(StoreError::Corrupt(
+            "the assignment kept conflicting with assignments that were returned meanwhile"
+                .to_string(),
+        ))
+    }
+
+    /// Returns an active assignment; an already returned one is left unchanged.
+    pub async fn return_assignment(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Assignment>> {
+        sqlx::query(
+            "UPDATE assignments SET status = 'returned', returned_at = $2 \
+             WHERE id = $1 AND status = 'active'",
+        )
+        .bind(id)
+        .bind(now.timestamp())
+        .execute(&self.pool)
+        .await?;
+        self.get_assignment(id).await
+    }
+
+    pub async fn dashboard(&self) -> StoreResult<DashboardSummary> {
+        let row = sqlx::query(
+            "SELECT \
+             (SELECT COUNT(*) FROM assignments WHERE status = 'active') AS active, \
+             (SELECT COUNT(*) FROM vehicles) AS vehicles, \
+             (SELECT COUNT(*) FROM users WHERE role = 'technician') AS technicians, \
+             (SELECT COUNT(*) FROM assignments a JOIN users u ON u.id = a.technician_id \
+              WHERE a.status = 'active' AND u.role = 'technician') AS busy_technicians",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let active: i64 = row.try_get("active")?;
+        let vehicles: i64 = row.try_get("vehicles")?;
+        let technicians: i64 = row.try_get("technicians")?;
+        let busy_technicians: i64 = row.try_get("busy_technicians")?;
+        Ok(DashboardSummary {
+            active_assignments: active,
+            vehicles,
+            technicians,
+            // Every active assignment holds exactly one vehicle (unique index).
+            available_vehicles: vehicles - active,
+            available_technicians: technicians - busy_technicians,
+        })
+    }
+
+    /// True when there are no users and no vehicles (the demo data set may be loaded).
+    pub async fn is_empty(&self) -> StoreResult<bool> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM users) AS users, (SELECT COUNT(*) FROM vehicles) AS vehicles",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("users")? == 0 && row.try_get::<i64, _>("vehicles")? == 0)
+    }
+
+    /// Writes assignments with given times in one transaction (demo data, benchmarks).
+    pub async fn insert_history(&self, history: &[HistoricAssignment]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        for chunk in history.chunks(INSERT_CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO assignments (vehicle_id, technician_id, status, assigned_at, returned_at) VALUES ",
+            );
+            for (index, _) in chunk.iter().enumerate() {
+                let base = index * 5;
+                if index > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    base + 1,
+                    base + 2,
+                    base + 3,
+                    base + 4,
+                    base + 5
+                ));
+            }
+            let mut statement = sqlx::query(&sql);
+            for row in chunk {
+                let status = match row.returned_at {
+                    Some(_) => AssignmentStatus::Returned,
+                    None => AssignmentStatus::Active,
+                };
+                statement = statement
+                    .bind(row.vehicle_id)
+                    .bind(row.technician_id)
+                    .bind(status.as_str())
+                    .bind(row.assigned_at.timestamp())
+                    .bind(row.returned_at.map(|at| at.timestamp()));
+            }
+            statement.execute(&mut *tx).await.map_err(|err| {
+                if StoreError::is_unique_violation(&err) {
+                    StoreError::Taken("active assignment")
+                } else {
+                    StoreError::Database(err)
+                }
+            })?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
