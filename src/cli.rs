@@ -12,7 +12,11 @@ use crate::server::{self, BootstrapAdmin, ServeConfig, DEFAULT_BIND};
 use crate::store::{Store, StoreError};
 
 #[derive(Parser, Debug)]
-#[command(name = "fleetdesk", version, about = "Vehicle and technician dispatch for depots")]
+#[command(
+    name = "fleetdesk",
+    version,
+    about = "Vehicle and technician dispatch for depots"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -54,16 +58,31 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
     /// Token signing secret (at least 32 characters).
-    #[arg(long, env = "FLEETDESK_JWT_SECRET", hide_env_values = true, hide = true)]
+    #[arg(
+        long,
+        env = "FLEETDESK_JWT_SECRET",
+        hide_env_values = true,
+        hide = true
+    )]
     pub jwt_secret: Option<String>,
     /// How long a sign-in token stays valid, e.g. 12h, 30m, 7days.
     #[arg(long, env = "FLEETDESK_TOKEN_TTL", default_value = "12h", value_parser = humantime::parse_duration)]
     pub token_ttl: Duration,
     #[arg(long, env = "FLEETDESK_ADMIN_EMAIL", hide = true)]
     pub admin_email: Option<String>,
-    #[arg(long, env = "FLEETDESK_ADMIN_PASSWORD", hide_env_values = true, hide = true)]
+    #[arg(
+        long,
+        env = "FLEETDESK_ADMIN_PASSWORD",
+        hide_env_values = true,
+        hide = true
+    )]
     pub admin_password: Option<String>,
-    #[arg(long, env = "FLEETDESK_ADMIN_NAME", default_value = "Administrator", hide = true)]
+    #[arg(
+        long,
+        env = "FLEETDESK_ADMIN_NAME",
+        default_value = "Administrator",
+        hide = true
+    )]
     pub admin_name: String,
 }
 
@@ -104,8 +123,9 @@ pub struct UserAddArgs {
 
 /// `fleetdesk.db` in the user's data directory.
 pub fn default_database_url() -> Result<String> {
-    let dirs = directories::ProjectDirs::from("", "", "fleetdesk")
-        .ok_or_else(|| color_eyre::eyre::eyre!("cannot find a home directory for the database; pass --database"))?;
+    let dirs = directories::ProjectDirs::from("", "", "fleetdesk").ok_or_else(|| {
+        color_eyre::eyre::eyre!("cannot find a home directory for the database; pass --database")
+    })?;
     let path = dirs.data_dir().join("fleetdesk.db");
     Ok(format!("sqlite://{}", path.display()))
 }
@@ -196,8 +216,11 @@ async fn user_add(args: UserAddArgs) -> Result<()> {
         Some(password) => password,
         None => read_new_password()?,
     };
-    let record = server::new_user_record(&args.name, &args.email, &password, args.role.into()).await?;
-    let store = Store::open(&url).await.wrap_err("cannot open the database")?;
+    let record =
+        server::new_user_record(&args.name, &args.email, &password, args.role.into()).await?;
+    let store = Store::open(&url)
+        .await
+        .wrap_err("cannot open the database")?;
     let result = store.create_user(&record, Utc::now()).await;
     store.close().await;
     match result {

@@ -83,9 +83,9 @@ pub fn check_password(value: &str) -> Result<(), String> {
 
 pub fn check_year(year: Option<i64>) -> Result<(), String> {
     match year {
-        Some(year) if !(YEAR_MIN..=YEAR_MAX).contains(&year) => Err(format!(
-            "year must be between {YEAR_MIN} and {YEAR_MAX}."
-        )),
+        Some(year) if !(YEAR_MIN..=YEAR_MAX).contains(&year) => {
+            Err(format!("year must be between {YEAR_MIN} and {YEAR_MAX}."))
+        }
         _ => Ok(()),
     }
 }

@@ -12,8 +12,8 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, IdParam};
 use super::AppState;
 use crate::api::{
-    AssignmentConflict, AssignmentEnvelope, AssignmentStatus, AssignmentsEnvelope,
-    ConflictReason, Dashboard, NewAssignment, Paging, SystemRole,
+    AssignmentConflict, AssignmentEnvelope, AssignmentStatus, AssignmentsEnvelope, ConflictReason,
+    Dashboard, NewAssignment, Paging, SystemRole,
 };
 use crate::domain::fleet::{check_id, PAGE_LIMIT_MAX};
 use crate::store::{AssignmentQuery, CreateAssignmentOutcome, StoreError};

@@ -9,8 +9,8 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::SaltString;
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::Json;
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -119,7 +119,10 @@ pub struct LoginLimiter {
 impl LoginLimiter {
     fn keys(email: &str, address: IpAddr) -> [(String, u32); 2] {
         [
-            (format!("email:{}", email_key(email)), MAX_FAILURES_PER_EMAIL),
+            (
+                format!("email:{}", email_key(email)),
+                MAX_FAILURES_PER_EMAIL,
+            ),
             (format!("address:{address}"), MAX_FAILURES_PER_ADDRESS),
         ]
     }
@@ -224,10 +227,9 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::Unauthorized("Sign in first: no bearer token was sent.".to_string()))?;
+        let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::Unauthorized("Sign in first: no bearer token was sent.".to_string())
+        })?;
         let token = header
             .to_str()
             .ok()
@@ -239,8 +241,11 @@ impl FromRequestParts<AppState> for AuthUser {
                     "The Authorization header must be `Bearer <token>`.".to_string(),
                 )
             })?;
-        let invalid =
-            || ApiError::Unauthorized("The token is invalid or has expired; sign in again.".to_string());
+        let invalid = || {
+            ApiError::Unauthorized(
+                "The token is invalid or has expired; sign in again.".to_string(),
+            )
+        };
         let user_id = state.tokens.user_id(token).ok_or_else(invalid)?;
         let user = state.store.get_user(user_id).await?.ok_or_else(invalid)?;
         Ok(AuthUser(user))

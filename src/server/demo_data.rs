@@ -85,7 +85,10 @@ pub async fn load(store: &Store) -> Result<()> {
             .get(&entry.vehicle)
             .ok_or_else(|| eyre!("demo assignment names an unknown vehicle {}", entry.vehicle))?;
         let technician_id = *user_ids.get(&entry.technician).ok_or_else(|| {
-            eyre!("demo assignment names an unknown technician {}", entry.technician)
+            eyre!(
+                "demo assignment names an unknown technician {}",
+                entry.technician
+            )
         })?;
         history.push(HistoricAssignment {
             vehicle_id,

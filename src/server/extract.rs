@@ -55,9 +55,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         ApiError::Validation(message)
     })?;
-    deserializer
-        .end()
-        .map_err(|err| ApiError::Validation(format!("The request body is not valid JSON: {err}.")))?;
+    deserializer.end().map_err(|err| {
+        ApiError::Validation(format!("The request body is not valid JSON: {err}."))
+    })?;
     Ok(value)
 }
 
@@ -68,7 +68,8 @@ impl<S: Send + Sync> FromRequestParts<S> for IdParam {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let invalid = || ApiError::Validation("The id in the path must be a positive integer.".to_string());
+        let invalid =
+            || ApiError::Validation("The id in the path must be a positive integer.".to_string());
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| invalid())?;

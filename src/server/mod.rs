@@ -246,7 +246,9 @@ fn secret_beside(database: &Path) -> Result<Vec<u8>> {
     name.push(".jwt-secret");
     let path = PathBuf::from(name);
     match std::fs::read_to_string(&path) {
-        Ok(text) if text.trim().len() >= MIN_SECRET_LENGTH => return Ok(text.trim().as_bytes().to_vec()),
+        Ok(text) if text.trim().len() >= MIN_SECRET_LENGTH => {
+            return Ok(text.trim().as_bytes().to_vec())
+        }
         Ok(_) => bail!("{} is too short to be a signing secret", path.display()),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
         Err(err) => return Err(err).wrap_err_with(|| format!("cannot read {}", path.display())),
@@ -273,7 +275,13 @@ async fn bootstrap_admin(store: &Store, admin: &BootstrapAdmin) -> Result<()> {
     if store.user_exists_with_email(&key).await? {
         return Ok(());
     }
-    let user = new_user_record(&admin.name, &admin.email, &admin.password, SystemRole::Admin).await?;
+    let user = new_user_record(
+        &admin.name,
+        &admin.email,
+        &admin.password,
+        SystemRole::Admin,
+    )
+    .await?;
     store.create_user(&user, Utc::now()).await?;
     tracing::info!(email = %admin.email, "created the first admin");
     Ok(())

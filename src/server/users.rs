@@ -14,7 +14,9 @@ use crate::domain::fleet::{check_email, check_password, check_text, email_key, N
 use crate::store::{StoreError, UserRecord};
 
 fn email_taken(email: &str) -> ApiError {
-    ApiError::Conflict(format!("The e-mail address {email} is already used by another user."))
+    ApiError::Conflict(format!(
+        "The e-mail address {email} is already used by another user."
+    ))
 }
 
 pub async fn list(_: AdminUser, State(state): State<AppState>) -> ApiResult<Json<UsersEnvelope>> {

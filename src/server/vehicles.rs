@@ -25,7 +25,10 @@ fn plate_taken(plate: &str) -> ApiError {
     ))
 }
 
-pub async fn list(_: AdminUser, State(state): State<AppState>) -> ApiResult<Json<VehiclesEnvelope>> {
+pub async fn list(
+    _: AdminUser,
+    State(state): State<AppState>,
+) -> ApiResult<Json<VehiclesEnvelope>> {
     Ok(Json(VehiclesEnvelope {
         vehicles: state.store.list_vehicles().await?,
     }))
@@ -36,7 +39,11 @@ pub async fn get(
     State(state): State<AppState>,
     IdParam(id): IdParam,
 ) -> ApiResult<Json<VehicleEnvelope>> {
-    let vehicle = state.store.get_vehicle(id).await?.ok_or_else(|| not_found(id))?;
+    let vehicle = state
+        .store
+        .get_vehicle(id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
     Ok(Json(VehicleEnvelope { vehicle }))
 }
 
@@ -47,7 +54,8 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<VehicleEnvelope>)> {
     check_text("name", &new.name, NAME_MAX).map_err(ApiError::Validation)?;
     check_plate(&new.license_plate).map_err(ApiError::Validation)?;
-    check_optional_text("make", new.make.as_deref(), MAKE_MODEL_MAX).map_err(ApiError::Validation)?;
+    check_optional_text("make", new.make.as_deref(), MAKE_MODEL_MAX)
+        .map_err(ApiError::Validation)?;
     check_optional_text("model", new.model.as_deref(), MAKE_MODEL_MAX)
         .map_err(ApiError::Validation)?;
     check_year(new.year).map_err(ApiError::Validation)?;
@@ -79,7 +87,8 @@ pub async fn update(
         check_plate(plate).map_err(ApiError::Validation)?;
     }
     if let Some(make) = &patch.make {
-        check_optional_text("make", make.as_deref(), MAKE_MODEL_MAX).map_err(ApiError::Validation)?;
+        check_optional_text("make", make.as_deref(), MAKE_MODEL_MAX)
+            .map_err(ApiError::Validation)?;
     }
     if let Some(model) = &patch.model {
         check_optional_text("model", model.as_deref(), MAKE_MODEL_MAX)

@@ -6,8 +6,8 @@ use sqlx::Row;
 
 use super::{Store, StoreError, StoreResult};
 use crate::api::{
-    Assignment, AssignmentConflict, AssignmentStatus, ConflictReason, DashboardSummary,
-    SystemRole, TechnicianActiveAssignment, TechnicianListItem, TechnicianRef, User, Vehicle,
+    Assignment, AssignmentConflict, AssignmentStatus, ConflictReason, DashboardSummary, SystemRole,
+    TechnicianActiveAssignment, TechnicianListItem, TechnicianRef, User, Vehicle,
     VehicleActiveAssignment, VehicleListItem,
 };
 
@@ -56,7 +56,8 @@ pub struct AssignmentQuery {
 }
 
 const USER_COLUMNS: &str = "id, name, email, role";
-const VEHICLE_COLUMNS: &str = "v.id, v.name, v.license_plate, v.make, v.model, v.year, v.created_at";
+const VEHICLE_COLUMNS: &str =
+    "v.id, v.name, v.license_plate, v.make, v.model, v.year, v.created_at";
 /// RETURNING may not use a table alias in SQLite.
 const VEHICLE_RETURNING: &str = "id, name, license_plate, make, model, year, created_at";
 const ASSIGNMENT_SELECT: &str = "SELECT a.id AS a_id, a.vehicle_id, a.technician_id, a.status, \

@@ -1,0 +1,214 @@
+//! Section 1 of API.md: sign-in, tokens, roles.
+
+mod common;
+
+use common::{TestServer, ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET};
+use fleetdesk::server::auth::TokenKeys;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use std::time::Duration;
+
+async fn login_returns_token_expiry_and_user(s: &TestServer) {
+    let reply = s
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.body["token"]
+        .as_str()
+        .is_some_and(|t| t.split('.').count() == 3));
+    let expires: chrono::DateTime<chrono::Utc> = reply.body["expiresAt"]
+        .as_str()
+        .expect("expiresAt")
+        .parse()
+        .expect("RFC 3339");
+    let hours = (expires - chrono::Utc::now()).num_minutes() as f64 / 60.0;
+    assert!(
+        (11.9..=12.1).contains(&hours),
+        "default lifetime is 12h, got {hours}"
+    );
+    assert_eq!(reply.body["user"]["email"], ADMIN_EMAIL);
+    assert_eq!(reply.body["user"]["role"], "admin");
+    assert!(reply.body["user"].get("password").is_none());
+    assert!(reply.body["user"].get("passwordHash").is_none());
+
+    // E-mails compare without case.
+    let token = s.login(&ADMIN_EMAIL.to_uppercase(), ADMIN_PASSWORD).await;
+    let me = s
+        .call(Method::GET, "/api/auth/me", Some(&token), None)
+        .await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["user"]["email"], ADMIN_EMAIL);
+}
+
+async fn wrong_password_and_unknown_email_look_the_same(s: &TestServer) {
+    let wrong = s
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"email": ADMIN_EMAIL, "password": "nope-nope"})),
+        )
+        .await;
+    let unknown = s
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"email": "nobody@depot.example", "password": "nope-nope"})),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.body, unknown.body);
+    assert_eq!(wrong.error_code(), "unauthorized");
+}
+
+async fn login_body_must_have_string_fields(s: &TestServer) {
+    for body in [
+        json!({"email": ADMIN_EMAIL}),
+        json!({"password": "x"}),
+        json!({"email": 5, "password": "x"}),
+        json!([]),
+    ] {
+        let reply = s
+            .call(Method::POST, "/api/auth/login", None, Some(body.clone()))
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(reply.error_code(), "validation");
+    }
+}
+
+async fn repeated_failures_are_rate_limited(s: &TestServer) {
+    let victim = "victim@depot.example";
+    s.create_user("Vic Tim", victim, "technician").await;
+    for _ in 0..5 {
+        let reply = s
+            .call(
+                Method::POST,
+                "/api/auth/login",
+                None,
+                Some(json!({"email": victim, "password": "guess-guess"})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    // Locked now, even with the right password.
+    let reply = s
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"email": victim, "password": "password-123"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(reply.error_code(), "rate_limited");
+    let retry_after: u64 = reply.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=900).contains(&retry_after));
+    // Another account from the same address is not locked by that.
+    s.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+}
+
+async fn tokens_are_checked(s: &TestServer) {
+    let keys = TokenKeys::new(JWT_SECRET.as_bytes(), Duration::from_secs(60));
+    let now = chrono::Utc::now().timestamp();
+    let expired = keys
+        .issue_with_times(1, now - 7200, now - 3600)
+        .expect("a token");
+    let other_secret = TokenKeys::new(
+        b"another-secret-another-secret-0123456789",
+        Duration::from_secs(60),
+    );
+    let forged = other_secret
+        .issue_with_times(1, now, now + 3600)
+        .expect("a token");
+    let valid_for_missing_user = keys
+        .issue_with_times(999_999, now, now + 3600)
+        .expect("a token");
+    for (what, token) in [
+        ("expired", Some(expired.as_str())),
+        ("wrongly signed", Some(forged.as_str())),
+        ("malformed", Some("not.a.jwt")),
+        ("unknown user", Some(valid_for_missing_user.as_str())),
+        ("missing", None),
+    ] {
+        let reply = s
+            .call(Method::GET, "/api/admin/vehicles", token, None)
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what} token");
+        assert_eq!(reply.error_code(), "unauthorized");
+    }
+    let reply = s
+        .http
+        .get(format!("{}/api/auth/me", s.url))
+        .header("authorization", "Basic YWRtaW46YWRtaW4=")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn technicians_may_not_use_admin_routes(s: &TestServer) {
+    s.create_user("Tina Tech", "tina@depot.example", "technician")
+        .await;
+    let token = s.login("tina@depot.example", "password-123").await;
+    let me = s
+        .call(Method::GET, "/api/auth/me", Some(&token), None)
+        .await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["user"]["role"], "technician");
+    for path in [
+        "/api/admin/vehicles",
+        "/api/admin/assignments",
+        "/api/admin/dashboard",
+        "/api/admin/users",
+        "/api/admin/technicians",
+    ] {
+        let reply = s.call(Method::GET, path, Some(&token), None).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(reply.error_code(), "forbidden");
+    }
+}
+
+async fn a_demoted_admin_loses_access_at_once(s: &TestServer) {
+    let id = s.create_user("Ex Admin", "ex@depot.example", "admin").await;
+    let token = s.login("ex@depot.example", "password-123").await;
+    assert_eq!(
+        s.call(Method::GET, "/api/admin/vehicles", Some(&token), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let reply = s
+        .patch(
+            &format!("/api/admin/users/{id}"),
+            Some(json!({"role": "technician"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        s.call(Method::GET, "/api/admin/vehicles", Some(&token), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+on_both_databases!(
+    login_returns_token_expiry_and_user,
+    wrong_password_and_unknown_email_look_the_same,
+    login_body_must_have_string_fields,
+    repeated_failures_are_rate_limited,
+    tokens_are_checked,
+    technicians_may_not_use_admin_routes,
+    a_demoted_admin_loses_access_at_once,
+);

@@ -1,0 +1,357 @@
+//! Test harness: the real server in-process on 127.0.0.1:0, on a fresh database per test.
+//!
+//! SQLite tests always run. PostgreSQL tests are `#[ignore]`d with a reason, so a plain
+//! `cargo test` lists them as ignored; `.ci/run` runs them with `--include-ignored` and
+//! `FLEETDESK_TEST_POSTGRES_URL` set, and then an unreachable PostgreSQL fails them.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use fleetdesk::server::{self, BootstrapAdmin, RunningServer, ServeConfig};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sqlx::Executor;
+
+pub const POSTGRES_ENV: &str = "FLEETDESK_TEST_POSTGRES_URL";
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+pub const ADMIN_EMAIL: &str = "admin@depot.example";
+pub const ADMIN_PASSWORD: &str = "admin-password";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh database that is removed when dropped (also when a test panics).
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile_dir::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+mod tempfile_dir {
+    /// A directory under the system temp dir, removed on drop.
+    pub struct TempDir(pub std::path::PathBuf);
+
+    impl TempDir {
+        pub fn new() -> TempDir {
+            let path = std::env::temp_dir()
+                .join(format!("fleetdesk-test-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&path).expect("create a temporary directory");
+            TempDir(path)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
+        panic!(
+            "{POSTGRES_ENV} is not set: PostgreSQL tests need it, e.g. \
+             {POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/postgres"
+        )
+    })
+}
+
+fn database_url(admin_url: &str, name: &str) -> String {
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("a PostgreSQL URL with a database name");
+    format!("{base}/{name}")
+}
+
+impl TestDatabase {
+    pub async fn new(kind: DbKind) -> TestDatabase {
+        match kind {
+            DbKind::Sqlite => {
+                let dir = tempfile_dir::TempDir::new();
+                let url = format!("sqlite://{}", dir.0.join("fleetdesk.db").display());
+                TestDatabase {
+                    url,
+                    cleanup: Cleanup::Sqlite(dir),
+                }
+            }
+            DbKind::Postgres => {
+                let admin_url = postgres_admin_url();
+                sqlx::any::install_default_drivers();
+                let name = format!("fleetdesk_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = connect_admin(&admin_url).await;
+                conn.execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create the test database");
+                TestDatabase {
+                    url: database_url(&admin_url, &name),
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
+            }
+        }
+    }
+}
+
+async fn connect_admin(admin_url: &str) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::AnyConnection::connect(admin_url)
+        .await
+        .unwrap_or_else(|err| panic!("PostgreSQL at {admin_url} is unreachable: {err}"))
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside async; a small runtime of its own does the DROP DATABASE.
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for cleanup");
+                runtime.block_on(async move {
+                    let mut conn = connect_admin(&admin_url).await;
+                    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                        .await
+                        .map(|_| ())
+                })
+            })
+            .join();
+            if !matches!(dropped, Ok(Ok(()))) {
+                eprintln!("could not drop test database {}", self.url);
+            }
+        }
+    }
+}
+
+pub struct TestServer {
+    pub kind: DbKind,
+    pub url: String,
+    pub http: reqwest::Client,
+    pub admin_token: String,
+    server: Option<RunningServer>,
+    // Declared last: dropped after the server has stopped.
+    pub database: TestDatabase,
+}
+
+pub fn config_for(database_url: &str) -> ServeConfig {
+    let mut config = ServeConfig::new(database_url);
+    config.bind = "127.0.0.1:0".to_string();
+    config.jwt_secret = Some(JWT_SECRET.to_string());
+    config.bootstrap_admin = Some(BootstrapAdmin {
+        email: ADMIN_EMAIL.to_string(),
+        password: ADMIN_PASSWORD.to_string(),
+        name: "Ada Admin".to_string(),
+    });
+    config
+}
+
+/// The answer to one request: status, headers and the JSON body (Null when empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn error_code(&self) -> &str {
+        self.body["error"].as_str().unwrap_or("")
+    }
+}
+
+impl TestServer {
+    pub async fn start(kind: DbKind) -> TestServer {
+        let database = TestDatabase::new(kind).await;
+        Self::start_on(kind, database, config_for).await
+    }
+
+    pub async fn start_on(
+        kind: DbKind,
+        database: TestDatabase,
+        config: impl FnOnce(&str) -> ServeConfig,
+    ) -> TestServer {
+        let running = server::start(config(&database.url))
+            .await
+            .expect("the server starts");
+        let url = running.url();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("an HTTP client");
+        let mut server = TestServer {
+            kind,
+            url,
+            http,
+            admin_token: String::new(),
+            server: Some(running),
+            database,
+        };
+        server.admin_token = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        server
+    }
+
+    pub fn store(&self) -> &fleetdesk::store::Store {
+        &self.server.as_ref().expect("running").store
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.server.take() {
+            running.stop().await.expect("the server stops cleanly");
+        }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let reply = self
+            .call(
+                Method::POST,
+                "/api/auth/login",
+                None,
+                Some(json!({"email": email, "password": password})),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "login of {email}: {}",
+            reply.text
+        );
+        reply.body["token"].as_str().expect("a token").to_string()
+    }
+
+    /// Sends raw bytes with an optional bearer token.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = request
+            .send()
+            .await
+            .expect("the request reaches the server");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a readable body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)
+                .unwrap_or_else(|err| panic!("body is not JSON ({err}): {text}"))
+        };
+        assert!(
+            headers.contains_key("x-request-id"),
+            "every response has x-request-id"
+        );
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let bytes = body.map(|value| serde_json::to_vec(&value).expect("serialisable"));
+        self.raw(method, path, token, bytes).await
+    }
+
+    /// A request as the bootstrap admin.
+    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.call(method, path, Some(&self.admin_token.clone()), body)
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.admin(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.admin(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Option<Value>) -> Reply {
+        self.admin(Method::PATCH, path, body).await
+    }
+
+    pub async fn create_vehicle(&self, name: &str, plate: &str) -> i64 {
+        let reply = self
+            .post("/api/admin/vehicles", json!({"name": name, "licensePlate": plate, "make": "Ford", "model": "Transit", "year": 2021}))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.body["vehicle"]["id"].as_i64().expect("vehicle id")
+    }
+
+    pub async fn create_user(&self, name: &str, email: &str, role: &str) -> i64 {
+        let reply = self
+            .post(
+                "/api/admin/users",
+                json!({"name": name, "email": email, "password": "password-123", "role": role}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.body["user"]["id"].as_i64().expect("user id")
+    }
+
+    pub async fn create_technician(&self, name: &str) -> i64 {
+        let email = format!("{}@depot.example", name.to_lowercase().replace(' ', "."));
+        self.create_user(name, &email, "technician").await
+    }
+
+    /// Creates an assignment and returns the reply, whatever its status.
+    pub async fn assign(&self, vehicle_id: i64, technician_id: i64) -> Reply {
+        self.post(
+            "/api/admin/assignments",
+            json!({"vehicleId": vehicle_id, "technicianId": technician_id}),
+        )
+        .await
+    }
+}
+
+/// Runs one async test body against SQLite, and against PostgreSQL when asked for.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let server = $crate::common::TestServer::start($crate::common::DbKind::Sqlite).await;
+                    super::$name(&server).await;
+                    server.stop().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs PostgreSQL: set FLEETDESK_TEST_POSTGRES_URL and pass --include-ignored"]
+                async fn postgres() {
+                    let server = $crate::common::TestServer::start($crate::common::DbKind::Postgres).await;
+                    super::$name(&server).await;
+                    server.stop().await;
+                }
+            }
+        )+
+    };
+}
