@@ -1,3 +1,4 @@
 //! Pure rules: no I/O, no async. Used by the server, the client and the tests alike.
 
 pub mod fleet;
+pub mod roles;

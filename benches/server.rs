@@ -1,0 +1,838 @@
+//! Server benchmarks over real HTTP: `cargo bench --bench server`.
+//!
+//! The real server runs in-process on 127.0.0.1:0 against a fresh database, and reqwest clients
+//! talk to it over loopback. Every response is checked; an unexpected status aborts the run.
+//!
+//! 1. Create + return cycles: 32 clients, each with its own vehicle and technician, loop
+//!    `POST /api/admin/assignments` then `PATCH /api/admin/assignments/:id/return`.
+//! 2. Reading history: with 100,000 assignments stored, the latency of the active list, the
+//!    first page and a page about halfway back.
+//!
+//! SQLite always runs (a file in a temporary directory, removed afterwards). PostgreSQL runs
+//! when `FLEETDESK_BENCH_POSTGRES_URL` names a server, e.g.
+//! `postgres://postgres@127.0.0.1:5432/postgres`; a database with a random name is created
+//! there and dropped at the end, also when the run fails.
+//!
+//! No tracing subscriber is installed, so the server logs nothing.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use color_eyre::eyre::{bail, ensure, eyre, Result, WrapErr};
+use fleetdesk::api::SystemRole;
+use fleetdesk::domain::fleet::{email_key, plate_key};
+use fleetdesk::server::{self, BootstrapAdmin, RunningServer, ServeConfig};
+use fleetdesk::store::{HistoricAssignment, Store, UserRecord, VehicleRecord};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::{Connection, Executor};
+use tokio::task::JoinSet;
+
+const POSTGRES_ENV: &str = "FLEETDESK_BENCH_POSTGRES_URL";
+const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-0123456789";
+const ADMIN_EMAIL: &str = "admin@depot.example";
+const ADMIN_PASSWORD: &str = "admin-password";
+
+/// Concurrent clients in the create + return benchmark, each with its own pair.
+const CLIENTS: usize = 32;
+const WARMUP_CYCLES: usize = 5;
+const MEASURED_CYCLES: usize = 40;
+
+const HISTORY_ROWS: usize = 100_000;
+/// The newest rows of the history stay active, on distinct vehicles and technicians.
+const HISTORY_ACTIVE: usize = 30;
+const HISTORY_VEHICLES: usize = 200;
+const HISTORY_TECHNICIANS: usize = 120;
+/// Seconds between two assignments of the generated history.
+const HISTORY_SPACING: i64 = 600;
+const READ_WARMUP: usize = 20;
+const READ_RUNS: usize = 200;
+const PAGE: usize = 100;
+
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Upper bound for one benchmark phase, so a stuck run ends.
+const PHASE_TIMEOUT: Duration = Duration::from_secs(600);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+impl DbKind {
+    fn label(self) -> &'static str {
+        match self {
+            DbKind::Sqlite => "SQLite",
+            DbKind::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fresh databases, removed on drop (the same approach as tests/common).
+
+struct BenchDatabase {
+    url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+fn postgres_database_url(admin_url: &str, name: &str) -> Result<String> {
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .ok_or_else(|| eyre!("{POSTGRES_ENV} must be a URL with a database name"))?;
+    Ok(format!("{base}/{name}"))
+}
+
+async fn connect_admin(admin_url: &str) -> Result<sqlx::AnyConnection> {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(admin_url)
+        .await
+        .wrap_err_with(|| format!("PostgreSQL at {admin_url} is unreachable"))
+}
+
+impl BenchDatabase {
+    async fn new(kind: DbKind, postgres_admin_url: Option<&str>) -> Result<BenchDatabase> {
+        match kind {
+            DbKind::Sqlite => {
+                let dir = std::env::temp_dir()
+                    .join(format!("fleetdesk-bench-{}", uuid::Uuid::new_v4().simple()));
+                std::fs::create_dir_all(&dir)
+                    .wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+                Ok(BenchDatabase {
+                    url: format!("sqlite://{}", dir.join("fleetdesk.db").display()),
+                    cleanup: Cleanup::Sqlite(dir),
+                })
+            }
+            DbKind::Postgres => {
+                let admin_url = postgres_admin_url
+                    .ok_or_else(|| eyre!("{POSTGRES_ENV} is not set"))?
+                    .to_string();
+                let name = format!("fleetdesk_bench_{}", uuid::Uuid::new_v4().simple());
+                let url = postgres_database_url(&admin_url, &name)?;
+                let mut conn = connect_admin(&admin_url).await?;
+                conn.execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .wrap_err_with(|| format!("cannot create the database {name}"))?;
+                let _ = conn.close().await;
+                Ok(BenchDatabase {
+                    url,
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                })
+            }
+        }
+    }
+}
+
+impl Drop for BenchDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Sqlite(dir) => {
+                if let Err(err) = std::fs::remove_dir_all(dir) {
+                    eprintln!("could not remove {}: {err}", dir.display());
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                let label = name.clone();
+                // Drop runs outside async; a small runtime of its own does the DROP DATABASE.
+                let dropped = std::thread::spawn(move || -> Result<()> {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .wrap_err("cannot build a runtime for the cleanup")?;
+                    runtime.block_on(async move {
+                        let mut conn = connect_admin(&admin_url).await?;
+                        conn.execute(
+                            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
+                        )
+                        .await?;
+                        let _ = conn.close().await;
+                        Ok(())
+                    })
+                })
+                .join();
+                match dropped {
+                    Ok(Ok(())) => eprintln!("dropped the PostgreSQL database {label}"),
+                    Ok(Err(err)) => eprintln!("could not drop the database {label}: {err:#}"),
+                    Err(_) => eprintln!("could not drop the database {label}: cleanup panicked"),
+                }
+            }
+        }
+    }
+}
+
+/// "SQLite 3.46.0" or "PostgreSQL 16.4", for the machine note.
+async fn database_version(kind: DbKind, url: &str) -> Result<String> {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .wrap_err("cannot connect to read the database version")?;
+    let sql = match kind {
+        DbKind::Sqlite => "SELECT sqlite_version()",
+        DbKind::Postgres => "SELECT current_setting('server_version')",
+    };
+    let version: String = sqlx::query_scalar(sql)
+        .fetch_one(&mut conn)
+        .await
+        .wrap_err("cannot read the database version")?;
+    let _ = conn.close().await;
+    Ok(format!("{} {version}", kind.label()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server and HTTP helpers.
+
+struct Harness {
+    server: RunningServer,
+    base: String,
+    token: String,
+}
+
+fn http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .wrap_err("cannot build an HTTP client")
+}
+
+impl Harness {
+    async fn start(database_url: &str) -> Result<Harness> {
+        let mut config = ServeConfig::new(database_url);
+        config.bind = "127.0.0.1:0".to_string();
+        config.jwt_secret = Some(JWT_SECRET.to_string());
+        config.bootstrap_admin = Some(BootstrapAdmin {
+            email: ADMIN_EMAIL.to_string(),
+            password: ADMIN_PASSWORD.to_string(),
+            name: "Bench Admin".to_string(),
+        });
+        let server = server::start(config)
+            .await
+            .wrap_err("the server did not start")?;
+        let base = server.url();
+        let (_, body) = timed(
+            http_client()?
+                .post(format!("{base}/api/auth/login"))
+                .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+            StatusCode::OK,
+            "POST /api/auth/login",
+        )
+        .await?;
+        let token = body["token"]
+            .as_str()
+            .ok_or_else(|| eyre!("the login answer has no token: {body}"))?
+            .to_string();
+        Ok(Harness {
+            server,
+            base,
+            token,
+        })
+    }
+
+    fn store(&self) -> &Store {
+        &self.server.store
+    }
+
+    async fn stop(self) -> Result<()> {
+        self.server.stop().await
+    }
+}
+
+/// Sends a request, reads the whole body and checks the status. The time covers sending and
+/// reading the body, not the JSON parsing afterwards.
+async fn timed(
+    request: reqwest::RequestBuilder,
+    expect: StatusCode,
+    what: &str,
+) -> Result<(Duration, Value)> {
+    let started = Instant::now();
+    let response = request
+        .send()
+        .await
+        .wrap_err_with(|| format!("{what}: the request failed"))?;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .wrap_err_with(|| format!("{what}: cannot read the body"))?;
+    let elapsed = started.elapsed();
+    if status != expect {
+        bail!(
+            "{what}: expected {expect}, got {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let value =
+        serde_json::from_slice(&body).wrap_err_with(|| format!("{what}: the body is not JSON"))?;
+    Ok((elapsed, value))
+}
+
+/// Runs a phase with an upper bound on its time.
+async fn bounded<T>(what: &str, phase: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::time::timeout(PHASE_TIMEOUT, phase)
+        .await
+        .map_err(|_| eyre!("{what} took longer than {PHASE_TIMEOUT:?}"))?
+}
+
+async fn make_vehicles(store: &Store, count: usize) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(count);
+    for index in 0..count {
+        let plate = format!("BN-{index:04}");
+        let record = VehicleRecord {
+            name: format!("Van {index}"),
+            plate_key: plate_key(&plate),
+            license_plate: plate,
+            make: Some("Ford".to_string()),
+            model: Some("Transit".to_string()),
+            year: Some(2021),
+        };
+        let vehicle = store
+            .create_vehicle(&record, Utc::now())
+            .await
+            .wrap_err("cannot create a vehicle")?;
+        ids.push(vehicle.id);
+    }
+    Ok(ids)
+}
+
+/// Technicians share one password hash: they never log in, and argon2 per user would
+/// dominate the setup.
+async fn make_technicians(store: &Store, count: usize) -> Result<Vec<i64>> {
+    let template = server::new_user_record(
+        "Template",
+        "template@depot.example",
+        "password-123",
+        SystemRole::Technician,
+    )
+    .await?;
+    let mut ids = Vec::with_capacity(count);
+    for index in 0..count {
+        let email = format!("tech{index}@depot.example");
+        let record = UserRecord {
+            name: format!("Technician {index}"),
+            email_key: email_key(&email),
+            email,
+            password_hash: template.password_hash.clone(),
+            role: SystemRole::Technician,
+        };
+        let user = store
+            .create_user(&record, Utc::now())
+            .await
+            .wrap_err("cannot create a technician")?;
+        ids.push(user.id);
+    }
+    Ok(ids)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics.
+
+#[derive(Clone, Copy, Debug)]
+struct Stats {
+    count: usize,
+    p50: Duration,
+    p95: Duration,
+    p99: Duration,
+    mean: Duration,
+    max: Duration,
+}
+
+fn stats(mut samples: Vec<Duration>) -> Result<Stats> {
+    ensure!(!samples.is_empty(), "no samples");
+    samples.sort_unstable();
+    let count = samples.len();
+    // Nearest rank.
+    let at = |percent: usize| samples[(count * percent).div_ceil(100).max(1) - 1];
+    let total: Duration = samples.iter().sum();
+    Ok(Stats {
+        count,
+        p50: at(50),
+        p95: at(95),
+        p99: at(99),
+        mean: total / u32::try_from(count)?,
+        max: samples[count - 1],
+    })
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.2}", duration.as_secs_f64() * 1000.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Create + return cycles.
+
+struct CycleResults {
+    cycles: usize,
+    wall: Duration,
+    post: Stats,
+    patch: Stats,
+    cycle: Stats,
+}
+
+#[derive(Clone)]
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    vehicle: i64,
+    technician: i64,
+}
+
+/// One client's cycles: (POST time, PATCH time) each.
+async fn run_cycles(client: Client, cycles: usize) -> Result<Vec<(Duration, Duration)>> {
+    let mut times = Vec::with_capacity(cycles);
+    for _ in 0..cycles {
+        let (post, body) = timed(
+            client
+                .http
+                .post(format!("{}/api/admin/assignments", client.base))
+                .bearer_auth(&client.token)
+                .json(&json!({"vehicleId": client.vehicle, "technicianId": client.technician})),
+            StatusCode::CREATED,
+            "POST /api/admin/assignments",
+        )
+        .await?;
+        let assignment = &body["assignment"];
+        ensure!(
+            assignment["status"] == "active"
+                && assignment["vehicleId"] == client.vehicle
+                && assignment["technicianId"] == client.technician,
+            "POST /api/admin/assignments answered an unexpected assignment: {body}"
+        );
+        let id = assignment["id"]
+            .as_i64()
+            .ok_or_else(|| eyre!("the created assignment has no id: {body}"))?;
+        let (patch, body) = timed(
+            client
+                .http
+                .patch(format!("{}/api/admin/assignments/{id}/return", client.base))
+                .bearer_auth(&client.token),
+            StatusCode::OK,
+            "PATCH /api/admin/assignments/:id/return",
+        )
+        .await?;
+        ensure!(
+            body["assignment"]["id"] == id && body["assignment"]["status"] == "returned",
+            "PATCH /api/admin/assignments/{id}/return answered an unexpected assignment: {body}"
+        );
+        times.push((post, patch));
+    }
+    Ok(times)
+}
+
+/// All clients at once; the first failure aborts the others.
+async fn run_all(clients: &[Client], cycles: usize) -> Result<Vec<(Duration, Duration)>> {
+    let mut set = JoinSet::new();
+    for client in clients {
+        set.spawn(run_cycles(client.clone(), cycles));
+    }
+    let mut all = Vec::with_capacity(clients.len() * cycles);
+    while let Some(joined) = set.join_next().await {
+        all.extend(joined.wrap_err("a client task panicked")??);
+    }
+    Ok(all)
+}
+
+async fn bench_cycles(harness: &Harness) -> Result<CycleResults> {
+    let vehicles = make_vehicles(harness.store(), CLIENTS).await?;
+    let technicians = make_technicians(harness.store(), CLIENTS).await?;
+    let mut clients = Vec::with_capacity(CLIENTS);
+    for (vehicle, technician) in vehicles.into_iter().zip(technicians) {
+        clients.push(Client {
+            http: http_client()?,
+            base: harness.base.clone(),
+            token: harness.token.clone(),
+            vehicle,
+            technician,
+        });
+    }
+    bounded("the warm-up cycles", run_all(&clients, WARMUP_CYCLES)).await?;
+    let started = Instant::now();
+    let times = bounded("the measured cycles", run_all(&clients, MEASURED_CYCLES)).await?;
+    let wall = started.elapsed();
+
+    let summary = harness.store().dashboard().await?;
+    ensure!(
+        summary.active_assignments == 0,
+        "after every cycle returned, {} assignments are still active",
+        summary.active_assignments
+    );
+    Ok(CycleResults {
+        cycles: times.len(),
+        wall,
+        post: stats(times.iter().map(|(post, _)| *post).collect())?,
+        patch: stats(times.iter().map(|(_, patch)| *patch).collect())?,
+        cycle: stats(times.iter().map(|(post, patch)| *post + *patch).collect())?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Reading a long history.
+
+struct ReadResult {
+    label: String,
+    rows: usize,
+    stats: Stats,
+}
+
+struct HistoryResults {
+    insert: Duration,
+    reads: Vec<ReadResult>,
+}
+
+fn history(vehicles: &[i64], technicians: &[i64]) -> Result<Vec<HistoricAssignment>> {
+    let rows = i64::try_from(HISTORY_ROWS)?;
+    let start = Utc::now().timestamp() - (rows + 10) * HISTORY_SPACING;
+    let at = |seconds: i64| -> Result<DateTime<Utc>> {
+        DateTime::from_timestamp(seconds, 0).ok_or_else(|| eyre!("time {seconds} is out of range"))
+    };
+    let first_active = HISTORY_ROWS - HISTORY_ACTIVE;
+    let mut history = Vec::with_capacity(HISTORY_ROWS);
+    for index in 0..HISTORY_ROWS {
+        let assigned = start + i64::try_from(index)? * HISTORY_SPACING;
+        let row = if index >= first_active {
+            // The newest rows: active, the k-th on the k-th vehicle and technician.
+            let k = index - first_active;
+            HistoricAssignment {
+                vehicle_id: vehicles[k],
+                technician_id: technicians[k],
+                assigned_at: at(assigned)?,
+                returned_at: None,
+            }
+        } else {
+            HistoricAssignment {
+                vehicle_id: vehicles[index % vehicles.len()],
+                technician_id: technicians[(index * 7) % technicians.len()],
+                assigned_at: at(assigned)?,
+                returned_at: Some(at(assigned + 3 * 3600)?),
+            }
+        };
+        history.push(row);
+    }
+    Ok(history)
+}
+
+async fn read_latency(
+    harness: &Harness,
+    http: &reqwest::Client,
+    label: &str,
+    path: &str,
+    expect_rows: usize,
+    paged: bool,
+) -> Result<ReadResult> {
+    let what = format!("GET {path}");
+    let mut samples = Vec::with_capacity(READ_RUNS);
+    for run in 0..READ_WARMUP + READ_RUNS {
+        let (elapsed, body) = timed(
+            http.get(format!("{}{path}", harness.base))
+                .bearer_auth(&harness.token),
+            StatusCode::OK,
+            &what,
+        )
+        .await?;
+        let rows = body["assignments"]
+            .as_array()
+            .ok_or_else(|| eyre!("{what}: the answer has no assignments array"))?
+            .len();
+        ensure!(
+            rows == expect_rows,
+            "{what}: expected {expect_rows} rows, got {rows}"
+        );
+        if paged {
+            ensure!(
+                body["nextBefore"].is_i64(),
+                "{what}: expected a nextBefore id, got {}",
+                body["nextBefore"]
+            );
+        }
+        if run >= READ_WARMUP {
+            samples.push(elapsed);
+        }
+    }
+    Ok(ReadResult {
+        label: label.to_string(),
+        rows: expect_rows,
+        stats: stats(samples)?,
+    })
+}
+
+async fn bench_history(harness: &Harness) -> Result<HistoryResults> {
+    let store = harness.store();
+    let vehicles = make_vehicles(store, HISTORY_VEHICLES).await?;
+    let technicians = make_technicians(store, HISTORY_TECHNICIANS).await?;
+    let history = history(&vehicles, &technicians)?;
+    let started = Instant::now();
+    bounded("inserting the history", async {
+        store
+            .insert_history(&history)
+            .await
+            .wrap_err("cannot insert the history")
+    })
+    .await?;
+    let insert = started.elapsed();
+
+    let summary = store.dashboard().await?;
+    ensure!(
+        summary.active_assignments == i64::try_from(HISTORY_ACTIVE)?,
+        "expected {HISTORY_ACTIVE} active assignments after the insert, found {}",
+        summary.active_assignments
+    );
+
+    let http = http_client()?;
+    // The newest id, and an id about halfway back (ids follow the insert order here).
+    let (_, newest) = timed(
+        http.get(format!("{}/api/admin/assignments?limit=1", harness.base))
+            .bearer_auth(&harness.token),
+        StatusCode::OK,
+        "GET /api/admin/assignments?limit=1",
+    )
+    .await?;
+    let newest_id = newest["assignments"][0]["id"]
+        .as_i64()
+        .ok_or_else(|| eyre!("the newest assignment has no id: {newest}"))?;
+    let halfway = newest_id - i64::try_from(HISTORY_ROWS / 2)?;
+    timed(
+        http.get(format!("{}/api/admin/assignments/{halfway}", harness.base))
+            .bearer_auth(&harness.token),
+        StatusCode::OK,
+        "GET /api/admin/assignments/:halfway",
+    )
+    .await?;
+
+    let mut reads = Vec::new();
+    bounded("the history reads", async {
+        reads.push(
+            read_latency(
+                harness,
+                &http,
+                "GET ?status=active",
+                "/api/admin/assignments?status=active",
+                HISTORY_ACTIVE,
+                false,
+            )
+            .await?,
+        );
+        reads.push(
+            read_latency(
+                harness,
+                &http,
+                "GET ?limit=100 (first page)",
+                &format!("/api/admin/assignments?limit={PAGE}"),
+                PAGE,
+                true,
+            )
+            .await?,
+        );
+        reads.push(
+            read_latency(
+                harness,
+                &http,
+                "GET ?limit=100&before=<halfway> (deep page)",
+                &format!("/api/admin/assignments?limit={PAGE}&before={halfway}"),
+                PAGE,
+                true,
+            )
+            .await?,
+        );
+        Ok(())
+    })
+    .await?;
+    Ok(HistoryResults { insert, reads })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Driving it.
+
+struct BackendResults {
+    kind: DbKind,
+    version: String,
+    cycles: CycleResults,
+    history: HistoryResults,
+}
+
+/// Starts a server on a fresh database, runs one benchmark, stops the server; the database
+/// is removed when this returns, whether the benchmark worked or not.
+async fn on_fresh_server<T, F>(
+    kind: DbKind,
+    postgres_admin_url: Option<&str>,
+    bench: F,
+) -> Result<(T, String)>
+where
+    F: for<'a> FnOnce(
+        &'a Harness,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + 'a>>,
+{
+    let database = BenchDatabase::new(kind, postgres_admin_url).await?;
+    let harness = Harness::start(&database.url).await?;
+    let outcome = bench(&harness).await;
+    let stopped = harness.stop().await;
+    let result = outcome?;
+    stopped?;
+    let version = database_version(kind, &database.url).await?;
+    drop(database);
+    Ok((result, version))
+}
+
+async fn run_backend(kind: DbKind, postgres_admin_url: Option<&str>) -> Result<BackendResults> {
+    println!("== {} ==", kind.label());
+    let (cycles, version) = on_fresh_server(kind, postgres_admin_url, |harness| {
+        Box::pin(bench_cycles(harness))
+    })
+    .await
+    .wrap_err_with(|| format!("create + return cycles on {}", kind.label()))?;
+    println!(
+        "create + return: {} cycles from {CLIENTS} clients in {:.2} s = {:.0} cycles/s",
+        cycles.cycles,
+        cycles.wall.as_secs_f64(),
+        cycles.cycles as f64 / cycles.wall.as_secs_f64()
+    );
+    let (history, _) = on_fresh_server(kind, postgres_admin_url, |harness| {
+        Box::pin(bench_history(harness))
+    })
+    .await
+    .wrap_err_with(|| format!("history reads on {}", kind.label()))?;
+    println!(
+        "inserted {HISTORY_ROWS} history rows in {:.2} s",
+        history.insert.as_secs_f64()
+    );
+    for read in &history.reads {
+        println!(
+            "{}: p50 {} ms, p99 {} ms, max {} ms",
+            read.label,
+            ms(read.stats.p50),
+            ms(read.stats.p99),
+            ms(read.stats.max)
+        );
+    }
+    Ok(BackendResults {
+        kind,
+        version,
+        cycles,
+        history,
+    })
+}
+
+fn cpu_model() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    text.lines()
+        .find(|line| line.starts_with("model name"))
+        .and_then(|line| line.split_once(':'))
+        .map(|(_, model)| model.trim().to_string())
+}
+
+fn table(results: &[BackendResults], skipped: Option<&str>) -> Result<String> {
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    let mut out = String::new();
+    writeln!(out, "### Server benchmark (`cargo bench --bench server`)")?;
+    writeln!(out)?;
+    let cpu = cpu_model().map_or(String::new(), |model| format!(" ({model})"));
+    writeln!(
+        out,
+        "Machine: {cpus} CPUs (nproc){cpu}, {}. Release build; server and clients share one \
+         process and talk HTTP/1.1 over 127.0.0.1.",
+        std::env::consts::OS
+    )?;
+    let versions: Vec<String> = results
+        .iter()
+        .map(|result| match result.kind {
+            DbKind::Sqlite => format!("{} (temporary file, WAL)", result.version),
+            DbKind::Postgres => format!("{} (local, fresh database)", result.version),
+        })
+        .collect();
+    writeln!(out, "Databases: {}.", versions.join("; "))?;
+    if let Some(reason) = skipped {
+        writeln!(out, "PostgreSQL skipped: {reason}.")?;
+    }
+    writeln!(
+        out,
+        "Cycles: {CLIENTS} clients, each its own vehicle and technician, {MEASURED_CYCLES} \
+         measured cycles each after {WARMUP_CYCLES} warm-up. Reads: {HISTORY_ROWS} assignments \
+         in history ({HISTORY_ACTIVE} active, {HISTORY_VEHICLES} vehicles, \
+         {HISTORY_TECHNICIANS} technicians), {READ_RUNS} sequential requests after \
+         {READ_WARMUP} warm-up."
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "| Database | Benchmark | Samples | p50 ms | p95 ms | p99 ms | mean ms | Throughput |"
+    )?;
+    writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|")?;
+    for result in results {
+        let db = result.kind.label();
+        let c = &result.cycles;
+        let row = |out: &mut String, name: &str, s: &Stats, extra: &str| {
+            writeln!(
+                out,
+                "| {db} | {name} | {} | {} | {} | {} | {} | {extra} |",
+                s.count,
+                ms(s.p50),
+                ms(s.p95),
+                ms(s.p99),
+                ms(s.mean)
+            )
+        };
+        let per_second = c.cycles as f64 / c.wall.as_secs_f64();
+        row(
+            &mut out,
+            &format!("create + return cycle, {CLIENTS} clients"),
+            &c.cycle,
+            &format!("{per_second:.0} cycles/s"),
+        )?;
+        row(&mut out, "— POST /api/admin/assignments", &c.post, "")?;
+        row(
+            &mut out,
+            "— PATCH /api/admin/assignments/:id/return",
+            &c.patch,
+            "",
+        )?;
+        for read in &result.history.reads {
+            row(
+                &mut out,
+                &format!("{} → {} rows", read.label, read.rows),
+                &read.stats,
+                "",
+            )?;
+        }
+    }
+    writeln!(out)?;
+    for result in results {
+        writeln!(
+            out,
+            "Setup on {}: `insert_history` of {HISTORY_ROWS} rows took {:.2} s.",
+            result.kind.label(),
+            result.history.insert.as_secs_f64()
+        )?;
+    }
+    Ok(out)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let postgres_admin_url = std::env::var(POSTGRES_ENV)
+        .ok()
+        .filter(|url| !url.is_empty());
+    let mut results = vec![run_backend(DbKind::Sqlite, None).await?];
+    let skipped = match &postgres_admin_url {
+        Some(url) => {
+            results.push(run_backend(DbKind::Postgres, Some(url)).await?);
+            None
+        }
+        None => {
+            let reason = format!(
+                "{POSTGRES_ENV} is not set (e.g. \
+                 {POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/postgres)"
+            );
+            println!("PostgreSQL skipped: {reason}");
+            Some(reason)
+        }
+    };
+    println!();
+    print!("{}", table(&results, skipped.as_deref())?);
+    Ok(())
+}
