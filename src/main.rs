@@ -4,7 +4,15 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> color_eyre::Result<()> {
-    color_eyre::install()?;
+    // Plain reports where colour would be noise: a service manager's log, or NO_COLOR.
+    let plain = !std::io::stderr().is_terminal() || std::env::var_os("NO_COLOR").is_some();
+    let hook = color_eyre::config::HookBuilder::default();
+    let hook = if plain {
+        hook.theme(color_eyre::config::Theme::new())
+    } else {
+        hook
+    };
+    hook.install()?;
     let cli = fleetdesk::cli::Cli::parse();
     let filter = EnvFilter::try_from_env("FLEETDESK_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));

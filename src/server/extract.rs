@@ -42,6 +42,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "The request body is empty; a JSON object is expected.".to_string(),
         ));
     }
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ApiError::Validation(
+            "The request body must be a JSON object.".to_string(),
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();

@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::SystemRole;
 use crate::domain::fleet::{check_email, check_password, check_text, email_key, NAME_MAX};
-use crate::store::{Backend, Store, UserRecord};
+use crate::store::{Backend, Store, StoreError, UserRecord};
 use auth::{LoginLimiter, TokenKeys};
 use error::ApiError;
 use extract::BODY_LIMIT_BYTES;
@@ -282,8 +282,12 @@ async fn bootstrap_admin(store: &Store, admin: &BootstrapAdmin) -> Result<()> {
         SystemRole::Admin,
     )
     .await?;
-    store.create_user(&user, Utc::now()).await?;
-    tracing::info!(email = %admin.email, "created the first admin");
+    match store.create_user(&user, Utc::now()).await {
+        Ok(_) => tracing::info!(email = %admin.email, "created the first admin"),
+        // Another instance starting at the same time made it first.
+        Err(StoreError::Taken(_)) => {}
+        Err(err) => return Err(err.into()),
+    }
     Ok(())
 }
 

@@ -1,0 +1,831 @@
+//! Section 5 of API.md: bad input on every endpoint gets its documented status and error
+//! code, as JSON with a message and an `x-request-id`, and never changes anything.
+//!
+//! One table of requests; every row is sent and checked, all mismatches are collected and
+//! reported together, so one run shows every problem.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use common::{TestServer, JWT_SECRET};
+use fleetdesk::server::auth::TokenKeys;
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// The body limit of API.md section 5 (64 KiB).
+const LIMIT: usize = 64 * 1024;
+
+/// Who sends the request.
+#[derive(Clone, Debug)]
+enum Auth {
+    None,
+    Admin,
+    Technician,
+    /// The whole `Authorization` header value, as raw bytes.
+    Header(Vec<u8>),
+}
+
+fn header(value: impl Into<Vec<u8>>) -> Auth {
+    Auth::Header(value.into())
+}
+
+/// One row of the table.
+struct Case {
+    name: String,
+    method: Method,
+    path: String,
+    auth: Auth,
+    /// `None`: no body and no content type at all.
+    body: Option<Vec<u8>>,
+    status: StatusCode,
+    /// The `error` code of an error answer; `None` for a success.
+    code: Option<&'static str>,
+    /// For successes: a JSON pointer into the answer and the string it must hold verbatim.
+    echo: Option<(&'static str, String)>,
+}
+
+impl Case {
+    fn new(name: impl Into<String>, method: Method, path: impl Into<String>) -> Case {
+        Case {
+            name: name.into(),
+            method,
+            path: path.into(),
+            auth: Auth::Admin,
+            body: None,
+            status: StatusCode::BAD_REQUEST,
+            code: Some("validation"),
+            echo: None,
+        }
+    }
+
+    fn auth(mut self, auth: Auth) -> Case {
+        self.auth = auth;
+        self
+    }
+
+    fn json(mut self, body: Value) -> Case {
+        self.body = Some(serde_json::to_vec(&body).expect("serialisable"));
+        self
+    }
+
+    fn bytes(mut self, body: impl Into<Vec<u8>>) -> Case {
+        self.body = Some(body.into());
+        self
+    }
+
+    fn fails(mut self, status: StatusCode, code: &'static str) -> Case {
+        self.status = status;
+        self.code = Some(code);
+        self
+    }
+
+    fn succeeds(mut self, status: StatusCode) -> Case {
+        self.status = status;
+        self.code = None;
+        self
+    }
+
+    fn echoes(mut self, pointer: &'static str, value: impl Into<String>) -> Case {
+        self.echo = Some((pointer, value.into()));
+        self
+    }
+}
+
+fn get(name: &str, path: impl Into<String>) -> Case {
+    Case::new(name, Method::GET, path)
+}
+
+fn post(name: &str, path: impl Into<String>) -> Case {
+    Case::new(name, Method::POST, path)
+}
+
+fn patch(name: &str, path: impl Into<String>) -> Case {
+    Case::new(name, Method::PATCH, path)
+}
+
+fn delete(name: &str, path: impl Into<String>) -> Case {
+    Case::new(name, Method::DELETE, path)
+}
+
+/// What came back, without panicking on anything: the table reports, it does not stop.
+struct Answer {
+    status: StatusCode,
+    request_id: Option<String>,
+    content_type: String,
+    text: String,
+    body: Result<Value, String>,
+}
+
+async fn send(s: &TestServer, technician_token: &str, case: &Case) -> Result<Answer, String> {
+    let mut request = s
+        .http
+        .request(case.method.clone(), format!("{}{}", s.url, case.path));
+    let token = match &case.auth {
+        Auth::None => None,
+        Auth::Admin => Some(format!("Bearer {}", s.admin_token).into_bytes()),
+        Auth::Technician => Some(format!("Bearer {technician_token}").into_bytes()),
+        Auth::Header(value) => Some(value.clone()),
+    };
+    if let Some(token) = token {
+        let value = HeaderValue::from_bytes(&token)
+            .map_err(|err| format!("the test's Authorization header is invalid: {err}"))?;
+        request = request.header(AUTHORIZATION, value);
+    }
+    if let Some(body) = &case.body {
+        request = request
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.clone());
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|err| format!("the request failed: {err}"))?;
+    let status = response.status();
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string);
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let text = response
+        .text()
+        .await
+        .map_err(|err| format!("the body could not be read: {err}"))?;
+    let body = if text.is_empty() {
+        Ok(Value::Null)
+    } else {
+        serde_json::from_str(&text).map_err(|err| format!("body is not JSON ({err})"))
+    };
+    Ok(Answer {
+        status,
+        request_id,
+        content_type,
+        text,
+        body,
+    })
+}
+
+const TECHNICIAN_EMAIL: &str = "tess.tech@depot.example";
+const PASSWORD: &str = "password-123";
+
+/// Every problem with one answer, empty when it is as the row says.
+fn check(case: &Case, answer: &Answer) -> Vec<String> {
+    let mut problems = Vec::new();
+    if answer.status != case.status {
+        problems.push(format!(
+            "status {} instead of {}",
+            answer.status.as_u16(),
+            case.status.as_u16()
+        ));
+    }
+    if answer.request_id.as_deref().is_none_or(str::is_empty) {
+        problems.push("no x-request-id header".to_string());
+    }
+    let body = match &answer.body {
+        Ok(body) => body,
+        Err(err) => {
+            problems.push(err.clone());
+            return problems;
+        }
+    };
+    if answer.status != StatusCode::NO_CONTENT
+        && !answer.content_type.starts_with("application/json")
+    {
+        problems.push(format!("content type {:?}", answer.content_type));
+    }
+    match case.code {
+        Some(code) => {
+            if body["error"] != code {
+                problems.push(format!("error code {} instead of {code:?}", body["error"]));
+            }
+            if body["message"].as_str().is_none_or(|m| m.trim().is_empty()) {
+                problems.push("no non-empty `message`".to_string());
+            }
+        }
+        None => {
+            if body.get("error").is_some() {
+                problems.push("a success carries `error`".to_string());
+            }
+            if let Some((pointer, expected)) = &case.echo {
+                if body.pointer(pointer).and_then(Value::as_str) != Some(expected.as_str()) {
+                    problems.push(format!(
+                        "{pointer} is {} instead of {expected:?} verbatim",
+                        body.pointer(pointer).unwrap_or(&Value::Null)
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// Fixtures the table refers to.
+struct Fixture {
+    /// A vehicle with an active assignment.
+    busy_vehicle: i64,
+    busy_plate: String,
+    /// A vehicle with nothing.
+    free_vehicle: i64,
+    /// The technician who holds `busy_vehicle` (signs in as `Auth::Technician`).
+    technician: i64,
+    /// A technician without an assignment.
+    free_technician: i64,
+    admin: i64,
+    assignment: i64,
+}
+
+async fn fixture(s: &TestServer) -> Fixture {
+    let busy_plate = "HH-BI 100".to_string();
+    let busy_vehicle = s.create_vehicle("Busy Van", &busy_plate).await;
+    let free_vehicle = s.create_vehicle("Free Van", "HH-BI 200").await;
+    let technician = s
+        .create_user("Tess Tech", TECHNICIAN_EMAIL, "technician")
+        .await;
+    let free_technician = s.create_technician("Fred Free").await;
+    let me = s.get("/api/auth/me").await;
+    let admin = me.body["user"]["id"].as_i64().expect("the admin's id");
+    let reply = s.assign(busy_vehicle, technician).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let assignment = reply.body["assignment"]["id"]
+        .as_i64()
+        .expect("an assignment id");
+    Fixture {
+        busy_vehicle,
+        busy_plate,
+        free_vehicle,
+        technician,
+        free_technician,
+        admin,
+        assignment,
+    }
+}
+
+/// A valid vehicle body padded with spaces to exactly `size` bytes.
+fn padded_vehicle(name: &str, plate: &str, size: usize) -> Vec<u8> {
+    let mut body =
+        serde_json::to_vec(&json!({"name": name, "licensePlate": plate})).expect("serialisable");
+    assert!(body.len() <= size, "the padding target is too small");
+    body.resize(size, b' ');
+    body
+}
+
+/// `n` characters of unicode text, none of them ASCII (and some outside the BMP).
+fn unicode_name(n: usize) -> String {
+    "Ünï漢🚐ß".chars().cycle().take(n).collect()
+}
+
+fn tokens() -> BTreeMap<&'static str, String> {
+    let keys = TokenKeys::new(JWT_SECRET.as_bytes(), Duration::from_secs(60));
+    let now = chrono::Utc::now().timestamp();
+    let secret = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes());
+    let hs256 = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    let sign = |claims: Value| {
+        jsonwebtoken::encode(&hs256, &claims, &secret).expect("a token with custom claims")
+    };
+    let mut tokens = BTreeMap::new();
+    tokens.insert(
+        "expired",
+        keys.issue_with_times(1, now - 7200, now - 3600)
+            .expect("an expired token"),
+    );
+    tokens.insert(
+        "forged",
+        TokenKeys::new(
+            b"another-secret-another-secret-0123456789",
+            Duration::from_secs(60),
+        )
+        .issue_with_times(1, now, now + 3600)
+        .expect("a wrongly signed token"),
+    );
+    tokens.insert(
+        "unknown user",
+        keys.issue_with_times(999_999, now, now + 3600)
+            .expect("a token for no user"),
+    );
+    tokens.insert(
+        "sub not a number",
+        sign(json!({"sub": "abc", "iat": now, "exp": now + 3600})),
+    );
+    tokens.insert("no exp", sign(json!({"sub": "1", "iat": now})));
+    // {"alg":"none","typ":"JWT"}.{"sub":"1","iat":1700000000,"exp":4102444800}. (unsigned)
+    tokens.insert(
+        "alg none",
+        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.\
+         eyJzdWIiOiIxIiwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjQxMDI0NDQ4MDB9."
+            .to_string(),
+    );
+    tokens
+}
+
+fn table(f: &Fixture, admin_token: &str) -> Vec<Case> {
+    use StatusCode as S;
+    let vehicles = "/api/admin/vehicles";
+    let users = "/api/admin/users";
+    let assignments = "/api/admin/assignments";
+    let login = "/api/auth/login";
+    let busy = format!("{vehicles}/{}", f.busy_vehicle);
+    let free = format!("{vehicles}/{}", f.free_vehicle);
+    let free_user = format!("{users}/{}", f.free_technician);
+    let assignment = format!("{assignments}/{}", f.assignment);
+    let (v, t) = (f.free_vehicle, f.free_technician);
+    let long_email_domain = "@depot.example";
+    let email_of = |n: usize| {
+        format!(
+            "{}{long_email_domain}",
+            "e".repeat(n - long_email_domain.len())
+        )
+    };
+    let tokens = tokens();
+    let bearer = |what: &str| header(format!("Bearer {}", tokens[what]));
+
+    let sql_names = [
+        "Robert'); DROP TABLE vehicles;--",
+        "' OR '1'='1",
+        "1; DELETE FROM users WHERE 1=1; --",
+        "\"; DROP TABLE assignments; SELECT \"",
+    ];
+    let quote_emoji = "O'Brien's \"Big\" Van 🚐🔧 \\ back\\slash `tick` 50%_";
+
+    let mut cases = vec![
+        // --- Malformed JSON (any body endpoint) -------------------------------------------
+        post("empty body", assignments).bytes(Vec::new()),
+        post("whitespace-only body", assignments).bytes(b" \n\t ".to_vec()),
+        post("no body at all", assignments),
+        post("truncated JSON", assignments).bytes(&b"{\"vehicleId\": 1, \"techni"[..]),
+        post("trailing garbage", assignments)
+            .bytes(format!("{{\"vehicleId\": {v}, \"technicianId\": {t}}} garbage")),
+        post("two objects", assignments)
+            .bytes(format!("{{\"vehicleId\": {v}, \"technicianId\": {t}}}{{}}")),
+        post("single quotes", assignments).bytes(format!("{{'vehicleId': {v}}}")),
+        post("byte-order mark", assignments)
+            .bytes([&b"\xef\xbb\xbf"[..], format!("{{\"vehicleId\": {v}, \"technicianId\": {t}}}").as_bytes()].concat()),
+        post("invalid UTF-8 in a string", vehicles)
+            .bytes(&b"{\"name\": \"Van \xff\xfe\", \"licensePlate\": \"UT-F 8\"}"[..]),
+        post("lone surrogate escape", vehicles)
+            .bytes(&b"{\"name\": \"Van \\ud800\", \"licensePlate\": \"SU-R 1\"}"[..]),
+        post("nesting 10000 deep", vehicles)
+            .bytes(format!("{{\"name\": {}{}, \"licensePlate\": \"DE-EP 1\"}}", "[".repeat(10_000), "]".repeat(10_000))),
+        post("JSON array instead of object", assignments).json(json!([v, t])),
+        post("empty JSON array", assignments).json(json!([])),
+        post("array for a vehicle", vehicles).json(json!(["Array Van", "AR-RAY 1"])),
+        patch("array as a patch", &free).json(json!([])),
+        post("JSON string instead of object", assignments).json(json!("vehicleId")),
+        post("JSON null instead of object", assignments).json(Value::Null),
+        post("JSON number instead of object", assignments).json(json!(42)),
+        // --- Assignment ids: types, missing, null, huge, zero, negative --------------------
+        post("string vehicleId", assignments).json(json!({"vehicleId": v.to_string(), "technicianId": t})),
+        post("bool technicianId", assignments).json(json!({"vehicleId": v, "technicianId": true})),
+        post("array vehicleId", assignments).json(json!({"vehicleId": [v], "technicianId": t})),
+        post("object technicianId", assignments).json(json!({"vehicleId": v, "technicianId": {"id": t}})),
+        post("fractional vehicleId", assignments).json(json!({"vehicleId": 1.5, "technicianId": t})),
+        post("missing vehicleId", assignments).json(json!({"technicianId": t})),
+        post("missing technicianId", assignments).json(json!({"vehicleId": v})),
+        post("empty object", assignments).json(json!({})),
+        post("null vehicleId", assignments).json(json!({"vehicleId": null, "technicianId": t})),
+        post("null technicianId", assignments).json(json!({"vehicleId": v, "technicianId": null})),
+        post("vehicleId 1e30", assignments).bytes(format!("{{\"vehicleId\": 1e30, \"technicianId\": {t}}}")),
+        post("vehicleId 99999999999999999999", assignments)
+            .bytes(format!("{{\"vehicleId\": 99999999999999999999, \"technicianId\": {t}}}")),
+        post("technicianId i64::MAX+1", assignments)
+            .bytes(format!("{{\"vehicleId\": {v}, \"technicianId\": 9223372036854775808}}")),
+        post("technicianId i64::MIN-1", assignments)
+            .bytes(format!("{{\"vehicleId\": {v}, \"technicianId\": -9223372036854775809}}")),
+        post("vehicleId 0", assignments).json(json!({"vehicleId": 0, "technicianId": t})),
+        post("vehicleId -1", assignments).json(json!({"vehicleId": -1, "technicianId": t})),
+        post("technicianId i64::MIN", assignments).json(json!({"vehicleId": v, "technicianId": i64::MIN})),
+        post("vehicleId i64::MAX (no such vehicle)", assignments)
+            .json(json!({"vehicleId": i64::MAX, "technicianId": t})),
+        post("technicianId names no user", assignments).json(json!({"vehicleId": v, "technicianId": 999_999})),
+        post("technicianId is an admin", assignments).json(json!({"vehicleId": v, "technicianId": f.admin})),
+        post("duplicate vehicleId key", assignments)
+            .bytes(format!("{{\"vehicleId\": {v}, \"vehicleId\": {v}, \"technicianId\": {t}}}")),
+        post("returnConflicting as a string", assignments)
+            .json(json!({"vehicleId": v, "technicianId": t, "returnConflicting": "yes"})),
+        post("busy vehicle", assignments)
+            .json(json!({"vehicleId": f.busy_vehicle, "technicianId": t}))
+            .fails(S::CONFLICT, "conflict"),
+        // --- Vehicles: fields ----------------------------------------------------------------
+        post("vehicle name missing", vehicles).json(json!({"licensePlate": "MI-SS 1"})),
+        post("vehicle plate missing", vehicles).json(json!({"name": "No Plate"})),
+        post("vehicle name null", vehicles).json(json!({"name": null, "licensePlate": "NU-LL 1"})),
+        post("vehicle name a number", vehicles).json(json!({"name": 12, "licensePlate": "NU-M 1"})),
+        post("vehicle name an array", vehicles).json(json!({"name": ["Van"], "licensePlate": "AR-R 1"})),
+        post("vehicle name an object", vehicles).json(json!({"name": {"x": 1}, "licensePlate": "OB-J 1"})),
+        post("vehicle name blank", vehicles).json(json!({"name": "   ", "licensePlate": "BL-ANK 1"})),
+        post("vehicle name with NUL", vehicles).json(json!({"name": "Van\u{0}12", "licensePlate": "NU-L 2"})),
+        post("vehicle name 201 ASCII chars", vehicles).json(json!({"name": "x".repeat(201), "licensePlate": "LO-NG 1"})),
+        post("vehicle name 201 unicode chars", vehicles)
+            .json(json!({"name": unicode_name(201), "licensePlate": "LO-NG 2"})),
+        post("vehicle plate 33 chars", vehicles).json(json!({"name": "Long Plate", "licensePlate": "P".repeat(33)})),
+        post("vehicle plate only dashes", vehicles).json(json!({"name": "Dash Van", "licensePlate": "- - -"})),
+        post("vehicle make a number", vehicles).json(json!({"name": "Make Van", "licensePlate": "MA-KE 1", "make": 5})),
+        post("vehicle model 101 chars", vehicles)
+            .json(json!({"name": "Model Van", "licensePlate": "MO-DEL 1", "model": "m".repeat(101)})),
+        post("vehicle year a string", vehicles)
+            .json(json!({"name": "Year Van", "licensePlate": "YE-AR 1", "year": "2021"})),
+        post("vehicle year a bool", vehicles)
+            .json(json!({"name": "Year Van", "licensePlate": "YE-AR 2", "year": true})),
+        post("vehicle year 1e30", vehicles)
+            .bytes(&b"{\"name\": \"Year Van\", \"licensePlate\": \"YE-AR 3\", \"year\": 1e30}"[..]),
+        post("vehicle year 99999999999999999999", vehicles)
+            .bytes(&b"{\"name\": \"Year Van\", \"licensePlate\": \"YE-AR 4\", \"year\": 99999999999999999999}"[..]),
+        post("vehicle year 3000", vehicles)
+            .json(json!({"name": "Year Van", "licensePlate": "YE-AR 5", "year": 3000})),
+        post("vehicle plate taken (other spelling)", vehicles)
+            .json(json!({"name": "Twin Van", "licensePlate": f.busy_plate.to_lowercase().replace(' ', "")}))
+            .fails(S::CONFLICT, "conflict"),
+        // --- Vehicle strings that must be stored verbatim -----------------------------------
+        post("vehicle quote and emoji name", vehicles)
+            .json(json!({"name": quote_emoji, "licensePlate": "QU-OTE 1", "make": "Müller & Söhne"}))
+            .succeeds(S::CREATED)
+            .echoes("/vehicle/name", quote_emoji),
+        post("vehicle 200 unicode chars name", vehicles)
+            .json(json!({"name": unicode_name(200), "licensePlate": "UNI-200"}))
+            .succeeds(S::CREATED)
+            .echoes("/vehicle/name", unicode_name(200)),
+        post("vehicle SQL in the plate", vehicles)
+            .json(json!({"name": "Plate Injection", "licensePlate": "X' OR 1=1--"}))
+            .succeeds(S::CREATED)
+            .echoes("/vehicle/licensePlate", "X' OR 1=1--"),
+        // --- Body size --------------------------------------------------------------------
+        post("100 KiB body", vehicles)
+            .bytes(padded_vehicle("Huge Van", "HU-GE 1", 100 * 1024))
+            .fails(S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        post("limit + 1 bytes", vehicles)
+            .bytes(padded_vehicle("Over Van", "OV-ER 1", LIMIT + 1))
+            .fails(S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        post("100 KiB login without a token", login)
+            .auth(Auth::None)
+            .bytes(format!("{{\"email\": \"{}\", \"password\": \"x\"}}", "a".repeat(100 * 1024)))
+            .fails(S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        post("limit - 1 bytes, valid", vehicles)
+            .bytes(padded_vehicle("Under Van", "UN-DER 1", LIMIT - 1))
+            .succeeds(S::CREATED)
+            .echoes("/vehicle/name", "Under Van"),
+        post("exactly the limit, valid", vehicles)
+            .bytes(padded_vehicle("Limit Van", "LI-MIT 1", LIMIT))
+            .succeeds(S::CREATED)
+            .echoes("/vehicle/name", "Limit Van"),
+        // --- Vehicle PATCH / DELETE and path ids --------------------------------------------
+        patch("patch name 201 chars", &free).json(json!({"name": "y".repeat(201)})),
+        patch("patch name blank", &free).json(json!({"name": ""})),
+        patch("patch year a string", &free).json(json!({"year": "2020"})),
+        patch("patch year i64::MAX+1", &free).bytes(&b"{\"year\": 9223372036854775808}"[..]),
+        patch("patch make an object", &free).json(json!({"make": {"name": "Ford"}})),
+        patch("patch plate taken", &free)
+            .json(json!({"licensePlate": f.busy_plate}))
+            .fails(S::CONFLICT, "conflict"),
+        patch("patch truncated", &free).bytes(&b"{\"name\": \"Half"[..]),
+        patch("patch unknown vehicle", format!("{vehicles}/999999"))
+            .json(json!({"name": "Ghost"}))
+            .fails(S::NOT_FOUND, "not_found"),
+        get("path id 0", format!("{vehicles}/0")),
+        get("path id -1", format!("{vehicles}/-1")),
+        get("path id abc", format!("{vehicles}/abc")),
+        get("path id 1.5", format!("{vehicles}/1.5")),
+        get("path id 1e3", format!("{vehicles}/1e3")),
+        get("path id i64::MAX+1", format!("{vehicles}/9223372036854775808")),
+        get("path id SQL", format!("{vehicles}/1%20OR%201=1")),
+        get("path id percent-encoded NUL", format!("{vehicles}/1%00")),
+        get("path id unknown", format!("{vehicles}/999999")).fails(S::NOT_FOUND, "not_found"),
+        patch("patch path id 0", format!("{vehicles}/0")).json(json!({"name": "Zero"})),
+        delete("delete path id -5", format!("{vehicles}/-5")),
+        delete("delete path id abc", format!("{vehicles}/abc")),
+        delete("delete unknown vehicle", format!("{vehicles}/999999")).fails(S::NOT_FOUND, "not_found"),
+        delete("delete vehicle with history", &busy).fails(S::CONFLICT, "conflict"),
+        get("assignment path id 0", format!("{assignments}/0")),
+        get("assignment path id abc", format!("{assignments}/abc")),
+        get("assignment unknown", format!("{assignments}/999999")).fails(S::NOT_FOUND, "not_found"),
+        patch("return path id -1", format!("{assignments}/-1/return")),
+        patch("return path id abc", format!("{assignments}/abc/return")),
+        patch("return unknown", format!("{assignments}/999999/return")).fails(S::NOT_FOUND, "not_found"),
+        patch("user path id 0", format!("{users}/0")).json(json!({"name": "Zero"})),
+        patch("user path id abc", format!("{users}/abc")).json(json!({"name": "Abc"})),
+        patch("user unknown", format!("{users}/999999"))
+            .json(json!({"name": "Ghost"}))
+            .fails(S::NOT_FOUND, "not_found"),
+        // --- Users --------------------------------------------------------------------------
+        post("user role superuser", users)
+            .json(json!({"name": "Sue Per", "email": "sue@depot.example", "password": PASSWORD, "role": "superuser"})),
+        post("user role Admin (case)", users)
+            .json(json!({"name": "Sue Per", "email": "sue@depot.example", "password": PASSWORD, "role": "Admin"})),
+        post("user role null", users)
+            .json(json!({"name": "Sue Per", "email": "sue@depot.example", "password": PASSWORD, "role": null})),
+        post("user role missing", users)
+            .json(json!({"name": "Sue Per", "email": "sue@depot.example", "password": PASSWORD})),
+        post("user password missing", users)
+            .json(json!({"name": "Sue Per", "email": "sue@depot.example", "role": "technician"})),
+        post("user password a number", users)
+            .json(json!({"name": "Sue Per", "email": "sue@depot.example", "password": 12_345_678, "role": "technician"})),
+        post("user password too short", users)
+            .json(json!({"name": "Sue Per", "email": "sue@depot.example", "password": "short", "role": "technician"})),
+        post("user email not an address", users)
+            .json(json!({"name": "Sue Per", "email": "sue.depot.example", "password": PASSWORD, "role": "technician"})),
+        post("user email 321 chars", users)
+            .json(json!({"name": "Sue Per", "email": email_of(321), "password": PASSWORD, "role": "technician"})),
+        post("user name 201 chars", users)
+            .json(json!({"name": "n".repeat(201), "email": "sue@depot.example", "password": PASSWORD, "role": "technician"})),
+        post("user email taken (other case)", users)
+            .json(json!({"name": "Tess Again", "email": TECHNICIAN_EMAIL.to_uppercase(), "password": PASSWORD, "role": "technician"}))
+            .fails(S::CONFLICT, "conflict"),
+        post("user email exactly 320 chars", users)
+            .json(json!({"name": "Long Mail", "email": email_of(320), "password": PASSWORD, "role": "technician"}))
+            .succeeds(S::CREATED)
+            .echoes("/user/email", email_of(320)),
+        post("user SQL name", users)
+            .json(json!({"name": "x'); DROP TABLE users;--", "email": "sql@depot.example", "password": PASSWORD, "role": "technician"}))
+            .succeeds(S::CREATED)
+            .echoes("/user/name", "x'); DROP TABLE users;--"),
+        patch("user patch role superuser", &free_user).json(json!({"role": "superuser"})),
+        patch("user patch email 321 chars", &free_user).json(json!({"email": email_of(321)})),
+        patch("user patch name 201 chars", &free_user).json(json!({"name": unicode_name(201)})),
+        patch("user patch password too short", &free_user).json(json!({"password": "1234567"})),
+        patch("user patch name a bool", &free_user).json(json!({"name": false})),
+        // --- Query parameters ---------------------------------------------------------------
+        get("status=bogus", format!("{assignments}?status=bogus")),
+        get("status=ACTIVE", format!("{assignments}?status=ACTIVE")),
+        get("status=SQL", format!("{assignments}?status=active'%20OR%20'1'='1")),
+        get("limit=0", format!("{assignments}?limit=0")),
+        get("limit=1001", format!("{assignments}?limit=1001")),
+        get("limit=abc", format!("{assignments}?limit=abc")),
+        get("limit=-1", format!("{assignments}?limit=-1")),
+        get("limit=1.5", format!("{assignments}?limit=1.5")),
+        get("limit empty", format!("{assignments}?limit=")),
+        get("limit huge", format!("{assignments}?limit=99999999999999999999")),
+        get("before=-1", format!("{assignments}?limit=10&before=-1")),
+        get("before=0", format!("{assignments}?before=0")),
+        get("before=abc", format!("{assignments}?before=abc")),
+        get("before=unknown id", format!("{assignments}?limit=10&before=999999")),
+        // --- Login ----------------------------------------------------------------------------
+        post("login empty body", login).auth(Auth::None).bytes(Vec::new()),
+        post("login array", login).auth(Auth::None).json(json!(["a@b.c", "pw"])),
+        post("login email null", login).auth(Auth::None).json(json!({"email": null, "password": PASSWORD})),
+        post("login password a number", login)
+            .auth(Auth::None)
+            .json(json!({"email": TECHNICIAN_EMAIL, "password": 12_345_678})),
+        post("login invalid UTF-8", login)
+            .auth(Auth::None)
+            .bytes(&b"{\"email\": \"\xc3\x28@x\", \"password\": \"x\"}"[..]),
+        post("login SQL e-mail", login)
+            .auth(Auth::None)
+            .json(json!({"email": "' OR '1'='1' --", "password": "' OR '1'='1' --"}))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        post("login e-mail with NUL", login)
+            .auth(Auth::None)
+            .json(json!({"email": "tess\u{0}@depot.example", "password": PASSWORD}))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        // --- Tokens ---------------------------------------------------------------------------
+        get("no token", vehicles).auth(Auth::None).fails(S::UNAUTHORIZED, "unauthorized"),
+        get("garbage token", vehicles).auth(header("Bearer garbage")).fails(S::UNAUTHORIZED, "unauthorized"),
+        get("\"Bearer \" with no token", vehicles).auth(header("Bearer ")).fails(S::UNAUTHORIZED, "unauthorized"),
+        get("\"Bearer\" alone", vehicles).auth(header("Bearer")).fails(S::UNAUTHORIZED, "unauthorized"),
+        get("Basic scheme", vehicles)
+            .auth(header("Basic YWRtaW46YWRtaW4="))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("Token scheme with a valid token", vehicles)
+            .auth(header(format!("Token {admin_token}")))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("token without a scheme", vehicles)
+            .auth(header(admin_token))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("valid token plus garbage", vehicles)
+            .auth(header(format!("Bearer {admin_token}.x")))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("non-ASCII header bytes", vehicles)
+            .auth(header(&b"Bearer \xff\xfe\xfd"[..]))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("expired token", "/api/auth/me").auth(bearer("expired")).fails(S::UNAUTHORIZED, "unauthorized"),
+        get("forged token", vehicles).auth(bearer("forged")).fails(S::UNAUTHORIZED, "unauthorized"),
+        get("token for no user", vehicles).auth(bearer("unknown user")).fails(S::UNAUTHORIZED, "unauthorized"),
+        get("token sub not a number", vehicles)
+            .auth(bearer("sub not a number"))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("token without exp", vehicles).auth(bearer("no exp")).fails(S::UNAUTHORIZED, "unauthorized"),
+        get("unsigned alg=none token", vehicles).auth(bearer("alg none")).fails(S::UNAUTHORIZED, "unauthorized"),
+        post("no token on a create", vehicles)
+            .auth(Auth::None)
+            .json(json!({"name": "Anon Van", "licensePlate": "AN-ON 1"}))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        post("expired token on a create", assignments)
+            .auth(bearer("expired"))
+            .json(json!({"vehicleId": v, "technicianId": t}))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        // --- Unknown endpoints and wrong methods -------------------------------------------
+        get("unknown endpoint", "/api/nope").auth(Auth::None).fails(S::NOT_FOUND, "not_found"),
+        get("root", "/").auth(Auth::None).fails(S::NOT_FOUND, "not_found"),
+        post("typo in an admin path", "/api/admin/vehicle")
+            .json(json!({"name": "Typo Van", "licensePlate": "TY-PO 1"}))
+            .fails(S::NOT_FOUND, "not_found"),
+        get("extra path segment", format!("{busy}/extra")).fails(S::NOT_FOUND, "not_found"),
+        get("trailing slash", format!("{vehicles}/")).fails(S::NOT_FOUND, "not_found"),
+        delete("DELETE on the user list", users).fails(S::METHOD_NOT_ALLOWED, "validation"),
+        Case::new("PUT on a vehicle", Method::PUT, &free)
+            .json(json!({"name": "Put Van", "licensePlate": "PU-T 1"}))
+            .fails(S::METHOD_NOT_ALLOWED, "validation"),
+        get("GET on login", login).auth(Auth::None).fails(S::METHOD_NOT_ALLOWED, "validation"),
+        post("POST on the dashboard", "/api/admin/dashboard")
+            .json(json!({}))
+            .fails(S::METHOD_NOT_ALLOWED, "validation"),
+        delete("DELETE an assignment", &assignment).fails(S::METHOD_NOT_ALLOWED, "validation"),
+        post("POST to return", format!("{assignment}/return")).fails(S::METHOD_NOT_ALLOWED, "validation"),
+    ];
+
+    for (i, name) in sql_names.iter().enumerate() {
+        cases.push(
+            post(&format!("vehicle SQL name #{i}"), vehicles)
+                .json(json!({"name": name, "licensePlate": format!("SQL-{i}"), "model": name}))
+                .succeeds(S::CREATED)
+                .echoes("/vehicle/name", *name),
+        );
+    }
+
+    // A technician on every admin route, with otherwise valid requests: 403, nothing done.
+    let valid_vehicle = json!({"name": "Tech Van", "licensePlate": "TE-CH 1"});
+    let technician_routes = [
+        get("technician: list vehicles", vehicles),
+        post("technician: create vehicle", vehicles).json(valid_vehicle.clone()),
+        get("technician: get vehicle", &busy),
+        patch("technician: patch vehicle", &free).json(json!({"name": "Renamed"})),
+        delete("technician: delete vehicle", &free),
+        get("technician: list users", users),
+        post("technician: create user", users).json(
+            json!({"name": "Eve", "email": "eve@depot.example", "password": PASSWORD, "role": "admin"}),
+        ),
+        patch("technician: make self admin", format!("{users}/{}", f.technician))
+            .json(json!({"role": "admin"})),
+        get("technician: list technicians", "/api/admin/technicians"),
+        get("technician: list assignments", assignments),
+        post("technician: create assignment", assignments)
+            .json(json!({"vehicleId": v, "technicianId": t})),
+        get("technician: get assignment", &assignment),
+        patch("technician: return assignment", format!("{assignment}/return")),
+        get("technician: dashboard", "/api/admin/dashboard"),
+        // Auth comes before input checks: a bad id or body is still a 403 for a technician.
+        get("technician: bad path id", format!("{vehicles}/abc")),
+        post("technician: bad body", vehicles).bytes(&b"{not json"[..]),
+    ];
+    cases.extend(
+        technician_routes
+            .into_iter()
+            .map(|case| case.auth(Auth::Technician).fails(S::FORBIDDEN, "forbidden")),
+    );
+    cases
+}
+
+/// Everything the table may not change, keyed for comparison.
+async fn snapshot(s: &TestServer, path: &str, key: &str) -> BTreeMap<i64, Value> {
+    let reply = s.get(path).await;
+    assert_eq!(reply.status, StatusCode::OK, "GET {path}: {}", reply.text);
+    reply.body[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("GET {path} has no `{key}` array: {}", reply.text))
+        .iter()
+        .map(|item| (item["id"].as_i64().expect("an id"), item.clone()))
+        .collect()
+}
+
+async fn bad_input_is_refused_with_its_code(s: &TestServer) {
+    let f = fixture(s).await;
+    let vehicles_before = snapshot(s, "/api/admin/vehicles", "vehicles").await;
+    let users_before = snapshot(s, "/api/admin/users", "users").await;
+    let assignments_before = snapshot(s, "/api/admin/assignments", "assignments").await;
+
+    let cases = table(&f, &s.admin_token);
+    assert!(cases.len() >= 35, "the table has {} rows", cases.len());
+    let names: BTreeSet<&str> = cases.iter().map(|case| case.name.as_str()).collect();
+    assert_eq!(names.len(), cases.len(), "row names are unique");
+
+    let technician_token = s.login(TECHNICIAN_EMAIL, PASSWORD).await;
+    let mut failures = Vec::new();
+    // What the successful rows created, and the value each must keep verbatim.
+    let mut created: Vec<(&'static str, i64, &'static str, String)> = Vec::new();
+    for case in &cases {
+        let label = format!("{} [{} {}]", case.name, case.method, case.path);
+        let answer = match send(s, &technician_token, case).await {
+            Ok(answer) => answer,
+            Err(err) => {
+                failures.push(format!("{label}: {err}"));
+                continue;
+            }
+        };
+        let problems = check(case, &answer);
+        if !problems.is_empty() {
+            let mut text = answer.text.clone();
+            if text.len() > 300 {
+                let mut end = 300;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                text.truncate(end);
+                text.push('…');
+            }
+            failures.push(format!("{label}: {}; body: {text}", problems.join("; ")));
+        }
+        if case.code.is_none() && answer.status.is_success() {
+            if let (Some((pointer, value)), Ok(body)) = (&case.echo, &answer.body) {
+                if let Some(id) = body["vehicle"]["id"].as_i64() {
+                    created.push(("vehicle", id, pointer, value.clone()));
+                } else if let Some(id) = body["user"]["id"].as_i64() {
+                    created.push(("user", id, pointer, value.clone()));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows went wrong on {:?}:\n  {}",
+        failures.len(),
+        cases.len(),
+        s.kind,
+        failures.join("\n  ")
+    );
+
+    // What was created comes back verbatim when read again.
+    let mut created_vehicles = BTreeSet::new();
+    let mut created_users = BTreeSet::new();
+    for (kind, id, pointer, value) in &created {
+        let stored = if *kind == "vehicle" {
+            created_vehicles.insert(*id);
+            let reply = s.get(&format!("/api/admin/vehicles/{id}")).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+            reply.body
+        } else {
+            created_users.insert(*id);
+            let users = snapshot(s, "/api/admin/users", "users").await;
+            json!({"user": users.get(id).cloned().unwrap_or_default()})
+        };
+        assert_eq!(
+            stored.pointer(pointer).and_then(Value::as_str),
+            Some(value.as_str()),
+            "{kind}/{id}{pointer} is stored verbatim"
+        );
+    }
+
+    // Nothing else changed: the bad requests created, edited, returned and deleted nothing.
+    let vehicles_after = snapshot(s, "/api/admin/vehicles", "vehicles").await;
+    let users_after = snapshot(s, "/api/admin/users", "users").await;
+    let assignments_after = snapshot(s, "/api/admin/assignments", "assignments").await;
+    let without = |map: &BTreeMap<i64, Value>, ids: &BTreeSet<i64>| {
+        map.iter()
+            .filter(|(id, _)| !ids.contains(id))
+            .map(|(id, value)| (*id, value.clone()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    assert_eq!(
+        vehicles_after.len(),
+        vehicles_before.len() + created_vehicles.len(),
+        "only the valid creates added vehicles"
+    );
+    assert_eq!(
+        without(&vehicles_after, &created_vehicles),
+        vehicles_before,
+        "no existing vehicle changed"
+    );
+    assert_eq!(
+        users_after.len(),
+        users_before.len() + created_users.len(),
+        "only the valid creates added users"
+    );
+    assert_eq!(
+        without(&users_after, &created_users),
+        users_before,
+        "no existing user changed (the technician is still a technician)"
+    );
+    assert_eq!(
+        assignments_after, assignments_before,
+        "no assignment was created or returned"
+    );
+    let still_busy = s
+        .get(&format!("/api/admin/assignments/{}", f.assignment))
+        .await;
+    assert_eq!(still_busy.body["assignment"]["status"], "active");
+
+    // The old password of the user whose patch failed still works; no bad patch reached it.
+    let fred = users_after
+        .get(&f.free_technician)
+        .and_then(|user| user["email"].as_str())
+        .expect("the free technician")
+        .to_string();
+    s.login(&fred, PASSWORD).await;
+
+    // The SQL in the names did nothing: every table is still there and answers.
+    for path in [
+        "/api/admin/vehicles",
+        "/api/admin/users",
+        "/api/admin/assignments",
+        "/api/admin/technicians",
+        "/api/admin/dashboard",
+    ] {
+        assert_eq!(s.get(path).await.status, StatusCode::OK, "{path}");
+    }
+}
+
+on_both_databases!(bad_input_is_refused_with_its_code);

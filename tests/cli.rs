@@ -1,0 +1,405 @@
+//! The real binary: `fleetdesk serve` and `fleetdesk user add` as a user runs them.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{DbKind, TestDatabase, TestServer, JWT_SECRET};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_fleetdesk");
+
+fn fleetdesk() -> Command {
+    let mut command = Command::new(BINARY);
+    for variable in [
+        "FLEETDESK_BIND",
+        "FLEETDESK_DATABASE_URL",
+        "FLEETDESK_JWT_SECRET",
+        "FLEETDESK_TOKEN_TTL",
+        "FLEETDESK_ADMIN_EMAIL",
+        "FLEETDESK_ADMIN_PASSWORD",
+        "FLEETDESK_ADMIN_NAME",
+        "FLEETDESK_PASSWORD",
+    ] {
+        command.env_remove(variable);
+    }
+    command.kill_on_drop(true);
+    command
+}
+
+/// Starts `fleetdesk serve` and reads the URL from its one stdout line.
+async fn serve(database_url: &str, extra_env: &[(&str, &str)]) -> (Child, String) {
+    let mut command = fleetdesk();
+    command
+        .args(["serve", "--bind", "127.0.0.1:0", "--database", database_url])
+        .env("FLEETDESK_ADMIN_EMAIL", "root@depot.example")
+        .env("FLEETDESK_ADMIN_PASSWORD", "root-password")
+        .env("FLEETDESK_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (key, value) in extra_env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("the binary starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("the server announces itself within a minute")
+        .expect("stdout is readable")
+        .expect("one line");
+    let url = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
+        "{url}"
+    );
+    (child, url)
+}
+
+async fn login(url: &str, email: &str, password: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{url}/api/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("the server answers")
+}
+
+fn terminate(child: &Child) {
+    let pid = child.id().expect("still running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn serve_announces_its_port_bootstraps_the_admin_and_stops_on_sigterm() {
+    let database = TestDatabase::new(DbKind::Sqlite).await;
+    let (mut child, url) = serve(&database.url, &[]).await;
+    let reply = login(&url, "root@depot.example", "root-password").await;
+    assert_eq!(reply.status(), StatusCode::OK);
+
+    // The signing secret made on first start sits beside the database, private.
+    let path = fleetdesk::server::sqlite_path(&database.url).expect("a file URL");
+    let secret = std::path::PathBuf::from(format!("{}.jwt-secret", path.display()));
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&secret)
+            .expect("secret file")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+
+    terminate(&child);
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .expect("exit status");
+    assert!(status.success(), "exit 0 after SIGTERM, got {status}");
+
+    // Restarting keeps the secret, so the token issued before still works.
+    let token: Value = reply.json().await.expect("JSON");
+    let (child, url) = serve(&database.url, &[]).await;
+    let me = reqwest::Client::new()
+        .get(format!("{url}/api/auth/me"))
+        .bearer_auth(token["token"].as_str().expect("token"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(me.status(), StatusCode::OK);
+    drop(child);
+}
+
+#[tokio::test]
+async fn postgres_without_a_secret_is_a_clear_error() {
+    let output = fleetdesk()
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        ])
+        .output()
+        .await
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("FLEETDESK_JWT_SECRET is required with PostgreSQL"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn short_secret_and_bad_url_are_refused() {
+    let output = fleetdesk()
+        .args(["serve", "--database", "mysql://x"])
+        .output()
+        .await
+        .expect("runs");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported database URL"));
+    let output = fleetdesk()
+        .args(["serve", "--database", "sqlite::memory:"])
+        .env("FLEETDESK_JWT_SECRET", "short")
+        .output()
+        .await
+        .expect("runs");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 32 characters"));
+}
+
+#[tokio::test]
+async fn user_add_writes_a_user_that_can_sign_in() {
+    let database = TestDatabase::new(DbKind::Sqlite).await;
+    let output = fleetdesk()
+        .args([
+            "user",
+            "add",
+            "--email",
+            "dee@depot.example",
+            "--name",
+            "Dee Spatch",
+            "--role",
+            "admin",
+            "--database",
+            &database.url,
+        ])
+        .env("FLEETDESK_PASSWORD", "dee-password")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout)
+        .contains("created user Dee Spatch <dee@depot.example> with role admin"));
+
+    // The same e-mail twice is refused.
+    let again = fleetdesk()
+        .args([
+            "user",
+            "add",
+            "--email",
+            "DEE@depot.example",
+            "--name",
+            "Dee Two",
+            "--role",
+            "technician",
+            "--database",
+            &database.url,
+        ])
+        .env("FLEETDESK_PASSWORD", "dee-password")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("runs");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    // No password and no terminal: a clear error, nothing asked.
+    let no_password = fleetdesk()
+        .args([
+            "user",
+            "add",
+            "--email",
+            "x@depot.example",
+            "--name",
+            "X",
+            "--role",
+            "technician",
+            "--database",
+            &database.url,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("runs");
+    assert!(!no_password.status.success());
+    assert!(String::from_utf8_lossy(&no_password.stderr).contains("FLEETDESK_PASSWORD"));
+
+    let server = TestServer::start_on(DbKind::Sqlite, database, common::config_for).await;
+    let token = server.login("dee@depot.example", "dee-password").await;
+    assert!(!token.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn demo_fills_an_empty_database_and_refuses_a_full_one() {
+    let database = TestDatabase::new(DbKind::Sqlite).await;
+    let (child, url) = serve(&database.url, &[("FLEETDESK_JWT_SECRET", JWT_SECRET)]).await;
+    drop(child);
+    // Now it has the bootstrap admin: --demo must refuse it.
+    let output = fleetdesk()
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--demo",
+            "--database",
+            &database.url,
+        ])
+        .output()
+        .await
+        .expect("runs");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--demo needs an empty database"));
+    let _ = url;
+
+    let fresh = TestDatabase::new(DbKind::Sqlite).await;
+    let (child, url) = {
+        let mut command = fleetdesk();
+        command
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--demo",
+                "--database",
+                &fresh.url,
+            ])
+            .stdout(Stdio::piped());
+        let mut child = command.spawn().expect("starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let line = BufReader::new(stdout)
+            .lines()
+            .next_line()
+            .await
+            .expect("readable")
+            .expect("a line");
+        (child, line.replace("listening on ", ""))
+    };
+    let reply = login(&url, "dispatch@depot.example", "demo-password").await;
+    assert_eq!(reply.status(), StatusCode::OK);
+    let token: Value = reply.json().await.expect("JSON");
+    let summary: Value = reqwest::Client::new()
+        .get(format!("{url}/api/admin/dashboard"))
+        .bearer_auth(token["token"].as_str().expect("token"))
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    let summary = &summary["summary"];
+    assert!(
+        summary["vehicles"].as_i64().is_some_and(|n| n >= 40),
+        "{summary}"
+    );
+    assert!(
+        summary["technicians"].as_i64().is_some_and(|n| n >= 25),
+        "{summary}"
+    );
+    assert!(
+        summary["activeAssignments"].as_i64().is_some_and(|n| n > 0),
+        "{summary}"
+    );
+    drop(child);
+}
+
+/// Two server processes on one PostgreSQL database: the rule still holds across them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set FLEETDESK_TEST_POSTGRES_URL and pass --include-ignored"]
+async fn two_processes_on_one_postgres_let_exactly_one_create_through() {
+    let database = TestDatabase::new(DbKind::Postgres).await;
+    let env = [("FLEETDESK_JWT_SECRET", JWT_SECRET)];
+    // Started together: migrations run under PostgreSQL's advisory lock.
+    let ((first, first_url), (second, second_url)) =
+        tokio::join!(serve(&database.url, &env), serve(&database.url, &env));
+    let token: Value = login(&first_url, "root@depot.example", "root-password")
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let token = token["token"].as_str().expect("token").to_string();
+    let http = reqwest::Client::new();
+    let post = |url: String, path: &str, body: Value| {
+        http.post(format!("{url}{path}"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let van: Value = post(
+        first_url.clone(),
+        "/api/admin/vehicles",
+        json!({"name": "Van 1", "licensePlate": "V 1"}),
+    )
+    .await
+    .expect("answer")
+    .json()
+    .await
+    .expect("JSON");
+    let van = van["vehicle"]["id"].as_i64().expect("id");
+    let mut technicians = Vec::new();
+    for index in 0..50 {
+        let user: Value = post(
+            second_url.clone(),
+            "/api/admin/users",
+            json!({"name": format!("Tech {index}"), "email": format!("t{index}@depot.example"), "password": "password-123", "role": "technician"}),
+        )
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+        technicians.push(user["user"]["id"].as_i64().expect("id"));
+    }
+    let handles: Vec<_> = technicians
+        .iter()
+        .enumerate()
+        .map(|(index, technician)| {
+            let url = if index % 2 == 0 {
+                first_url.clone()
+            } else {
+                second_url.clone()
+            };
+            let (http, token) = (http.clone(), token.clone());
+            let body = json!({"vehicleId": van, "technicianId": technician});
+            tokio::spawn(async move {
+                http.post(format!("{url}/api/admin/assignments"))
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("answer")
+                    .status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for handle in handles {
+        statuses.push(handle.await.expect("task"));
+    }
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let conflicts = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((created, conflicts), (1, 49), "{statuses:?}");
+    let active: Value = http
+        .get(format!("{second_url}/api/admin/assignments?status=active"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(active["assignments"].as_array().expect("array").len(), 1);
+    drop((first, second));
+}
