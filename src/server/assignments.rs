@@ -168,9 +168,12 @@ pub async fn create(
         )
         .await;
     match outcome {
-        Ok(CreateAssignmentOutcome::Created(assignment)) => {
-            Ok((StatusCode::CREATED, Json(AssignmentEnvelope { assignment })))
-        }
+        Ok(CreateAssignmentOutcome::Created(assignment)) => Ok((
+            StatusCode::CREATED,
+            Json(AssignmentEnvelope {
+                assignment: *assignment,
+            }),
+        )),
         Ok(CreateAssignmentOutcome::Busy(conflicts)) => {
             let reasons: Vec<String> = conflicts.iter().map(describe).collect();
             Err(ApiError::AssignmentConflict {

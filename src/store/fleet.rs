@@ -43,7 +43,7 @@ pub struct HistoricAssignment {
 
 #[derive(Clone, Debug)]
 pub enum CreateAssignmentOutcome {
-    Created(Assignment),
+    Created(Box<Assignment>),
     /// Active assignments that stand in the way; nothing was written.
     Busy(Vec<AssignmentConflict>),
 }
@@ -539,7 +539,7 @@ impl Store {
                     let assignment = self.get_assignment(id).await?.ok_or_else(|| {
                         StoreError::Corrupt(format!("assignment {id} vanished after insert"))
                     })?;
-                    return Ok(CreateAssignmentOutcome::Created(assignment));
+                    return Ok(CreateAssignmentOutcome::Created(Box::new(assignment)));
                 }
                 Err(err) if StoreError::is_unique_violation(&err) => {
                     tx.rollback().await?;
