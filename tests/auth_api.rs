@@ -155,6 +155,15 @@ async fn tokens_are_checked(s: &TestServer) {
         .await
         .expect("sent");
     assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
+    // The scheme is case-insensitive.
+    let reply = s
+        .http
+        .get(format!("{}/api/auth/me", s.url))
+        .header("authorization", format!("bearer {}", s.admin_token))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(reply.status(), StatusCode::OK);
 }
 
 async fn technicians_may_not_use_admin_routes(s: &TestServer) {

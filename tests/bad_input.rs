@@ -477,6 +477,8 @@ fn table(f: &Fixture, admin_token: &str) -> Vec<Case> {
         // --- Vehicle PATCH / DELETE and path ids --------------------------------------------
         patch("patch name 201 chars", &free).json(json!({"name": "y".repeat(201)})),
         patch("patch name blank", &free).json(json!({"name": ""})),
+        patch("patch name null", &free).json(json!({"name": null})),
+        patch("patch licence plate null", &free).json(json!({"licensePlate": null})),
         patch("patch year a string", &free).json(json!({"year": "2020"})),
         patch("patch year i64::MAX+1", &free).bytes(&b"{\"year\": 9223372036854775808}"[..]),
         patch("patch make an object", &free).json(json!({"make": {"name": "Ford"}})),

@@ -177,7 +177,10 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    if request.email.chars().count() > EMAIL_MAX || request.password.chars().count() > PASSWORD_MAX
+    // No stored e-mail is that long or holds control characters (PostgreSQL refuses NUL).
+    if request.email.chars().count() > EMAIL_MAX
+        || request.email.chars().any(char::is_control)
+        || request.password.chars().count() > PASSWORD_MAX
     {
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.to_string()));
     }
@@ -233,7 +236,11 @@ impl FromRequestParts<AppState> for AuthUser {
         let token = header
             .to_str()
             .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
+            .and_then(|value| {
+                // The scheme is case-insensitive (RFC 9110).
+                let (scheme, token) = value.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(token)
+            })
             .map(str::trim)
             .filter(|token| !token.is_empty())
             .ok_or_else(|| {
