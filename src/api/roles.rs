@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::dates::Day;
+
 /// A role held in an organization, lowest to highest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -156,4 +158,187 @@ mod tests {
             assert_eq!(back, kind);
         }
     }
+}
+
+// ---- wire types of the role API (API.md section 4) ----
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+    pub parent_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationsEnvelope {
+    pub organizations: Vec<Organization>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationEnvelope {
+    pub organization: Organization,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewOrganization {
+    pub name: String,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+}
+
+/// A user id: a string in the seed, a JSON number accepted too.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum UserIdValue {
+    Text(String),
+    Number(i64),
+}
+
+impl UserIdValue {
+    /// The numeric id, when it is one.
+    pub fn id(&self) -> Option<i64> {
+        match self {
+            UserIdValue::Text(text) => text.parse().ok().filter(|id| *id > 0),
+            UserIdValue::Number(id) => Some(*id).filter(|id| *id > 0),
+        }
+    }
+}
+
+/// The body of `POST /api/users/assignment` (and `request` in a resolve).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleAssignmentRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rel_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<Role>>,
+    pub user_id: UserIdValue,
+    pub organization_id: String,
+    /// Empty or absent means 1970-01-01; parsed by the server so errors name the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<String>,
+    /// Empty or absent means 2200-01-01.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<String>,
+}
+
+/// One item of a 409's `data`, and of a resolve's `resolution`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictItem {
+    pub rel_id: Option<i64>,
+    pub user_id: UserIdValue,
+    #[serde(alias = "groupId")]
+    pub organization_id: String,
+    pub roles: Vec<Role>,
+    /// Suggested dates.
+    pub valid_from: Day,
+    pub valid_to: Day,
+    pub conflict_type: ConflictType,
+    pub validated: bool,
+    /// Extension: the dates the existing assignment has now (null for a new one).
+    #[serde(default)]
+    pub current_valid_from: Option<Day>,
+    #[serde(default)]
+    pub current_valid_to: Option<Day>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvelopeItem {
+    pub message: String,
+    pub data: Option<Vec<ConflictItem>>,
+    /// Extension: the assignment a create or update wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rel_id: Option<i64>,
+}
+
+/// The seed's envelope around every answer of the role API.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleEnvelope {
+    pub items: Vec<EnvelopeItem>,
+    pub valid: Option<bool>,
+}
+
+impl RoleEnvelope {
+    pub fn message(message: impl Into<String>, rel_id: Option<i64>) -> RoleEnvelope {
+        RoleEnvelope {
+            items: vec![EnvelopeItem {
+                message: message.into(),
+                data: None,
+                rel_id,
+            }],
+            valid: None,
+        }
+    }
+
+    pub fn conflict(message: impl Into<String>, data: Vec<ConflictItem>) -> RoleEnvelope {
+        RoleEnvelope {
+            items: vec![EnvelopeItem {
+                message: message.into(),
+                data: Some(data),
+                rel_id: None,
+            }],
+            valid: None,
+        }
+    }
+
+    /// The first item's message (every answer has one).
+    pub fn first_message(&self) -> &str {
+        self.items.first().map_or("", |item| item.message.as_str())
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ResolveRequest {
+    pub request: RoleAssignmentRequest,
+    pub resolution: Vec<ConflictItem>,
+}
+
+/// `GET /api/users/:userId`: roles grouped as in seed 002's mapping.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRoles {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub roles: Vec<RoleGroup>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleGroup {
+    pub role: Role,
+    pub organizations: Vec<RoleOrganization>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleOrganization {
+    pub id: String,
+    pub name: String,
+    pub rel_id: i64,
+    pub valid_from: Day,
+    pub valid_to: Day,
+}
+
+/// Extension: one row of `GET /api/users/assignments`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleAssignmentRow {
+    pub rel_id: i64,
+    pub user_id: String,
+    pub user_name: String,
+    pub organization_id: String,
+    pub organization_name: String,
+    pub roles: Vec<Role>,
+    pub valid_from: Day,
+    pub valid_to: Day,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleAssignmentsEnvelope {
+    pub assignments: Vec<RoleAssignmentRow>,
 }

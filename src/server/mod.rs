@@ -5,6 +5,7 @@ pub mod auth;
 pub mod demo_data;
 pub mod error;
 pub mod extract;
+pub mod roles;
 pub mod users;
 pub mod vehicles;
 
@@ -110,6 +111,18 @@ pub fn router(state: AppState) -> Router {
             patch(assignments::return_assignment),
         )
         .route("/api/admin/dashboard", get(assignments::dashboard))
+        .route(
+            "/api/organizations",
+            get(roles::list_organizations).post(roles::create_organization),
+        )
+        .route("/api/users/assignments", get(roles::list_assignments))
+        .route("/api/users/assignment", post(roles::save_assignment))
+        .route("/api/users/assignment/resolve", post(roles::resolve))
+        .route(
+            "/api/users/assignment/{rel_id}",
+            axum::routing::delete(roles::delete_assignment),
+        )
+        .route("/api/users/{user_id}", get(roles::user_roles))
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

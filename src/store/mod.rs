@@ -6,8 +6,10 @@
 //! migrations, how a write transaction starts, and row locking.
 
 mod fleet;
+mod roles;
 
 pub use fleet::*;
+pub use roles::*;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -84,8 +86,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
-    backend: Backend,
+    pub(crate) pool: AnyPool,
+    pub(crate) backend: Backend,
 }
 
 impl Store {

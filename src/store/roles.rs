@@ -1,0 +1,331 @@
+//! Organizations and users' role assignments.
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{Backend, Store, StoreError, StoreResult};
+use crate::api::dates::Day;
+use crate::api::roles::{Organization, Role, RoleAssignmentRow};
+use crate::domain::roles::{ExistingAssignment, Holding};
+
+/// One change to a user's assignments in one organization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoleWrite {
+    Delete {
+        rel_id: i64,
+    },
+    Update {
+        rel_id: i64,
+        roles: Vec<Role>,
+        from: Day,
+        to: Day,
+    },
+    Insert {
+        roles: Vec<Role>,
+        from: Day,
+        to: Day,
+    },
+}
+
+/// The outcome of [`Store::change_role_assignments`].
+#[derive(Debug)]
+pub enum RoleChange<E> {
+    /// Written; the ids of the inserted rows, in the order of the inserts.
+    Applied(Vec<i64>),
+    /// The decision refused; nothing was written.
+    Refused(E),
+}
+
+fn roles_to_text(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|role| role.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn roles_from_text(text: &str) -> StoreResult<Vec<Role>> {
+    text.split(',')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse()
+                .map_err(|_| StoreError::Corrupt(format!("unknown role {part:?}")))
+        })
+        .collect()
+}
+
+fn day(row: &AnyRow, column: &str) -> StoreResult<Day> {
+    let value: i64 = row.try_get(column)?;
+    i32::try_from(value)
+        .map(Day)
+        .map_err(|_| StoreError::Corrupt(format!("day {value} is out of range")))
+}
+
+fn organization_from_row(row: &AnyRow) -> StoreResult<Organization> {
+    Ok(Organization {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        parent_id: row.try_get("parent_id")?,
+    })
+}
+
+const ROW_SELECT: &str = "SELECT r.id, r.user_id, u.name AS user_name, r.organization_id, \
+     o.name AS organization_name, r.roles, r.valid_from, r.valid_to \
+     FROM role_assignments r JOIN users u ON u.id = r.user_id \
+     JOIN organizations o ON o.id = r.organization_id";
+
+fn assignment_row(row: &AnyRow) -> StoreResult<RoleAssignmentRow> {
+    let user_id: i64 = row.try_get("user_id")?;
+    let roles: String = row.try_get("roles")?;
+    Ok(RoleAssignmentRow {
+        rel_id: row.try_get("id")?,
+        user_id: user_id.to_string(),
+        user_name: row.try_get("user_name")?,
+        organization_id: row.try_get("organization_id")?,
+        organization_name: row.try_get("organization_name")?,
+        roles: roles_from_text(&roles)?,
+        valid_from: day(row, "valid_from")?,
+        valid_to: day(row, "valid_to")?,
+    })
+}
+
+impl Store {
+    pub async fn create_organization(
+        &self,
+        id: &str,
+        name: &str,
+        parent_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Organization> {
+        let row = sqlx::query(
+            "INSERT INTO organizations (id, name, parent_id, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id, name, parent_id",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(parent_id)
+        .bind(now.timestamp())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|err| {
+            if StoreError::is_foreign_key_violation(&err) {
+                StoreError::NotFound
+            } else if StoreError::is_unique_violation(&err) {
+                StoreError::Taken("organization id")
+            } else {
+                StoreError::Database(err)
+            }
+        })?;
+        organization_from_row(&row)
+    }
+
+    pub async fn list_organizations(&self) -> StoreResult<Vec<Organization>> {
+        let rows = sqlx::query("SELECT id, name, parent_id FROM organizations ORDER BY name, id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(organization_from_row).collect()
+    }
+
+    pub async fn get_organization(&self, id: &str) -> StoreResult<Option<Organization>> {
+        let row = sqlx::query("SELECT id, name, parent_id FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(organization_from_row).transpose()
+    }
+
+    /// The organization's id, then its parent's, up to the root.
+    pub async fn organization_ancestry(&self, id: &str) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query(
+            "WITH RECURSIVE chain (id, parent_id, depth) AS ( \
+               SELECT id, parent_id, 0 FROM organizations WHERE id = $1 \
+               UNION ALL \
+               SELECT o.id, o.parent_id, c.depth + 1 FROM organizations o \
+               JOIN chain c ON o.id = c.parent_id WHERE c.depth < 64 \
+             ) SELECT id FROM chain ORDER BY depth",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get::<String, _>("id")?))
+            .collect()
+    }
+
+    /// Everything a user holds, in every organization.
+    pub async fn holdings(&self, user_id: i64) -> StoreResult<Vec<Holding>> {
+        let rows = sqlx::query(
+            "SELECT organization_id, roles, valid_from, valid_to FROM role_assignments WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let roles: String = row.try_get("roles")?;
+                Ok(Holding {
+                    organization_id: row.try_get("organization_id")?,
+                    roles: roles_from_text(&roles)?,
+                    from: day(row, "valid_from")?,
+                    to: day(row, "valid_to")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Ordered by user name, organization name, validFrom.
+    pub async fn list_role_assignments(
+        &self,
+        user_id: Option<i64>,
+        organization_id: Option<&str>,
+    ) -> StoreResult<Vec<RoleAssignmentRow>> {
+        let mut sql = ROW_SELECT.to_string();
+        let mut conditions = Vec::new();
+        if user_id.is_some() {
+            conditions.push(format!("r.user_id = ${}", conditions.len() + 1));
+        }
+        if organization_id.is_some() {
+            conditions.push(format!("r.organization_id = ${}", conditions.len() + 1));
+        }
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(" ORDER BY u.name, u.id, o.name, o.id, r.valid_from");
+        let mut query = sqlx::query(&sql);
+        if let Some(user_id) = user_id {
+            query = query.bind(user_id);
+        }
+        if let Some(organization_id) = organization_id {
+            query = query.bind(organization_id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(assignment_row).collect()
+    }
+
+    pub async fn get_role_assignment(&self, rel_id: i64) -> StoreResult<Option<RoleAssignmentRow>> {
+        let sql = format!("{ROW_SELECT} WHERE r.id = $1");
+        let row = sqlx::query(&sql)
+            .bind(rel_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(assignment_row).transpose()
+    }
+
+    pub async fn delete_role_assignment(&self, rel_id: i64) -> StoreResult<()> {
+        let result = sqlx::query("DELETE FROM role_assignments WHERE id = $1")
+            .bind(rel_id)
+            .execute(&self.pool)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Reads a user's assignments in one organization, lets `decide` turn them into writes,
+    /// and applies those, all in one transaction that no other change to the same user and
+    /// organization can interleave with: SQLite serialises writers (BEGIN IMMEDIATE);
+    /// PostgreSQL takes a transaction advisory lock, and its exclusion constraint is the
+    /// last word at commit (a violation there comes back as `Taken`).
+    pub async fn change_role_assignments<E>(
+        &self,
+        user_id: i64,
+        organization_id: &str,
+        decide: impl FnOnce(&[ExistingAssignment]) -> Result<Vec<RoleWrite>, E>,
+    ) -> StoreResult<RoleChange<E>> {
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2)) AS locked")
+                .bind(i32::try_from(user_id % i64::from(i32::MAX)).unwrap_or_default())
+                .bind(organization_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        }
+        let rows = sqlx::query(
+            "SELECT id, roles, valid_from, valid_to FROM role_assignments \
+             WHERE user_id = $1 AND organization_id = $2 ORDER BY valid_from",
+        )
+        .bind(user_id)
+        .bind(organization_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let existing = rows
+            .iter()
+            .map(|row| {
+                let roles: String = row.try_get("roles")?;
+                Ok(ExistingAssignment {
+                    rel_id: row.try_get("id")?,
+                    roles: roles_from_text(&roles)?,
+                    from: day(row, "valid_from")?,
+                    to: day(row, "valid_to")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let writes = match decide(&existing) {
+            Ok(writes) => writes,
+            Err(refusal) => {
+                tx.rollback().await?;
+                return Ok(RoleChange::Refused(refusal));
+            }
+        };
+        let mut inserted = Vec::new();
+        for write in writes {
+            match write {
+                RoleWrite::Delete { rel_id } => {
+                    sqlx::query("DELETE FROM role_assignments WHERE id = $1")
+                        .bind(rel_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                RoleWrite::Update {
+                    rel_id,
+                    roles,
+                    from,
+                    to,
+                } => {
+                    sqlx::query(
+                        "UPDATE role_assignments SET roles = $2, valid_from = $3, valid_to = $4 \
+                         WHERE id = $1",
+                    )
+                    .bind(rel_id)
+                    .bind(roles_to_text(&roles))
+                    .bind(i64::from(from.0))
+                    .bind(i64::from(to.0))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                RoleWrite::Insert { roles, from, to } => {
+                    let row = sqlx::query(
+                        "INSERT INTO role_assignments (user_id, organization_id, roles, valid_from, valid_to) \
+                         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    )
+                    .bind(user_id)
+                    .bind(organization_id)
+                    .bind(roles_to_text(&roles))
+                    .bind(i64::from(from.0))
+                    .bind(i64::from(to.0))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    inserted.push(row.try_get("id")?);
+                }
+            }
+        }
+        tx.commit().await.map_err(|err| {
+            if is_exclusion_violation(&err) {
+                StoreError::Taken("validity dates")
+            } else {
+                StoreError::Database(err)
+            }
+        })?;
+        Ok(RoleChange::Applied(inserted))
+    }
+}
+
+/// PostgreSQL's exclusion_violation (23P01).
+fn is_exclusion_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "23P01")
+}
