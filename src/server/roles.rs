@@ -540,6 +540,7 @@ fn suggestion_from_item(item: &ConflictItem) -> Suggestion {
     }
 }
 
+const STILL_OVERLAPS: &str = "The resolution still leaves an overlap; nothing was applied.";
 const STALE: &str =
     "The assignments changed since these suggestions were made; nothing was applied.";
 
@@ -599,12 +600,13 @@ pub async fn resolve(
                             fresh: suggest(&requested, existing),
                         })
                     }
-                    Err(err @ ApplyError::Overlap { .. }) => return Err(Refusal::Stale {
-                        reason: format!(
-                            "The resolution still leaves an overlap ({err}); nothing was applied."
-                        ),
-                        fresh: suggest(&requested, existing),
-                    }),
+                    Err(err @ ApplyError::Overlap { .. }) => {
+                        let reason = format!("{STILL_OVERLAPS} ({err})");
+                        return Err(Refusal::Stale {
+                            reason,
+                            fresh: suggest(&requested, existing),
+                        });
+                    }
                     Err(err) => {
                         return Err(Refusal::Invalid(format!(
                             "The resolution is not valid: {err}."
