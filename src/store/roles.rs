@@ -28,6 +28,19 @@ pub enum RoleWrite {
     },
 }
 
+/// A role assignment written as is (demo data, benchmarks); the caller keeps them apart.
+#[derive(Clone, Debug)]
+pub struct RoleAssignmentRecord {
+    pub user_id: i64,
+    pub organization_id: String,
+    pub roles: Vec<Role>,
+    pub from: Day,
+    pub to: Day,
+}
+
+/// Rows per multi-row INSERT: far below SQLite's bound-parameter limit.
+const INSERT_CHUNK: usize = 500;
+
 /// The outcome of [`Store::change_role_assignments`].
 #[derive(Debug)]
 pub enum RoleChange<E> {
@@ -211,6 +224,52 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(assignment_row).transpose()
+    }
+
+    /// Writes many assignments in one transaction; an overlap fails the whole batch
+    /// (on PostgreSQL by the exclusion constraint; on SQLite the caller must not send one).
+    pub async fn insert_role_assignments(
+        &self,
+        records: &[RoleAssignmentRecord],
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        for chunk in records.chunks(INSERT_CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO role_assignments (user_id, organization_id, roles, valid_from, valid_to) VALUES ",
+            );
+            for index in 0..chunk.len() {
+                let base = index * 5;
+                if index > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    base + 1,
+                    base + 2,
+                    base + 3,
+                    base + 4,
+                    base + 5
+                ));
+            }
+            let mut statement = sqlx::query(&sql);
+            for record in chunk {
+                statement = statement
+                    .bind(record.user_id)
+                    .bind(record.organization_id.as_str())
+                    .bind(roles_to_text(&record.roles))
+                    .bind(i64::from(record.from.0))
+                    .bind(i64::from(record.to.0));
+            }
+            statement.execute(&mut *tx).await?;
+        }
+        tx.commit().await.map_err(|err| {
+            if is_exclusion_violation(&err) {
+                StoreError::Taken("validity dates")
+            } else {
+                StoreError::Database(err)
+            }
+        })?;
+        Ok(())
     }
 
     pub async fn delete_role_assignment(&self, rel_id: i64) -> StoreResult<()> {
