@@ -525,6 +525,7 @@ async fn read_latency(
     path: &str,
     expect_rows: usize,
     paged: bool,
+    before: Option<i64>,
 ) -> Result<ReadResult> {
     let what = format!("GET {path}");
     let mut samples = Vec::with_capacity(READ_RUNS);
@@ -536,10 +537,18 @@ async fn read_latency(
             &what,
         )
         .await?;
-        let rows = body["assignments"]
+        let assignments = body["assignments"]
             .as_array()
-            .ok_or_else(|| eyre!("{what}: the answer has no assignments array"))?
-            .len();
+            .ok_or_else(|| eyre!("{what}: the answer has no assignments array"))?;
+        let rows = assignments.len();
+        if let Some(before) = before {
+            ensure!(
+                assignments
+                    .iter()
+                    .all(|row| row["id"].as_i64().is_some_and(|id| id < before)),
+                "{what}: the page holds assignments not older than {before}"
+            );
+        }
         ensure!(
             rows == expect_rows,
             "{what}: expected {expect_rows} rows, got {rows}"
@@ -611,10 +620,11 @@ async fn bench_history(harness: &Harness) -> Result<HistoryResults> {
             read_latency(
                 harness,
                 &http,
-                "GET ?status=active",
+                "`GET /api/admin/assignments?status=active`",
                 "/api/admin/assignments?status=active",
                 HISTORY_ACTIVE,
                 false,
+                None,
             )
             .await?,
         );
@@ -622,10 +632,11 @@ async fn bench_history(harness: &Harness) -> Result<HistoryResults> {
             read_latency(
                 harness,
                 &http,
-                "GET ?limit=100 (first page)",
+                "`GET …?limit=100` (first page)",
                 &format!("/api/admin/assignments?limit={PAGE}"),
                 PAGE,
                 true,
+                None,
             )
             .await?,
         );
@@ -633,10 +644,11 @@ async fn bench_history(harness: &Harness) -> Result<HistoryResults> {
             read_latency(
                 harness,
                 &http,
-                "GET ?limit=100&before=<halfway> (deep page)",
+                "`GET …?limit=100&before=<id>` (deep page, 50,000 rows back)",
                 &format!("/api/admin/assignments?limit={PAGE}&before={halfway}"),
                 PAGE,
                 true,
+                Some(halfway),
             )
             .await?,
         );
@@ -731,10 +743,10 @@ fn table(results: &[BackendResults], skipped: Option<&str>) -> Result<String> {
     let mut out = String::new();
     writeln!(out, "### Server benchmark (`cargo bench --bench server`)")?;
     writeln!(out)?;
-    let cpu = cpu_model().map_or(String::new(), |model| format!(" ({model})"));
+    let cpu = cpu_model().map_or(String::new(), |model| format!(", {model}"));
     writeln!(
         out,
-        "Machine: {cpus} CPUs (nproc){cpu}, {}. Release build; server and clients share one \
+        "Machine: `nproc` = {cpus}{cpu}, {}. Release build; server and clients share one \
          process and talk HTTP/1.1 over 127.0.0.1.",
         std::env::consts::OS
     )?;
@@ -784,10 +796,10 @@ fn table(results: &[BackendResults], skipped: Option<&str>) -> Result<String> {
             &c.cycle,
             &format!("{per_second:.0} cycles/s"),
         )?;
-        row(&mut out, "— POST /api/admin/assignments", &c.post, "")?;
+        row(&mut out, "— `POST /api/admin/assignments`", &c.post, "")?;
         row(
             &mut out,
-            "— PATCH /api/admin/assignments/:id/return",
+            "— `PATCH /api/admin/assignments/:id/return`",
             &c.patch,
             "",
         )?;

@@ -447,17 +447,16 @@ fn writes_for(
         }
     }
     let mut request_insert = None;
-    let mut inserts = 0;
-    for item in wanted.iter().filter(|item| item.rel_id.is_none()) {
+    let new_rows = wanted.iter().filter(|item| item.rel_id.is_none());
+    for (position, item) in new_rows.enumerate() {
         if requested.rel_id.is_none() && item.from == requested.from && item.to == requested.to {
-            request_insert = Some(inserts);
+            request_insert = Some(position);
         }
         writes.push(RoleWrite::Insert {
             roles: item.roles.clone(),
             from: item.from,
             to: item.to,
         });
-        inserts += 1;
     }
     (writes, request_insert)
 }

@@ -433,10 +433,9 @@ impl Store {
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 let at: i64 = row.try_get("assigned_at")?;
-                let (p1, p2, p3) = (next(), next(), next());
-                conditions.push(format!(
-                    "(a.assigned_at < {p1} OR (a.assigned_at = {p2} AND a.id < {p3}))"
-                ));
+                // A row-value comparison lets both databases start inside the index.
+                let (p1, p2) = (next(), next());
+                conditions.push(format!("(a.assigned_at, a.id) < ({p1}, {p2})"));
                 Some((at, before))
             }
             None => None,
@@ -455,7 +454,7 @@ impl Store {
             statement = statement.bind(status.as_str());
         }
         if let Some((at, id)) = cursor {
-            statement = statement.bind(at).bind(at).bind(id);
+            statement = statement.bind(at).bind(id);
         }
         if let Some(limit) = query.limit {
             statement = statement.bind(limit);
