@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{middleware, Router};
 use chrono::Utc;
@@ -130,12 +131,23 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn unknown_endpoint(method: Method, uri: Uri) -> ApiError {
-    ApiError::NotFound(format!("There is no endpoint {method} {}.", uri.path()))
+async fn unknown_endpoint(method: Method, uri: Uri) -> Response {
+    let error = ApiError::NotFound(format!("There is no endpoint {method} {}.", uri.path()));
+    in_the_right_body(&uri, error)
 }
 
-async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
-    ApiError::MethodNotAllowed(format!("{} does not accept {method}.", uri.path()))
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    let error = ApiError::MethodNotAllowed(format!("{} does not accept {method}.", uri.path()));
+    in_the_right_body(&uri, error)
+}
+
+/// Answers under `/api/users` keep the role API's envelope, even for unknown routes.
+fn in_the_right_body(uri: &Uri, error: ApiError) -> Response {
+    if uri.path().starts_with("/api/users") {
+        roles::RoleError::from(error).into_response()
+    } else {
+        error.into_response()
+    }
 }
 
 /// A server that is accepting connections.

@@ -33,6 +33,11 @@ pub const UPDATED: &str = "The assignment was successfully updated.";
 pub const DELETED: &str = "The assignment was successfully deleted.";
 /// Organization ids are UUIDs; anything much longer cannot name one.
 const ORGANIZATION_ID_MAX: usize = 64;
+/// An id no organization can have; PostgreSQL refuses NUL in text, so it never reaches it.
+fn impossible_organization_id(id: &str) -> bool {
+    id.is_empty() || id.chars().count() > ORGANIZATION_ID_MAX || id.contains('\0')
+}
+
 /// How often a change is retried when a concurrent one won at commit.
 const ATTEMPTS: usize = 3;
 
@@ -140,7 +145,7 @@ pub async fn create_organization(
     let missing_parent =
         |id: &str| ApiError::Validation(format!("parentId {id:?} names no organization."));
     if let Some(parent) = &parent_id {
-        if parent.chars().count() > ORGANIZATION_ID_MAX
+        if impossible_organization_id(parent)
             || state.store.get_organization(parent).await?.is_none()
         {
             return Err(missing_parent(parent));
@@ -163,10 +168,24 @@ pub async fn create_organization(
 
 // ---- reading ----
 
+/// The `:userId` of the path, refused in the envelope when it is not even text.
+pub struct UserIdPath(pub String);
+
+impl FromRequestParts<AppState> for UserIdPath {
+    type Rejection = RoleError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> RoleResult<Self> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| bad_request("The user id in the path is not valid text."))?;
+        Ok(UserIdPath(raw))
+    }
+}
+
 pub async fn user_roles(
     _: Caller,
     State(state): State<AppState>,
-    Path(raw_user_id): Path<String>,
+    UserIdPath(raw_user_id): UserIdPath,
 ) -> RoleResult<Json<UserRoles>> {
     let missing = || not_found(format!("No user has id {raw_user_id:?}."));
     let user_id = UserIdValue::Text(raw_user_id.clone())
@@ -219,6 +238,11 @@ pub async fn list_assignments(
         None => None,
     };
     let organization_id = params.get("organizationId").filter(|text| !text.is_empty());
+    if organization_id.is_some_and(|id| impossible_organization_id(id)) {
+        return Ok(Json(RoleAssignmentsEnvelope {
+            assignments: Vec::new(),
+        }));
+    }
     let assignments = state
         .store
         .list_role_assignments(user_id, organization_id.map(String::as_str))
@@ -323,7 +347,7 @@ async fn prepare(
         .ok_or_else(|| not_found(format!("No user has id {user_id}.")))?;
     let organization_id = &request.organization_id;
     let missing_organization = || not_found(format!("No organization has id {organization_id:?}."));
-    if organization_id.is_empty() || organization_id.chars().count() > ORGANIZATION_ID_MAX {
+    if impossible_organization_id(organization_id) {
         return Err(missing_organization());
     }
     let organization = state
