@@ -29,6 +29,16 @@ pub enum Command {
     /// Manage users straight in the database.
     #[command(subcommand)]
     User(UserCommand),
+    /// Try it with nothing set up: a demo depot server in-process and the terminal client,
+    /// all removed on quit.
+    Demo,
+}
+
+impl Command {
+    /// Commands that own the terminal; their logs must go to a file, never the screen.
+    pub fn uses_terminal(&self) -> bool {
+        matches!(self, Command::Demo)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -121,6 +131,17 @@ pub struct UserAddArgs {
     pub password: Option<String>,
 }
 
+/// Where the terminal client writes its log: the user's state directory.
+pub fn log_file_path() -> std::path::PathBuf {
+    directories::ProjectDirs::from("", "", "fleetdesk")
+        .map(|dirs| {
+            dirs.state_dir()
+                .unwrap_or_else(|| dirs.data_local_dir())
+                .join("fleetdesk.log")
+        })
+        .unwrap_or_else(|| std::env::temp_dir().join("fleetdesk.log"))
+}
+
 /// `fleetdesk.db` in the user's data directory.
 pub fn default_database_url() -> Result<String> {
     let dirs = directories::ProjectDirs::from("", "", "fleetdesk").ok_or_else(|| {
@@ -134,6 +155,10 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::User(UserCommand::Add(args)) => user_add(args).await,
+        Command::Demo => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+            crate::demo::run_demo(crate::tui::theme::Theme::from_env(no_color)).await
+        }
     }
 }
 

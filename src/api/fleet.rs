@@ -77,7 +77,7 @@ pub struct UsersEnvelope {
     pub users: Vec<User>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct NewUser {
     pub name: String,
     pub email: String,
@@ -85,7 +85,7 @@ pub struct NewUser {
     pub role: SystemRole,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct UserPatch {
     #[serde(
         default,
@@ -130,7 +130,7 @@ pub struct VehicleEnvelope {
     pub vehicle: Vehicle,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct NewVehicle {
     pub name: String,
@@ -144,7 +144,7 @@ pub struct NewVehicle {
 }
 
 /// `None` = leave as is; `Some(None)` = set to null (only for the nullable fields).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct VehiclePatch {
     #[serde(
@@ -334,7 +334,7 @@ impl<'de> Deserialize<'de> for Paging {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct NewAssignment {
     pub vehicle_id: i64,

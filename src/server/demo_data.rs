@@ -12,6 +12,8 @@ use crate::domain::fleet::{email_key, plate_key};
 use crate::store::{HistoricAssignment, Store, UserRecord, VehicleRecord};
 
 pub const DEMO_JSON: &str = include_str!("../../assets/demo.json");
+/// The dispatcher `fleetdesk demo` signs in as.
+pub const DEMO_DISPATCHER: &str = "dispatch@depot.example";
 
 #[derive(Deserialize)]
 pub struct DemoData {

@@ -1,0 +1,511 @@
+//! The terminal client's screens: `update` driven by keys and answers, drawn into ratatui's
+//! `TestBackend` and compared with reviewed snapshots (insta) at 100×30 and 80×24.
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use fleetdesk::api::{
+    Assignment, AssignmentConflict, AssignmentConflictBody, AssignmentStatus, AssignmentsEnvelope,
+    ConflictReason, DashboardSummary, Paging, SystemRole, TechnicianActiveAssignment,
+    TechnicianListItem, TechnicianRef, User, Vehicle, VehicleActiveAssignment, VehicleListItem,
+};
+use fleetdesk::client::ClientError;
+use fleetdesk::tui::app::{App, Command, Connection, Dialog, Event, Response, Tab};
+use fleetdesk::tui::theme::Theme;
+use fleetdesk::tui::view::view;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+fn at(day: u32, hour: u32, minute: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, day, hour, minute, 0)
+        .single()
+        .expect("a valid time")
+}
+
+fn vehicle(
+    id: i64,
+    name: &str,
+    plate: &str,
+    make: Option<&str>,
+    model: Option<&str>,
+    year: Option<i64>,
+) -> Vehicle {
+    Vehicle {
+        id,
+        name: name.to_string(),
+        license_plate: plate.to_string(),
+        make: make.map(str::to_string),
+        model: model.map(str::to_string),
+        year,
+        created_at: at(1, 8, 0),
+    }
+}
+
+fn technician(id: i64, name: &str) -> TechnicianRef {
+    TechnicianRef {
+        id,
+        name: name.to_string(),
+        email: format!("{}@depot.example", name.to_lowercase().replace(' ', ".")),
+    }
+}
+
+fn assignment(
+    id: i64,
+    v: &Vehicle,
+    t: &TechnicianRef,
+    assigned: chrono::DateTime<Utc>,
+    returned: Option<chrono::DateTime<Utc>>,
+) -> Assignment {
+    Assignment {
+        id,
+        vehicle_id: v.id,
+        technician_id: t.id,
+        status: if returned.is_some() {
+            AssignmentStatus::Returned
+        } else {
+            AssignmentStatus::Active
+        },
+        assigned_date: assigned,
+        returned_date: returned,
+        vehicle: v.clone(),
+        technician: t.clone(),
+    }
+}
+
+struct Depot {
+    vehicles: Vec<VehicleListItem>,
+    technicians: Vec<TechnicianListItem>,
+    assignments: Vec<Assignment>,
+}
+
+fn depot() -> Depot {
+    let van12 = vehicle(
+        12,
+        "Van 12",
+        "HH-FD 112",
+        Some("Ford"),
+        Some("Transit"),
+        Some(2021),
+    );
+    let van3 = vehicle(
+        3,
+        "Van 3",
+        "HH-FD 103",
+        Some("Mercedes-Benz"),
+        Some("Sprinter"),
+        Some(2020),
+    );
+    let truck7 = vehicle(
+        7,
+        "Truck 7",
+        "HH-FD 207",
+        Some("Iveco"),
+        Some("Daily"),
+        Some(2022),
+    );
+    let bike = vehicle(21, "Cargo Bike 1", "B 1", None, None, None);
+    let ana = technician(5, "Ana Ruiz");
+    let bo = technician(6, "Bo Chen");
+    let cy = technician(8, "Cy Park");
+    let a7 = assignment(7, &van12, &ana, at(22, 8, 15), None);
+    let a5 = assignment(5, &van3, &bo, at(20, 8, 0), None);
+    let a4 = assignment(4, &truck7, &cy, at(18, 7, 30), Some(at(19, 16, 45)));
+    let a2 = assignment(2, &van12, &bo, at(12, 9, 0), Some(at(15, 17, 10)));
+    let with = |v: &Vehicle, a: Option<&Assignment>| VehicleListItem {
+        vehicle: v.clone(),
+        active_assignment: a.map(|a| VehicleActiveAssignment {
+            id: a.id,
+            technician: a.technician.clone(),
+            assigned_date: a.assigned_date,
+        }),
+    };
+    let tech = |t: &TechnicianRef, a: Option<&Assignment>| TechnicianListItem {
+        user: User {
+            id: t.id,
+            name: t.name.clone(),
+            email: t.email.clone(),
+            role: SystemRole::Technician,
+        },
+        active_assignment: a.map(|a| TechnicianActiveAssignment {
+            id: a.id,
+            vehicle: a.vehicle.clone(),
+            assigned_date: a.assigned_date,
+        }),
+    };
+    Depot {
+        vehicles: vec![
+            with(&bike, None),
+            with(&truck7, None),
+            with(&van12, Some(&a7)),
+            with(&van3, Some(&a5)),
+        ],
+        technicians: vec![tech(&ana, Some(&a7)), tech(&bo, Some(&a5)), tech(&cy, None)],
+        assignments: vec![a7, a5, a4, a2],
+    }
+}
+
+fn dispatcher() -> User {
+    User {
+        id: 1,
+        name: "Dana Dispatch".to_string(),
+        email: "dispatch@depot.example".to_string(),
+        role: SystemRole::Admin,
+    }
+}
+
+fn press(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn answer(response: Response) -> Event {
+    Event::Response(Box::new(response))
+}
+
+/// An app that has loaded the demo depot.
+fn loaded_app() -> App {
+    let mut app = App::new(
+        "http://depot.example:8080".to_string(),
+        Some(dispatcher()),
+        5,
+    );
+    let commands = app.start();
+    assert_eq!(
+        commands.len(),
+        4,
+        "dashboard, vehicles, technicians, assignments: {commands:?}"
+    );
+    let generation = commands
+        .iter()
+        .find_map(|command| match command {
+            Command::LoadAssignments { generation, .. } => Some(*generation),
+            _ => None,
+        })
+        .expect("assignments are loaded");
+    let depot = depot();
+    app.update(answer(Response::Dashboard(Ok(DashboardSummary {
+        active_assignments: 2,
+        vehicles: 4,
+        technicians: 3,
+        available_vehicles: 2,
+        available_technicians: 1,
+    }))));
+    app.update(answer(Response::Vehicles(Ok(depot.vehicles))));
+    app.update(answer(Response::Technicians(Ok(depot.technicians))));
+    app.update(answer(Response::Assignments {
+        generation,
+        append: false,
+        result: Ok(AssignmentsEnvelope {
+            assignments: depot.assignments,
+            next_before: Paging::LastPage,
+        }),
+    }));
+    assert_eq!(app.connection, Connection::Live);
+    app
+}
+
+fn render(app: &App, width: u16, height: u16, theme: Theme) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    terminal
+        .draw(|frame| view(app, theme, frame))
+        .expect("drawn");
+    terminal
+}
+
+/// Snapshots at both sizes; the text is what a user reads (colour is checked apart).
+fn snapshot_both(name: &str, app: &App) {
+    for (width, height) in [(100, 30), (80, 24)] {
+        let terminal = render(app, width, height, Theme::mono());
+        insta::assert_snapshot!(format!("{name}_{width}x{height}"), terminal.backend());
+    }
+}
+
+fn screen_text(app: &App) -> String {
+    let terminal = render(app, 100, 30, Theme::mono());
+    terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|cell| cell.symbol())
+        .collect()
+}
+
+#[test]
+fn vehicles_tab() {
+    let app = loaded_app();
+    snapshot_both("vehicles", &app);
+}
+
+#[test]
+fn technicians_tab() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('2')));
+    assert_eq!(app.tab, Tab::Technicians);
+    snapshot_both("technicians", &app);
+}
+
+#[test]
+fn assignments_tab_filtered_by_status_and_text() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('3')));
+    snapshot_both("assignments", &app);
+    app.update(press(KeyCode::Char('/')));
+    for c in "van".chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+    snapshot_both("assignments_filtered", &app);
+    let text = screen_text(&app);
+    assert!(text.contains("3 of 4"), "three rows mention a van");
+}
+
+#[test]
+fn filter_enter_keeps_esc_clears() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('/')));
+    app.update(press(KeyCode::Char('b')));
+    app.update(press(KeyCode::Char('i')));
+    app.update(press(KeyCode::Enter));
+    assert!(!app.filter_editing);
+    assert_eq!(app.vehicles.visible.len(), 1);
+    app.update(press(KeyCode::Esc));
+    assert_eq!(app.vehicles.visible.len(), 4);
+}
+
+#[test]
+fn sorting_cycles_columns_and_reverses() {
+    let mut app = loaded_app();
+    let names = |app: &App| -> Vec<String> {
+        app.vehicles
+            .visible
+            .iter()
+            .map(|index| app.vehicles.items[*index].vehicle.name.clone())
+            .collect()
+    };
+    // Numbers sort as numbers: Van 3 before Van 12.
+    assert_eq!(names(&app), ["Cargo Bike 1", "Truck 7", "Van 3", "Van 12"]);
+    app.update(press(KeyCode::Char('S')));
+    assert_eq!(names(&app), ["Van 12", "Van 3", "Truck 7", "Cargo Bike 1"]);
+    app.update(press(KeyCode::Char('s')));
+    // By plate now.
+    assert_eq!(names(&app), ["Cargo Bike 1", "Van 3", "Van 12", "Truck 7"]);
+}
+
+#[test]
+fn help_lists_the_tab_keys() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('?')));
+    snapshot_both("help", &app);
+    app.update(press(KeyCode::Esc));
+    assert!(app.dialogs.is_empty());
+}
+
+#[test]
+fn assign_from_the_vehicles_tab_with_a_picker() {
+    let mut app = loaded_app();
+    // Truck 7 is free; pick it and assign.
+    app.update(press(KeyCode::Down));
+    app.update(press(KeyCode::Char('a')));
+    snapshot_both("picker_technicians", &app);
+    // Free ones first: Cy Park.
+    let commands = app.update(press(KeyCode::Enter));
+    assert_eq!(
+        commands,
+        vec![Command::CreateAssignment(fleetdesk::api::NewAssignment {
+            vehicle_id: 7,
+            technician_id: 8,
+            return_conflicting: false
+        })]
+    );
+}
+
+#[test]
+fn a_conflict_offers_return_and_assign() {
+    let mut app = loaded_app();
+    let depot = depot();
+    let request = fleetdesk::api::NewAssignment {
+        vehicle_id: 12,
+        technician_id: 6,
+        return_conflicting: false,
+    };
+    app.update(answer(Response::Action {
+        command: Command::CreateAssignment(request.clone()),
+        result: Err(ClientError::AssignmentConflict(AssignmentConflictBody {
+            error: "conflict".to_string(),
+            message: "Cannot assign".to_string(),
+            conflicts: vec![
+                AssignmentConflict {
+                    reason: ConflictReason::VehicleBusy,
+                    assignment: depot.assignments[0].clone(),
+                },
+                AssignmentConflict {
+                    reason: ConflictReason::TechnicianBusy,
+                    assignment: depot.assignments[1].clone(),
+                },
+            ],
+        })),
+    }));
+    assert!(matches!(
+        app.dialogs.last(),
+        Some(Dialog::AssignmentConflict { .. })
+    ));
+    snapshot_both("assignment_conflict", &app);
+    let commands = app.update(press(KeyCode::Enter));
+    assert_eq!(
+        commands,
+        vec![Command::CreateAssignment(fleetdesk::api::NewAssignment {
+            return_conflicting: true,
+            ..request
+        })]
+    );
+    // Esc on another conflict: nothing is sent.
+    let mut app = loaded_app();
+    app.update(answer(Response::Action {
+        command: Command::CreateAssignment(fleetdesk::api::NewAssignment {
+            vehicle_id: 12,
+            technician_id: 8,
+            return_conflicting: false,
+        }),
+        result: Err(ClientError::AssignmentConflict(AssignmentConflictBody {
+            error: "conflict".to_string(),
+            message: "Cannot assign".to_string(),
+            conflicts: vec![AssignmentConflict {
+                reason: ConflictReason::VehicleBusy,
+                assignment: depot.assignments[0].clone(),
+            }],
+        })),
+    }));
+    assert!(app.update(press(KeyCode::Esc)).is_empty());
+    assert!(app.dialogs.is_empty());
+}
+
+#[test]
+fn returning_asks_first() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('3')));
+    assert!(app.update(press(KeyCode::Char('r'))).is_empty());
+    snapshot_both("confirm_return", &app);
+    assert_eq!(
+        app.update(press(KeyCode::Char('y'))),
+        vec![Command::ReturnAssignment(7)]
+    );
+}
+
+#[test]
+fn a_form_checks_fields_before_sending() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('n')));
+    // Name only, then Enter: the plate is missing, nothing is sent.
+    for c in "Van 99".chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+    for _ in 0..4 {
+        app.update(press(KeyCode::Tab));
+    }
+    for c in "20x1".chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+    assert!(app.update(press(KeyCode::Enter)).is_empty());
+    snapshot_both("vehicle_form_errors", &app);
+    // Esc with input asks before discarding it.
+    app.update(press(KeyCode::Esc));
+    assert!(matches!(app.dialogs.last(), Some(Dialog::ConfirmDiscard)));
+    app.update(press(KeyCode::Char('n')));
+    assert!(matches!(app.dialogs.last(), Some(Dialog::Form(_))));
+}
+
+#[test]
+fn sign_in_over_the_screen_keeps_the_form_and_resends() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('n')));
+    for c in "Van 99".chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+    app.update(press(KeyCode::Tab));
+    for c in "HH-FD 199".chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+    let sent = app.update(press(KeyCode::Enter));
+    assert_eq!(sent.len(), 1);
+    // The token expired meanwhile.
+    app.update(answer(Response::Action {
+        command: sent[0].clone(),
+        result: Err(ClientError::Unauthorized {
+            message: "expired".to_string(),
+        }),
+    }));
+    assert!(matches!(app.dialogs.last(), Some(Dialog::SignIn(_))));
+    snapshot_both("sign_in_over_form", &app);
+    for c in "secret-pass".chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+    let commands = app.update(press(KeyCode::Enter));
+    assert_eq!(
+        commands,
+        vec![Command::SignIn {
+            email: "dispatch@depot.example".to_string(),
+            password: "secret-pass".to_string()
+        }]
+    );
+    let after = app.update(answer(Response::SignedIn(Ok((
+        "new-token".to_string(),
+        dispatcher(),
+    )))));
+    assert!(
+        after.contains(&sent[0]),
+        "the failed action is sent again: {after:?}"
+    );
+    assert!(
+        matches!(app.dialogs.last(), Some(Dialog::Form(_))),
+        "the form and its input are still there"
+    );
+}
+
+#[test]
+fn offline_keeps_data_marks_it_stale_and_retries() {
+    let mut app = loaded_app();
+    app.update(answer(Response::Vehicles(Err(ClientError::Offline {
+        message: "connection refused".to_string(),
+    }))));
+    assert!(matches!(app.connection, Connection::Offline { .. }));
+    assert_eq!(app.vehicles.items.len(), 4, "the last data stays");
+    snapshot_both("offline", &app);
+    let mut retried = Vec::new();
+    for _ in 0..3 {
+        retried.extend(app.update(Event::Tick));
+    }
+    assert!(
+        retried.contains(&Command::LoadVehicles),
+        "reads are retried: {retried:?}"
+    );
+}
+
+#[test]
+fn too_small_says_so() {
+    let app = loaded_app();
+    let terminal = render(&app, 60, 20, Theme::mono());
+    insta::assert_snapshot!("too_small_60x20", terminal.backend());
+}
+
+#[test]
+fn signing_in_first() {
+    let mut app = App::new("http://depot.example:8080".to_string(), None, 5);
+    assert!(app.start().is_empty());
+    app.prefill_email("dispatch@depot.example");
+    snapshot_both("sign_in_first", &app);
+}
+
+#[test]
+fn key_release_events_are_ignored() {
+    let mut app = loaded_app();
+    let mut release = KeyEvent::new(KeyCode::Char('3'), KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    app.update(Event::Key(release));
+    assert_eq!(app.tab, Tab::Vehicles);
+    assert!(!app.dirty, "nothing to redraw");
+}
+
+#[test]
+fn idle_ticks_do_not_redraw() {
+    let mut app = loaded_app();
+    app.update(Event::Tick);
+    assert!(!app.dirty, "a quiet tick changes nothing on screen");
+}
