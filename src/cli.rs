@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use color_eyre::eyre::{bail, Result, WrapErr};
 
 use crate::api::SystemRole;
+use crate::config::{Config, ConfigOverrides};
 use crate::server::{self, BootstrapAdmin, ServeConfig, DEFAULT_BIND};
 use crate::store::{Store, StoreError};
 
@@ -18,8 +19,22 @@ use crate::store::{Store, StoreError};
     about = "Vehicle and technician dispatch for depots"
 )]
 pub struct Cli {
+    /// The client's config file [default: config.toml in the config directory].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<std::path::PathBuf>,
+    /// The server the client talks to (beats FLEETDESK_SERVER and the config file).
+    #[arg(long, global = true, value_name = "URL")]
+    pub server: Option<String>,
+    /// Without a command: the terminal client.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The terminal client and the demo own the terminal; their logs go to a file.
+    pub fn uses_terminal(&self) -> bool {
+        self.command.as_ref().is_none_or(Command::uses_terminal)
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -32,6 +47,20 @@ pub enum Command {
     /// Try it with nothing set up: a demo depot server in-process and the terminal client,
     /// all removed on quit.
     Demo,
+    /// Sign in from the shell and keep the token (the password is never stored).
+    Login(LoginArgs),
+    /// Forget the kept token.
+    Logout,
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// The e-mail address [default: the last one used].
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Read the password from FLEETDESK_PASSWORD instead of asking (scripts).
+    #[arg(long, env = "FLEETDESK_PASSWORD", hide_env_values = true, hide = true)]
+    pub password: Option<String>,
 }
 
 impl Command {
@@ -153,13 +182,41 @@ pub fn default_database_url() -> Result<String> {
 
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve(args) => serve(args).await,
-        Command::User(UserCommand::Add(args)) => user_add(args).await,
-        Command::Demo => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-            crate::demo::run_demo(crate::tui::theme::Theme::from_env(no_color)).await
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::User(UserCommand::Add(args))) => user_add(args).await,
+        Some(Command::Demo) => crate::demo::run_demo(theme_for(None)).await,
+        Some(Command::Login(args)) => {
+            let config = load_config(cli.config.as_deref(), cli.server)?;
+            crate::session::login(&config, args.email, args.password).await
+        }
+        Some(Command::Logout) => {
+            let config = load_config(cli.config.as_deref(), cli.server)?;
+            crate::session::logout(&config)
+        }
+        None => {
+            let config = load_config(cli.config.as_deref(), cli.server)?;
+            let theme = theme_for(Some(config.theme));
+            crate::session::open_client(&config, theme).await
         }
     }
+}
+
+fn load_config(path: Option<&std::path::Path>, server: Option<String>) -> Result<Config> {
+    let overrides = ConfigOverrides {
+        server,
+        ..ConfigOverrides::default()
+    };
+    Ok(Config::load(
+        path,
+        &|name| std::env::var(name).ok(),
+        overrides,
+    )?)
+}
+
+/// `NO_COLOR` (any non-empty value) and theme `mono` turn colour off.
+fn theme_for(setting: Option<crate::config::Theme>) -> crate::tui::theme::Theme {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+    crate::tui::theme::Theme::from_env(no_color || setting == Some(crate::config::Theme::Mono))
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {

@@ -11,5 +11,6 @@ pub mod credentials;
 pub mod demo;
 pub mod domain;
 pub mod server;
+pub mod session;
 pub mod store;
 pub mod tui;

@@ -17,7 +17,7 @@ fn main() -> color_eyre::Result<()> {
     let cli = fleetdesk::cli::Cli::parse();
     let filter = EnvFilter::try_from_env("FLEETDESK_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let log_file = if cli.command.uses_terminal() {
+    let log_file = if cli.uses_terminal() {
         // The screen belongs to the client: logs go to a file.
         let path = fleetdesk::cli::log_file_path();
         if let Some(parent) = path.parent() {

@@ -60,6 +60,11 @@ pub async fn run(options: RunOptions) -> Result<()> {
         refresh_every,
         keep_token,
     } = options;
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        color_eyre::eyre::bail!(
+            "the terminal client needs a terminal; for scripts use the HTTP API or `fleetdesk login`"
+        );
+    }
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
     install_panic_restore();
     let result = event_loop(
