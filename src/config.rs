@@ -1130,7 +1130,7 @@ quit = "ctrl-q"
         assert_eq!(key("-"), KeySpec::plain(KeyCode::Char('-')));
         assert_eq!(key("ctrl--"), KeySpec::new(KeyCode::Char('-'), ctrl));
         assert_eq!(key("PageDown"), KeySpec::plain(KeyCode::PageDown));
-        assert_eq!(key("alt-enter").modifiers.alt, true);
+        assert!(key("alt-enter").modifiers.alt);
         assert_eq!(key("meta-x"), key("alt-x"));
         // Shift folds into characters: terminals report `S`, with or without SHIFT.
         assert_eq!(key("shift-s"), key("S"));
@@ -1265,8 +1265,10 @@ quit = "ctrl-q"
                 .collect();
             let config = parse(&text.join("\n"))
                 .unwrap_or_else(|error| panic!("example for `{key}` does not parse: {error}"));
-            let mut defaults = Config::default();
-            defaults.file = config.file.clone();
+            let defaults = Config {
+                file: config.file.clone(),
+                ..Config::default()
+            };
             assert_ne!(config, defaults, "example for `{key}` changes nothing");
         }
     }

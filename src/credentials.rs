@@ -606,7 +606,15 @@ mod token_file {
     pub(super) fn read(path: &Path) -> Result<Vec<(String, String)>, CredentialError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            // No file, or a missing directory on the way to it: no token.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(Vec::new())
+            }
             Err(source) => {
                 return Err(CredentialError::File {
                     path: path.to_path_buf(),
@@ -699,7 +707,10 @@ mod tests {
         None
     }
 
-    fn context(env: &dyn Fn(&str) -> Option<String>, dir: Option<&Path>) -> StoreContext<'_> {
+    fn context<'a>(
+        env: &'a dyn Fn(&str) -> Option<String>,
+        dir: Option<&Path>,
+    ) -> StoreContext<'a> {
         StoreContext {
             env,
             token_dir: dir.map(Path::to_path_buf),
@@ -952,6 +963,73 @@ mod tests {
         assert_eq!(store.load().unwrap().as_deref(), Some("from-file"));
     }
 
+    #[test]
+    fn token_store_can_move_to_a_blocking_thread() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<TokenStore>();
+    }
+
+    /// A chain of two files standing in for "keyring, then file".
+    fn chain(first: PathBuf, second: PathBuf) -> TokenStore {
+        let mut store = TokenStore::open_in(
+            TokenStorePolicy::Memory,
+            "http://a",
+            &context(&no_env, None),
+        );
+        store.backends = vec![
+            Backend::File {
+                path: first,
+                warn_on_create: false,
+            },
+            Backend::File {
+                path: second,
+                warn_on_create: false,
+            },
+        ];
+        store
+    }
+
+    #[test]
+    fn chain_reads_in_order_saves_to_the_first_that_works_and_clears_everywhere() {
+        let dir = TempDir::new("chain");
+        let (first, second) = (dir.0.join("first"), dir.0.join("second"));
+        let store = chain(first.clone(), second.clone());
+        assert_eq!(store.describe(), format!("file {}", first.display()));
+
+        // An older copy further down the chain is found...
+        token_file::write(&second, &[("http://a".into(), "old".into())]).unwrap();
+        assert_eq!(store.load().unwrap().as_deref(), Some("old"));
+        assert_eq!(store.describe(), format!("file {}", second.display()));
+        // ...and a new token goes to the first place, removing the older copy.
+        store.save("new").unwrap();
+        assert_eq!(store.describe(), format!("file {}", first.display()));
+        assert!(!second.exists());
+        assert_eq!(store.load().unwrap().as_deref(), Some("new"));
+
+        store.clear().unwrap();
+        assert_eq!(store.load().unwrap(), None);
+        assert!(!first.exists());
+    }
+
+    #[test]
+    fn chain_falls_through_when_the_first_place_refuses() {
+        let dir = TempDir::new("chain-refuses");
+        // A directory where the first token file should be: it can be neither read nor written.
+        let broken = dir.0.join("broken");
+        std::fs::create_dir_all(&broken).unwrap();
+        let fallback = dir.0.join("token");
+        let store = chain(broken.clone(), fallback.clone());
+        store.save("tok").unwrap();
+        assert_eq!(store.describe(), format!("file {}", fallback.display()));
+        // Reading the broken place fails, but the token further down is still found.
+        assert_eq!(store.load().unwrap().as_deref(), Some("tok"));
+        // Clearing removes what it can and reports what it could not.
+        assert!(matches!(store.clear(), Err(CredentialError::File { .. })));
+        assert!(!fallback.exists());
+        // With no token anywhere, the read failure is reported rather than hidden.
+        assert!(matches!(store.load(), Err(CredentialError::File { .. })));
+    }
+
     /// Round trip through the real kernel keyutils store. Ignored by default because containers
     /// often forbid the keyctl system calls; run with `cargo test -- --ignored keyutils`.
     #[cfg(target_os = "linux")]
@@ -959,9 +1037,11 @@ mod tests {
     #[ignore = "needs a kernel keyring"]
     fn keyutils_round_trip() {
         let server = format!(
-            "http://keyutils-test.invalid/{}-{:?}",
+            "http://keyutils-test.invalid/{}-{}",
             std::process::id(),
             std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_nanos())
         );
         let ctx = StoreContext {
             env: &no_env,

@@ -65,6 +65,7 @@ pub async fn run_demo(theme: Theme) -> Result<()> {
             refresh_every: Duration::from_secs(5),
             // The demo keeps its token in memory only.
             keep_token: Box::new(|_| {}),
+            keys: crate::tui::keys::KeyMap::default(),
         })
         .await
     }

@@ -11,6 +11,7 @@ use crate::api::User;
 use crate::client::{ApiClient, ClientError};
 use crate::config::Config;
 use crate::credentials::TokenStore;
+use crate::tui::keys::{action_names, KeyMap};
 use crate::tui::runtime::{run, RunOptions};
 use crate::tui::theme::Theme;
 
@@ -37,6 +38,8 @@ fn remember_email(config: &Config, email: &str) {
 /// Opens the terminal client. A kept token that still works signs in straight away;
 /// otherwise the client opens on its sign-in screen.
 pub async fn open_client(config: &Config, theme: Theme) -> Result<()> {
+    config.check_key_actions(&action_names())?;
+    let keys = KeyMap::from_config(&config.keys);
     let store = token_store(config);
     let mut client = client_for(config)?;
     let kept = store.load().unwrap_or_else(|err| {
@@ -72,6 +75,7 @@ pub async fn open_client(config: &Config, theme: Theme) -> Result<()> {
         email_hint,
         theme,
         refresh_every: config.refresh_interval,
+        keys,
         keep_token: Box::new(move |token| {
             if let Err(err) = store.save(token) {
                 tracing::warn!(%err, "could not keep the token");

@@ -509,3 +509,19 @@ fn idle_ticks_do_not_redraw() {
     app.update(Event::Tick);
     assert!(!app.dirty, "a quiet tick changes nothing on screen");
 }
+
+#[test]
+fn rebound_keys_work_and_the_footer_says_so() {
+    let mut app = loaded_app();
+    let mut keys = std::collections::BTreeMap::new();
+    keys.insert("refresh".to_string(), "f5".parse().expect("a key"));
+    keys.insert("quit".to_string(), "ctrl-q".parse().expect("a key"));
+    app.keys = fleetdesk::tui::keys::KeyMap::from_config(&keys);
+    let commands = app.update(press(KeyCode::F(5)));
+    assert!(commands.contains(&Command::LoadVehicles), "F5 refreshes: {commands:?}");
+    assert!(app.update(press(KeyCode::Char('q'))).is_empty(), "q is no longer quit");
+    let quit = app.update(Event::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL)));
+    assert_eq!(quit, vec![Command::Quit]);
+    let footer = screen_text(&app);
+    assert!(footer.contains("Ctrl-Q quit"), "the footer shows the rebound key");
+}

@@ -684,6 +684,8 @@ pub struct App {
     backoff_step: usize,
     /// Height of the list area, for paging; set by the view.
     pub page_rows: std::cell::Cell<usize>,
+    /// Keys rebound in the config file.
+    pub keys: super::keys::KeyMap,
     pub dirty: bool,
 }
 
@@ -717,6 +719,7 @@ impl App {
             since_refresh: 0,
             backoff_step: 0,
             page_rows: std::cell::Cell::new(20),
+            keys: super::keys::KeyMap::default(),
             dirty: true,
         }
     }
@@ -1173,6 +1176,7 @@ impl App {
     }
 
     fn on_list_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        let key = self.keys.translate(key);
         let page = self.page_rows.get().max(1) as isize;
         match key.code {
             KeyCode::Char('q') => {

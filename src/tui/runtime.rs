@@ -26,6 +26,7 @@ pub struct RunOptions {
     pub theme: Theme,
     pub refresh_every: Duration,
     pub keep_token: TokenSink,
+    pub keys: super::keys::KeyMap,
 }
 
 /// Puts the terminal back: raw mode off, cursor shown, main screen, mouse and paste off.
@@ -59,6 +60,7 @@ pub async fn run(options: RunOptions) -> Result<()> {
         theme,
         refresh_every,
         keep_token,
+        keys,
     } = options;
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         color_eyre::eyre::bail!(
@@ -70,6 +72,7 @@ pub async fn run(options: RunOptions) -> Result<()> {
     let result = event_loop(
         &mut terminal,
         &mut client,
+        keys,
         user,
         email_hint,
         theme,
@@ -84,6 +87,7 @@ pub async fn run(options: RunOptions) -> Result<()> {
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     client: &mut ApiClient,
+    keys: super::keys::KeyMap,
     user: Option<User>,
     email_hint: Option<String>,
     theme: Theme,
@@ -91,6 +95,7 @@ async fn event_loop(
     keep_token: &TokenSink,
 ) -> Result<()> {
     let mut app = App::new(client.base_url().to_string(), user, refresh_every.as_secs());
+    app.keys = keys;
     let (sender, mut answers) = mpsc::unbounded_channel::<Response>();
     let mut events = EventStream::new();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));

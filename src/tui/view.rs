@@ -370,7 +370,7 @@ fn footer_hints(all: &[Hint], room: u16) -> Vec<Hint> {
     let width =
         |hint: &Hint| hint.key.chars().count() as u16 + hint.label.chars().count() as u16 + 3;
     let candidates: Vec<&Hint> = all.iter().filter(|hint| hint.in_footer).collect();
-    let must = |hint: &Hint| hint.key == "?" || hint.key == "q";
+    let must = |hint: &Hint| hint.label == "help" || hint.label == "quit";
     let mut used: u16 = candidates
         .iter()
         .filter(|h| must(h))
@@ -387,14 +387,14 @@ fn footer_hints(all: &[Hint], room: u16) -> Vec<Hint> {
         .into_iter()
         .zip(keep)
         .filter(|(_, keep)| *keep)
-        .map(|(hint, _)| *hint)
+        .map(|(hint, _)| hint.clone())
         .collect()
 }
 
 fn hint_line(hints: &[Hint], theme: Theme) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
     for hint in hints {
-        spans.push(Span::styled(hint.key.to_string(), theme.key()));
+        spans.push(Span::styled(hint.key.clone(), theme.key()));
         spans.push(Span::raw(format!(" {}  ", hint.label)));
     }
     spans
