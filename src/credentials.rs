@@ -1030,6 +1030,39 @@ mod tests {
         assert!(matches!(store.load(), Err(CredentialError::File { .. })));
     }
 
+    /// Round trip through a real Secret Service. Ignored by default; run it inside a D-Bus
+    /// session with an unlocked keyring, e.g.
+    /// `dbus-run-session -- sh -c 'echo pw | gnome-keyring-daemon --unlock --components=secrets;
+    /// cargo test --lib -- --ignored secret_service'`.
+    #[cfg(target_os = "linux")]
+    #[test]
+    #[ignore = "needs a Secret Service on the D-Bus session bus"]
+    fn secret_service_round_trip() {
+        let server = format!("http://secret-service-test.invalid/{}", std::process::id());
+        let mut store = TokenStore::open(TokenStorePolicy::KeyringOnly, &server);
+        // Leave keyutils out, so the Secret Service is the only place.
+        store
+            .backends
+            .retain(|backend| backend.kind() == StoreKind::SecretService);
+        assert_eq!(
+            store.kind(),
+            StoreKind::SecretService,
+            "Secret Service unavailable: {:?}",
+            store.skipped()
+        );
+        assert_eq!(store.describe(), "Secret Service");
+        assert_eq!(store.load().unwrap(), None);
+        store.save("secret-service-token").unwrap();
+        assert_eq!(
+            store.load().unwrap().as_deref(),
+            Some("secret-service-token")
+        );
+        store.save("replaced").unwrap();
+        assert_eq!(store.load().unwrap().as_deref(), Some("replaced"));
+        store.clear().unwrap();
+        assert_eq!(store.load().unwrap(), None);
+    }
+
     /// Round trip through the real kernel keyutils store. Ignored by default because containers
     /// often forbid the keyctl system calls; run with `cargo test -- --ignored keyutils`.
     #[cfg(target_os = "linux")]

@@ -18,7 +18,9 @@ use crate::tui::theme::Theme;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 fn token_store(config: &Config) -> TokenStore {
+    // While the client owns the screen, a notice on stderr would garble it: log it instead.
     TokenStore::open(config.token_store, &config.server)
+        .with_warning_sink(|notice| tracing::warn!("{notice}"))
 }
 
 fn client_for(config: &Config) -> Result<ApiClient> {
@@ -40,12 +42,16 @@ fn remember_email(config: &Config, email: &str) {
 pub async fn open_client(config: &Config, theme: Theme) -> Result<()> {
     config.check_key_actions(&action_names())?;
     let keys = KeyMap::from_config(&config.keys);
-    let store = token_store(config);
+    let store = std::sync::Arc::new(token_store(config));
     let mut client = client_for(config)?;
-    let kept = store.load().unwrap_or_else(|err| {
-        tracing::warn!(%err, "could not read the kept token");
-        None
-    });
+    // Keyrings answer over D-Bus or syscalls: kept off the async threads.
+    let reader = store.clone();
+    let kept = tokio::task::spawn_blocking(move || reader.load())
+        .await?
+        .unwrap_or_else(|err| {
+            tracing::warn!(%err, "could not read the kept token");
+            None
+        });
     let mut user: Option<User> = None;
     if let Some(token) = kept {
         client.set_token(token);
@@ -77,9 +83,12 @@ pub async fn open_client(config: &Config, theme: Theme) -> Result<()> {
         refresh_every: config.refresh_interval,
         keys,
         keep_token: Box::new(move |token| {
-            if let Err(err) = store.save(token) {
-                tracing::warn!(%err, "could not keep the token");
-            }
+            let (store, token) = (store.clone(), token.to_string());
+            tokio::task::spawn_blocking(move || {
+                if let Err(err) = store.save(&token) {
+                    tracing::warn!(%err, "could not keep the token");
+                }
+            });
         }),
     })
     .await

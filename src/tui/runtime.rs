@@ -69,31 +69,39 @@ pub async fn run(options: RunOptions) -> Result<()> {
     }
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
     install_panic_restore();
-    let result = event_loop(
-        &mut terminal,
-        &mut client,
+    let settings = LoopSettings {
         keys,
         user,
         email_hint,
         theme,
         refresh_every,
-        &keep_token,
-    )
-    .await;
+    };
+    let result = event_loop(&mut terminal, &mut client, settings, &keep_token).await;
     restore_terminal();
     result
 }
 
-async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
-    client: &mut ApiClient,
+struct LoopSettings {
     keys: super::keys::KeyMap,
     user: Option<User>,
     email_hint: Option<String>,
     theme: Theme,
     refresh_every: Duration,
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    client: &mut ApiClient,
+    settings: LoopSettings,
     keep_token: &TokenSink,
 ) -> Result<()> {
+    let LoopSettings {
+        keys,
+        user,
+        email_hint,
+        theme,
+        refresh_every,
+    } = settings;
     let mut app = App::new(client.base_url().to_string(), user, refresh_every.as_secs());
     app.keys = keys;
     let (sender, mut answers) = mpsc::unbounded_channel::<Response>();
