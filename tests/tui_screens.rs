@@ -518,10 +518,22 @@ fn rebound_keys_work_and_the_footer_says_so() {
     keys.insert("quit".to_string(), "ctrl-q".parse().expect("a key"));
     app.keys = fleetdesk::tui::keys::KeyMap::from_config(&keys);
     let commands = app.update(press(KeyCode::F(5)));
-    assert!(commands.contains(&Command::LoadVehicles), "F5 refreshes: {commands:?}");
-    assert!(app.update(press(KeyCode::Char('q'))).is_empty(), "q is no longer quit");
-    let quit = app.update(Event::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL)));
+    assert!(
+        commands.contains(&Command::LoadVehicles),
+        "F5 refreshes: {commands:?}"
+    );
+    assert!(
+        app.update(press(KeyCode::Char('q'))).is_empty(),
+        "q is no longer quit"
+    );
+    let quit = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Char('q'),
+        KeyModifiers::CONTROL,
+    )));
     assert_eq!(quit, vec![Command::Quit]);
     let footer = screen_text(&app);
-    assert!(footer.contains("Ctrl-Q quit"), "the footer shows the rebound key");
+    assert!(
+        footer.contains("Ctrl-Q quit"),
+        "the footer shows the rebound key"
+    );
 }
