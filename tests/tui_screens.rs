@@ -537,3 +537,18 @@ fn rebound_keys_work_and_the_footer_says_so() {
         "the footer shows the rebound key"
     );
 }
+
+#[test]
+fn an_error_shows_in_the_footer_and_in_full_on_enter() {
+    let mut app = loaded_app();
+    app.update(answer(Response::Action {
+        command: Command::DeleteVehicle(12),
+        result: Err(ClientError::Conflict {
+            message: "Vehicle 12 has assignment history, which is never deleted.".to_string(),
+        }),
+    }));
+    snapshot_both("error_in_footer", &app);
+    app.update(press(KeyCode::Enter));
+    assert!(matches!(app.dialogs.last(), Some(Dialog::Message { .. })));
+    snapshot_both("error_in_full", &app);
+}

@@ -1218,10 +1218,8 @@ impl App {
                 return self.reload_all();
             }
             KeyCode::Char('?') => self.dialogs.push(Dialog::Help),
-            KeyCode::Enter
-                if self.flash.as_ref().is_some_and(|f| f.detail.is_some())
-                    && self.current_len() == 0 =>
-            {
+            // While an error shows in the footer, Enter opens it in full.
+            KeyCode::Enter if self.flash.as_ref().is_some_and(|f| f.detail.is_some()) => {
                 self.show_flash_detail();
             }
             _ => return self.on_tab_key(key),

@@ -342,13 +342,20 @@ fn draw_list<T: Row>(
 fn draw_footer(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let flash = app.flash.as_ref().map(|flash| {
         let (mark, style) = match flash.kind {
-            FlashKind::Success => ("✓ ", theme.success()),
-            FlashKind::Error => ("✗ ", theme.error()),
-            FlashKind::Info => ("• ", Style::default()),
+            FlashKind::Success => ("✓", theme.success()),
+            FlashKind::Error => ("✗", theme.error()),
+            FlashKind::Info => ("•", Style::default()),
         };
-        Span::styled(format!(" {mark}{}", flash.text), style)
+        let more = if flash.detail.is_some() {
+            " (Enter: more)"
+        } else {
+            ""
+        };
+        (format!(" {mark} "), flash.text.clone(), more, style)
     });
-    let flash_width = flash.as_ref().map_or(0, |span| span.width() as u16 + 2);
+    let flash_width = flash.as_ref().map_or(0, |(mark, text, more, _)| {
+        (mark.chars().count() + text.chars().count() + more.len() + 2) as u16
+    });
     let room = area
         .width
         .saturating_sub(flash_width.min(area.width * 3 / 5));
@@ -359,8 +366,23 @@ fn draw_footer(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         Constraint::Length(hints_width.min(area.width)),
     ])
     .areas(area);
-    if let Some(flash) = flash {
-        frame.render_widget(Paragraph::new(Line::from(flash)), left);
+    if let Some((mark, text, more, style)) = flash {
+        // Cut the message, not the mark or the "Enter: more".
+        let fixed = mark.chars().count() + more.chars().count() + 1;
+        let room = usize::from(left.width).saturating_sub(fixed);
+        let text = if text.chars().count() > room {
+            let kept: String = text.chars().take(room.saturating_sub(1)).collect();
+            format!("{kept}…")
+        } else {
+            text
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(
+                format!("{mark}{text}{more}"),
+                style,
+            ))),
+            left,
+        );
     }
     frame.render_widget(Paragraph::new(Line::from(hint_spans)), right);
 }
