@@ -25,13 +25,6 @@ impl Drop for TemporaryDirectory {
     }
 }
 
-fn random_hex() -> String {
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub async fn run_demo(theme: Theme) -> Result<()> {
     let directory =
         std::env::temp_dir().join(format!("fleetdesk-demo-{}", uuid::Uuid::new_v4().simple()));
@@ -43,7 +36,7 @@ pub async fn run_demo(theme: Theme) -> Result<()> {
         directory.0.join("demo.db").display()
     ));
     config.bind = "127.0.0.1:0".to_string();
-    config.jwt_secret = Some(random_hex());
+    config.jwt_secret = Some(server::random_secret());
     config.demo = true;
     let running = server::start(config)
         .await

@@ -258,7 +258,8 @@ fn resolve_secret(config: &ServeConfig, backend: Backend) -> Result<Vec<u8>> {
     }
 }
 
-fn random_secret() -> String {
+/// 32 random bytes as hex: a signing secret.
+pub fn random_secret() -> String {
     use argon2::password_hash::rand_core::{OsRng, RngCore};
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);

@@ -65,8 +65,6 @@ const ASSIGNMENT_SELECT: &str = "SELECT a.id AS a_id, a.vehicle_id, a.technician
      v.created_at, u.name AS u_name, u.email AS u_email \
      FROM assignments a JOIN vehicles v ON v.id = a.vehicle_id JOIN users u ON u.id = a.technician_id";
 const NEWEST_FIRST: &str = " ORDER BY a.assigned_at DESC, a.id DESC";
-/// Rows per multi-row INSERT: far below SQLite's bound-parameter limit.
-const INSERT_CHUNK: usize = 500;
 
 fn timestamp(seconds: i64) -> StoreResult<DateTime<Utc>> {
     DateTime::from_timestamp(seconds, 0)
@@ -614,24 +612,11 @@ impl Store {
     /// Writes assignments with given times in one transaction (demo data, benchmarks).
     pub async fn insert_history(&self, history: &[HistoricAssignment]) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        for chunk in history.chunks(INSERT_CHUNK) {
+        for chunk in history.chunks(super::INSERT_CHUNK) {
             let mut sql = String::from(
                 "INSERT INTO assignments (vehicle_id, technician_id, status, assigned_at, returned_at) VALUES ",
             );
-            for (index, _) in chunk.iter().enumerate() {
-                let base = index * 5;
-                if index > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${})",
-                    base + 1,
-                    base + 2,
-                    base + 3,
-                    base + 4,
-                    base + 5
-                ));
-            }
+            sql.push_str(&super::values_placeholders(chunk.len(), 5));
             let mut statement = sqlx::query(&sql);
             for row in chunk {
                 let status = match row.returned_at {

@@ -84,6 +84,22 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Rows per multi-row INSERT: far below SQLite's bound-parameter limit.
+const INSERT_CHUNK: usize = 500;
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `columns` values each.
+fn values_placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let values: Vec<String> = (1..=columns)
+                .map(|column| format!("${}", row * columns + column))
+                .collect();
+            format!("({})", values.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: AnyPool,

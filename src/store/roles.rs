@@ -38,9 +38,6 @@ pub struct RoleAssignmentRecord {
     pub to: Day,
 }
 
-/// Rows per multi-row INSERT: far below SQLite's bound-parameter limit.
-const INSERT_CHUNK: usize = 500;
-
 /// The outcome of [`Store::change_role_assignments`].
 #[derive(Debug)]
 pub enum RoleChange<E> {
@@ -233,24 +230,11 @@ impl Store {
         records: &[RoleAssignmentRecord],
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        for chunk in records.chunks(INSERT_CHUNK) {
+        for chunk in records.chunks(super::INSERT_CHUNK) {
             let mut sql = String::from(
                 "INSERT INTO role_assignments (user_id, organization_id, roles, valid_from, valid_to) VALUES ",
             );
-            for index in 0..chunk.len() {
-                let base = index * 5;
-                if index > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${})",
-                    base + 1,
-                    base + 2,
-                    base + 3,
-                    base + 4,
-                    base + 5
-                ));
-            }
+            sql.push_str(&super::values_placeholders(chunk.len(), 5));
             let mut statement = sqlx::query(&sql);
             for record in chunk {
                 statement = statement
