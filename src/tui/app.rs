@@ -146,6 +146,11 @@ pub struct ListState<T> {
     pub sort_reversed: bool,
     pub loaded: bool,
     pub stale: bool,
+    /// Per row, its cells lowercased and joined: filtering is a substring search.
+    search: Vec<String>,
+    /// Per row, its key for `sort_keys_column`.
+    sort_keys: Vec<SortKey>,
+    sort_keys_column: Option<usize>,
 }
 
 impl<T> Default for ListState<T> {
@@ -159,6 +164,9 @@ impl<T> Default for ListState<T> {
             sort_reversed: false,
             loaded: false,
             stale: false,
+            search: Vec::new(),
+            sort_keys: Vec::new(),
+            sort_keys_column: None,
         }
     }
 }
@@ -320,25 +328,48 @@ impl Row for Assignment {
 }
 
 impl<T: Row> ListState<T> {
+    pub fn set_items(&mut self, items: Vec<T>) {
+        self.items = items;
+        self.search.clear();
+        self.sort_keys.clear();
+    }
+
+    /// More rows (the next page of history); only they are indexed.
+    pub fn extend_items(&mut self, more: Vec<T>) {
+        self.items.extend(more);
+    }
+
+    /// Brings the filter and sort caches up to date with `items`, computing only new rows.
+    fn index_rows(&mut self) {
+        if self.search.len() > self.items.len() {
+            self.search.clear();
+        }
+        let start = self.search.len();
+        self.search.extend(
+            self.items[start..]
+                .iter()
+                .map(|item| item.cells().join("\u{1f}").to_lowercase()),
+        );
+        let column = self.sort_column;
+        if self.sort_keys_column != Some(column) || self.sort_keys.len() > self.items.len() {
+            self.sort_keys.clear();
+            self.sort_keys_column = Some(column);
+        }
+        let start = self.sort_keys.len();
+        self.sort_keys
+            .extend(self.items[start..].iter().map(|item| item.sort_key(column)));
+    }
+
     /// Recomputes the visible rows; keeps the selection on the same item when it can.
     fn refresh_visible(&mut self, filter: &str) {
+        self.index_rows();
         let keep = self.visible.get(self.selected).copied();
         let needle = filter.to_lowercase();
-        let mut visible: Vec<usize> = self
-            .items
-            .iter()
-            .enumerate()
-            .filter(|(_, item)| {
-                needle.is_empty()
-                    || item
-                        .cells()
-                        .iter()
-                        .any(|cell| cell.to_lowercase().contains(&needle))
-            })
-            .map(|(index, _)| index)
+        let mut visible: Vec<usize> = (0..self.items.len())
+            .filter(|index| needle.is_empty() || self.search[*index].contains(&needle))
             .collect();
-        let column = self.sort_column;
-        visible.sort_by_cached_key(|index| self.items[*index].sort_key(column));
+        let keys = &self.sort_keys;
+        visible.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
         if self.sort_reversed {
             visible.reverse();
         }
@@ -834,7 +865,8 @@ impl App {
     }
 
     fn on_tick(&mut self) -> Vec<Command> {
-        let mut changed = self.in_flight > 0;
+        // Only the spinner moves by itself.
+        let mut changed = self.connection == Connection::Refreshing;
         self.spinner_frame = self.spinner_frame.wrapping_add(1);
         if let Some(flash) = &mut self.flash {
             flash.age += 1;
@@ -862,7 +894,6 @@ impl App {
                     self.since_refresh = 0;
                     commands = vec![Command::LoadDashboard];
                     self.track(&commands);
-                    changed = true;
                 }
             }
             _ => {}
@@ -952,18 +983,21 @@ impl App {
     fn on_response(&mut self, response: Response) -> Vec<Command> {
         match response {
             Response::Dashboard(Ok(summary)) => {
+                let before = (self.summary, self.connection);
                 self.summary = Some(summary);
                 self.went_well();
+                // The periodic refresh redraws only when a count changed.
+                self.dirty = before != (self.summary, self.connection);
             }
             Response::Vehicles(Ok(items)) => {
-                self.vehicles.items = items;
+                self.vehicles.set_items(items);
                 self.vehicles.loaded = true;
                 self.vehicles.stale = false;
                 self.refresh_all_visible();
                 self.went_well();
             }
             Response::Technicians(Ok(items)) => {
-                self.technicians.items = items;
+                self.technicians.set_items(items);
                 self.technicians.loaded = true;
                 self.technicians.stale = false;
                 self.refresh_all_visible();
@@ -982,9 +1016,9 @@ impl App {
                 match result {
                     Ok(page) => {
                         if append {
-                            self.assignments.items.extend(page.assignments);
+                            self.assignments.extend_items(page.assignments);
                         } else {
-                            self.assignments.items = page.assignments;
+                            self.assignments.set_items(page.assignments);
                         }
                         self.next_before = page.next_before.next_before();
                         self.assignments.loaded = true;
@@ -1332,7 +1366,7 @@ impl App {
                     Some(AssignmentStatus::Active) => Some(AssignmentStatus::Returned),
                     Some(AssignmentStatus::Returned) => None,
                 };
-                self.assignments.items.clear();
+                self.assignments.set_items(Vec::new());
                 self.assignments.visible.clear();
                 self.assignments.selected = 0;
                 self.assignments.loaded = false;

@@ -276,11 +276,13 @@ fn draw_list<T: Row>(
         frame.render_widget(Paragraph::new(text).style(theme.dim()), area);
         return;
     }
+    // Jump half a page when the selection leaves the window: one full redraw every few
+    // moves instead of a shifted table (every row rewritten) on every move.
     let mut offset = list.offset.get();
     if list.selected < offset {
-        offset = list.selected;
+        offset = list.selected.saturating_sub(height / 2);
     } else if height > 0 && list.selected >= offset + height {
-        offset = list.selected + 1 - height;
+        offset = list.selected + 1 + height / 2 - height;
     }
     offset = offset.min(list.visible.len().saturating_sub(height.max(1)));
     list.offset.set(offset);
