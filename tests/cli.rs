@@ -403,3 +403,83 @@ async fn two_processes_on_one_postgres_let_exactly_one_create_through() {
     assert_eq!(active["assignments"].as_array().expect("array").len(), 1);
     drop((first, second));
 }
+
+/// `fleetdesk login` keeps the token (here in the file store), `logout` removes it.
+#[tokio::test]
+async fn login_and_logout_from_the_shell() {
+    let database = TestDatabase::new(DbKind::Sqlite).await;
+    let (child, url) = serve(&database.url, &[("FLEETDESK_JWT_SECRET", JWT_SECRET)]).await;
+    let home =
+        std::env::temp_dir().join(format!("fleetdesk-home-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&home).expect("a home");
+    let run = |args: &[&str], password: Option<&str>| {
+        let mut command = fleetdesk();
+        command
+            .args(args)
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("FLEETDESK_TOKEN_STORE", "file")
+            .env_remove("FLEETDESK_TOKEN")
+            .stdin(Stdio::null());
+        if let Some(password) = password {
+            command.env("FLEETDESK_PASSWORD", password);
+        }
+        command.output()
+    };
+    let wrong = run(
+        &["--server", &url, "login", "--email", "root@depot.example"],
+        Some("nope-nope"),
+    )
+    .await
+    .expect("runs");
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong e-mail or password"));
+
+    let login = run(
+        &["--server", &url, "login", "--email", "root@depot.example"],
+        Some("root-password"),
+    )
+    .await
+    .expect("runs");
+    let stdout = String::from_utf8_lossy(&login.stdout);
+    assert!(
+        login.status.success(),
+        "{}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+    assert!(
+        stdout.contains("signed in to") && stdout.contains("token kept in file"),
+        "{stdout}"
+    );
+    let token_file = home.join("state").join("fleetdesk").join("token");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&token_file)
+            .expect("token file")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let kept = std::fs::read_to_string(&token_file).expect("readable");
+    assert!(
+        !kept.contains("root-password"),
+        "the password is never stored"
+    );
+    // The e-mail is remembered for next time.
+    let config = std::fs::read_to_string(home.join("config").join("fleetdesk").join("config.toml"))
+        .expect("config");
+    assert!(config.contains("root@depot.example"));
+
+    let logout = run(&["--server", &url, "logout"], None)
+        .await
+        .expect("runs");
+    assert!(logout.status.success());
+    assert!(String::from_utf8_lossy(&logout.stdout).contains("signed out"));
+    let left = std::fs::read_to_string(&token_file).unwrap_or_default();
+    assert!(
+        !left.contains(&url),
+        "the token for this server is gone: {left}"
+    );
+    let _ = std::fs::remove_dir_all(&home);
+    drop(child);
+}
