@@ -31,7 +31,7 @@ pub struct RunOptions {
 
 /// Puts the terminal back: raw mode off, cursor shown, main screen, mouse and paste off.
 pub fn restore_terminal() {
-    ratatui::restore();
+    let _ = ratatui::try_restore();
     let mut stdout = std::io::stdout();
     let _ = crossterm::execute!(
         stdout,
@@ -42,8 +42,8 @@ pub fn restore_terminal() {
     let _ = stdout.flush();
 }
 
-/// Wraps the panic hook (color-eyre's, then ratatui's) so a panic restores the terminal
-/// fully before the report is printed.
+/// Wraps the panic hook (color-eyre's) so a panic restores the terminal fully before the
+/// report is printed.
 fn install_panic_restore() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -67,8 +67,15 @@ pub async fn run(options: RunOptions) -> Result<()> {
             "the terminal client needs a terminal; for scripts use the HTTP API or `fleetdesk login`"
         );
     }
-    let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+    // Set up by hand rather than `ratatui::try_init`: its panic hook restores with a call
+    // that panics itself when the terminal has hung up, which would abort before cleanup.
     install_panic_restore();
+    crossterm::terminal::enable_raw_mode().wrap_err("cannot set up the terminal")?;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
+        .wrap_err("cannot set up the terminal")?;
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
+            .wrap_err("cannot set up the terminal")?;
     let settings = LoopSettings {
         keys,
         user,
@@ -78,6 +85,8 @@ pub async fn run(options: RunOptions) -> Result<()> {
     };
     let result = event_loop(&mut terminal, &mut client, settings, &keep_token).await;
     restore_terminal();
+    // Its Drop shows the cursor and eprintln!s on failure, which panics on a hung-up terminal.
+    std::mem::forget(terminal);
     result
 }
 

@@ -1,0 +1,608 @@
+//! End to end: the real `fleetdesk` binary in a real terminal. A tmux server of the test's own
+//! runs a plain bash; the test types `fleetdesk demo` into it, drives the client with keys
+//! (assign, a 409 conflict resolved by returning, return, filter, resize), quits, and checks
+//! that the shell's terminal is restored and the demo's temporary directory is gone.
+//!
+//! Needs `tmux` on PATH (`.ci/run` installs it); without it the test fails, it does not skip.
+//! Every wait polls the screen (`capture-pane`) rather than sleeping.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The session's name inside the test's own tmux server.
+const SESSION: &str = "e2e";
+/// How often the screen is read while waiting.
+const POLL: Duration = Duration::from_millis(100);
+/// Start-up: the debug binary, the demo database and the first loads, on a busy machine.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// Any other wait: one key and at most one round trip to the in-process server.
+const TIMEOUT: Duration = Duration::from_secs(15);
+/// A free vehicle, a busy one (its ASSIGNED TO column names a technician), and a filter text
+/// matching some vehicles but not all, from `assets/demo.json`.
+const FREE_VEHICLE: &str = "Van 12";
+const BUSY_VEHICLE: &str = "Van 22";
+const FILTER_TEXT: &str = "Truck";
+
+/// A tmux server of the test's own (`tmux -L <socket>`), killed when dropped, also when the
+/// test fails, which ends the shell and the client in it.
+struct Tmux {
+    socket: String,
+    /// The socket file, removed after the server is killed (tmux leaves it behind).
+    socket_path: Option<PathBuf>,
+    /// The client's log (its state directory is set for the session), shown on failure.
+    log: PathBuf,
+}
+
+impl Tmux {
+    fn start(root: &Path, command: &str) -> Tmux {
+        let mut tmux = Tmux {
+            socket: format!("fleetdesk-e2e-{}-{}", std::process::id(), nanos()),
+            socket_path: None,
+            log: root.join("state").join("fleetdesk").join("fleetdesk.log"),
+        };
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "-s",
+            SESSION,
+            command,
+        ]);
+        let path = tmux.format("#{socket_path}");
+        if !path.is_empty() {
+            tmux.socket_path = Some(PathBuf::from(path));
+        }
+        tmux
+    }
+
+    fn command(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            // UTF-8 output whatever the locale; no user configuration.
+            .args(["-u", "-f", "/dev/null", "-L", &self.socket])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .unwrap_or_else(|err| panic!("cannot run tmux {args:?}: {err}"))
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let output = self.command(args);
+        assert!(
+            output.status.success(),
+            "tmux {args:?} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// The visible screen, one line per row.
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", SESSION])
+    }
+
+    /// The visible screen with wrapped lines joined.
+    fn joined_screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-J", "-t", SESSION])
+    }
+
+    /// The whole history and screen with wrapped lines joined.
+    fn joined_history(&self) -> String {
+        self.run(&["capture-pane", "-p", "-J", "-S", "-", "-t", SESSION])
+    }
+
+    /// Text typed as is, never read as key names.
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", SESSION, "-l", text]);
+    }
+
+    /// Named keys: Enter, Escape, C-d.
+    fn key(&self, key: &str) {
+        self.run(&["send-keys", "-t", SESSION, key]);
+    }
+
+    fn format(&self, format: &str) -> String {
+        self.run(&["display-message", "-p", "-t", SESSION, format])
+            .trim()
+            .to_string()
+    }
+
+    fn resize(&self, width: u16, height: u16) {
+        let (width, height) = (width.to_string(), height.to_string());
+        self.run(&["resize-window", "-t", SESSION, "-x", &width, "-y", &height]);
+    }
+
+    /// Polls the screen every 100 ms until `predicate` holds on two reads in a row that are
+    /// the same (so a half-drawn frame is never taken); returns that screen. Panics on
+    /// timeout with the last screen and the client's log.
+    fn wait_for(&self, what: &str, timeout: Duration, predicate: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        let mut previous = String::new();
+        loop {
+            let screen = self.screen();
+            if screen == previous && predicate(&screen) {
+                return screen;
+            }
+            if start.elapsed() > timeout {
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}; the last screen:\n{}\n{}",
+                    framed(&screen),
+                    self.log_tail()
+                );
+            }
+            previous = screen;
+            std::thread::sleep(POLL);
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        match std::fs::read_to_string(&self.log) {
+            Ok(text) => {
+                let lines: Vec<&str> = text.lines().collect();
+                let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+                format!("the client's log ({}):\n{tail}", self.log.display())
+            }
+            Err(err) => format!("(no client log at {}: {err})", self.log.display()),
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        // The server may be gone already; nothing to report then.
+        let _ = self.command(&["kill-server"]);
+        if let Some(path) = &self.socket_path {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// The test's own directory under cargo's scratch space; removed at the end unless the test
+/// failed (then it is kept for a look, with the client's log in it).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept {} for a look", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// Fails (never skips) when tmux cannot run.
+fn require_tmux() {
+    match Command::new("tmux").arg("-V").output() {
+        Ok(output) if output.status.success() => {}
+        Ok(output) => panic!(
+            "`tmux -V` failed ({}): {}; this test needs a working tmux",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        Err(err) => panic!(
+            "tmux is not on PATH ({err}); this end-to-end test needs it: install tmux \
+             (e.g. `apt-get install tmux`; .ci/run installs it)"
+        ),
+    }
+}
+
+fn nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos())
+}
+
+/// Single-quoted for the shell.
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+fn framed(screen: &str) -> String {
+    let lines: Vec<String> = screen.lines().map(|line| format!("|{line}")).collect();
+    format!("+----\n{}\n+----", lines.join("\n"))
+}
+
+fn line(screen: &str, index: usize) -> &str {
+    screen.lines().nth(index).unwrap_or("")
+}
+
+/// The count at the right of the status line (row 4): "N of M" (M may end in "+").
+fn counts(screen: &str) -> Option<(usize, usize)> {
+    let words: Vec<&str> = line(screen, 3).split_whitespace().collect();
+    match words[..] {
+        [.., shown, "of", total] => Some((
+            shown.parse().ok()?,
+            total.trim_end_matches('+').parse().ok()?,
+        )),
+        _ => None,
+    }
+}
+
+/// The selected row of the main list (the marker is in the first column).
+fn selected_row(screen: &str) -> Option<&str> {
+    screen.lines().find(|line| line.starts_with("▶ "))
+}
+
+/// The text of a list cell: the selected row from where `column` starts in the header.
+fn selected_cell(screen: &str, column: &str) -> Option<String> {
+    let header = screen.lines().find(|line| line.contains(column))?;
+    let at = header.split(column).next()?.chars().count();
+    let row = selected_row(screen)?;
+    Some(row.chars().skip(at).collect::<String>().trim().to_string())
+}
+
+/// The list rows under the header (row 5) down to the rule above the footer.
+fn list_rows(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .skip(5)
+        .take_while(|line| !line.starts_with('─'))
+        .filter(|line| !line.trim().is_empty())
+        .collect()
+}
+
+/// The selected technician in a picker ("│▶ Name <e-mail>  free"): its name, if it is free.
+fn picker_choice(screen: &str) -> Option<String> {
+    let line = screen.lines().find(|line| line.contains("│▶ "))?;
+    let item = line.split("│▶ ").nth(1)?;
+    let (name, rest) = item.split_once(" <")?;
+    rest.contains(">  free").then(|| name.trim().to_string())
+}
+
+fn is_prompt_last(screen: &str) -> bool {
+    screen
+        .lines()
+        .rev()
+        .find(|line| !line.trim().is_empty())
+        .is_some_and(|line| line.trim_end() == "$")
+}
+
+fn live(screen: &str) -> bool {
+    line(screen, 0).contains("● live")
+}
+
+/// A tmux server of the test's own running bash with the demo typed into it (Enter pressed),
+/// TMPDIR set to a fresh directory; returns the server, that directory, the typed command and
+/// the guard of the test's scratch directory.
+fn start_demo() -> (Tmux, PathBuf, String, Scratch) {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "e2e-tmux-{}-{}",
+        std::process::id(),
+        nanos()
+    ));
+    let tmpdir = root.join("tmp");
+    let state = root.join("state");
+    for dir in [&tmpdir, &state] {
+        std::fs::create_dir_all(dir)
+            .unwrap_or_else(|err| panic!("cannot create {}: {err}", dir.display()));
+    }
+    let scratch = Scratch(root.clone());
+    // TMPDIR: where the demo makes its directory, checked empty at the end. XDG_STATE_HOME:
+    // where the client logs, so the test neither writes to the user's home nor loses the log.
+    let shell = format!(
+        "exec env TMPDIR={} XDG_STATE_HOME={} HISTFILE=/dev/null PS1='$ ' bash --norc --noprofile",
+        quoted(&tmpdir.display().to_string()),
+        quoted(&state.display().to_string()),
+    );
+    let tmux = Tmux::start(&root, &shell);
+    tmux.wait_for("the shell's prompt", START_TIMEOUT, is_prompt_last);
+    let typed = format!("{} demo", quoted(env!("CARGO_BIN_EXE_fleetdesk")));
+    tmux.type_text(&typed);
+    tmux.key("Enter");
+
+    (tmux, tmpdir, typed, scratch)
+}
+
+#[test]
+fn demo_in_a_real_terminal() {
+    let started = Instant::now();
+    require_tmux();
+    let (tmux, tmpdir, typed, _scratch) = start_demo();
+
+    // 1. Signed in, everything loaded.
+    let screen = tmux.wait_for("the client, live, with vehicles", START_TIMEOUT, |s| {
+        live(s)
+            && line(s, 1).contains("[1 Vehicles]")
+            && counts(s).is_some_and(|(shown, total)| shown == total && total > 0)
+    });
+    let (_, vehicle_total) = counts(&screen).expect("a count line");
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "1",
+        "the client should draw on the alternate screen"
+    );
+
+    // 2. Assign a free vehicle to the first technician in the picker (free ones come first).
+    tmux.type_text("/");
+    tmux.type_text(FREE_VEHICLE);
+    tmux.key("Enter");
+    let screen = tmux.wait_for(
+        &format!("the list filtered to {FREE_VEHICLE}"),
+        TIMEOUT,
+        |s| {
+            line(s, 3).contains(&format!("filter: {FREE_VEHICLE}"))
+                && !line(s, 3).contains('█')
+                && selected_row(s).is_some_and(|row| row.starts_with(&format!("▶ {FREE_VEHICLE} ")))
+        },
+    );
+    assert_eq!(
+        selected_cell(&screen, "ASSIGNED TO").as_deref(),
+        Some("—"),
+        "{FREE_VEHICLE} should be free in the demo data:\n{}",
+        framed(&screen)
+    );
+    tmux.type_text("a");
+    let screen = tmux.wait_for("the technician picker", TIMEOUT, |s| {
+        s.contains(&format!("Assign {FREE_VEHICLE} to")) && picker_choice(s).is_some()
+    });
+    let first = picker_choice(&screen).expect("a free technician");
+    tmux.key("Enter");
+    // The message comes with the answer (and stays 6 s); the row with the reload after it.
+    tmux.wait_for("the assignment's message", TIMEOUT, |s| {
+        s.contains(&format!("✓ Assigned {FREE_VEHICLE} to {first}"))
+    });
+    tmux.wait_for(
+        &format!("{FREE_VEHICLE}'s row naming {first}"),
+        TIMEOUT,
+        |s| selected_cell(s, "ASSIGNED TO").as_deref() == Some(first.as_str()),
+    );
+
+    // 3. A busy vehicle: the server answers 409; the dialog names the assignment in the way;
+    //    Enter returns it and assigns.
+    tmux.key("Escape");
+    tmux.wait_for("the filter cleared", TIMEOUT, |s| {
+        line(s, 3).contains("/ to filter") && counts(s) == Some((vehicle_total, vehicle_total))
+    });
+    tmux.type_text("/");
+    tmux.type_text(BUSY_VEHICLE);
+    tmux.key("Enter");
+    let screen = tmux.wait_for(
+        &format!("the list filtered to {BUSY_VEHICLE}"),
+        TIMEOUT,
+        |s| {
+            line(s, 3).contains(&format!("filter: {BUSY_VEHICLE}"))
+                && !line(s, 3).contains('█')
+                && selected_row(s).is_some_and(|row| row.starts_with(&format!("▶ {BUSY_VEHICLE} ")))
+        },
+    );
+    let holder = selected_cell(&screen, "ASSIGNED TO").unwrap_or_default();
+    assert!(
+        !holder.is_empty() && holder != "—",
+        "{BUSY_VEHICLE} should be busy in the demo data:\n{}",
+        framed(&screen)
+    );
+    tmux.type_text("a");
+    let screen = tmux.wait_for("the technician picker", TIMEOUT, |s| {
+        s.contains(&format!("Assign {BUSY_VEHICLE} to")) && picker_choice(s).is_some()
+    });
+    let second = picker_choice(&screen).expect("a free technician");
+    assert_ne!(
+        second, first,
+        "{first} is busy now and must not be offered first"
+    );
+    tmux.key("Enter");
+    let in_the_way = format!("{BUSY_VEHICLE} (");
+    let screen = tmux.wait_for("the conflict dialog", TIMEOUT, |s| {
+        s.contains("Conflict") && s.contains(&format!("is with {holder} since"))
+    });
+    let named = screen
+        .lines()
+        .find(|line| line.contains(&format!("is with {holder} since")))
+        .unwrap_or("");
+    assert!(
+        named.contains(&in_the_way) && named.contains("(#"),
+        "the conflict should name {BUSY_VEHICLE}, {holder} and the assignment's number:\n{}",
+        framed(&screen)
+    );
+    tmux.key("Enter");
+    tmux.wait_for("the conflict resolved", TIMEOUT, |s| {
+        !s.contains("Conflict") && s.contains(&format!("✓ Assigned {BUSY_VEHICLE} to {second}"))
+    });
+    tmux.wait_for(
+        &format!("{BUSY_VEHICLE}'s row naming {second} instead of {holder}"),
+        TIMEOUT,
+        |s| selected_cell(s, "ASSIGNED TO").as_deref() == Some(second.as_str()),
+    );
+
+    // 4. Return the newest assignment (the one just made) on the Assignments tab.
+    tmux.type_text("3");
+    tmux.type_text("g");
+    tmux.wait_for("the new assignment selected, newest first", TIMEOUT, |s| {
+        line(s, 1).contains("[3 Assignments]")
+            && selected_row(s).is_some_and(|row| {
+                row.contains(BUSY_VEHICLE) && row.contains(&second) && row.contains("active")
+            })
+    });
+    tmux.type_text("r");
+    tmux.wait_for("the return question", TIMEOUT, |s| {
+        s.contains("Return assignment")
+            && s.contains(&format!("Return {BUSY_VEHICLE} from {second} (#"))
+    });
+    tmux.type_text("y");
+    tmux.wait_for("the return's message", TIMEOUT, |s| {
+        s.contains(&format!("✓ Returned {BUSY_VEHICLE} from {second}"))
+    });
+    tmux.wait_for("the assignment's row returned", TIMEOUT, |s| {
+        selected_row(s).is_some_and(|row| row.contains(&second) && row.contains("returned"))
+    });
+
+    // 5. Filter as you type: the count changes; Esc clears.
+    tmux.type_text("1");
+    tmux.wait_for("the whole vehicle list", TIMEOUT, |s| {
+        line(s, 1).contains("[1 Vehicles]")
+            && line(s, 3).contains("/ to filter")
+            && counts(s) == Some((vehicle_total, vehicle_total))
+    });
+    tmux.type_text("/");
+    tmux.type_text(FILTER_TEXT);
+    let screen = tmux.wait_for(
+        &format!("the list filtered to {FILTER_TEXT}"),
+        TIMEOUT,
+        |s| {
+            line(s, 3).contains(&format!("filter: {FILTER_TEXT}█"))
+                && counts(s).is_some_and(|(shown, total)| {
+                    total == vehicle_total && shown > 0 && shown < total
+                })
+        },
+    );
+    let (shown, _) = counts(&screen).expect("a count line");
+    let rows = list_rows(&screen);
+    assert!(
+        rows.len() == shown && rows.iter().all(|row| row.contains(FILTER_TEXT)),
+        "{shown} rows, all with {FILTER_TEXT}, expected:\n{}",
+        framed(&screen)
+    );
+    tmux.key("Escape");
+    tmux.wait_for("the filter cleared", TIMEOUT, |s| {
+        line(s, 3).contains("/ to filter") && counts(s) == Some((vehicle_total, vehicle_total))
+    });
+
+    // 6. Resize: 80×24 still shows everything; 60×20 says so; back to 100×30.
+    tmux.resize(80, 24);
+    tmux.wait_for("the screen fitted to 80×24", TIMEOUT, |s| {
+        let lines: Vec<&str> = s.lines().collect();
+        lines.len() == 24
+            && lines.iter().all(|line| line.chars().count() <= 80)
+            && live(s)
+            && lines[1].contains("3 Assignments")
+            && lines[23].contains("q quit")
+            && counts(s) == Some((vehicle_total, vehicle_total))
+    });
+    tmux.resize(60, 20);
+    tmux.wait_for("\"too small\" at 60×20", TIMEOUT, |s| {
+        s.contains("too small") && !s.contains("q quit")
+    });
+    tmux.resize(100, 30);
+    tmux.wait_for("the screen back at 100×30", TIMEOUT, |s| {
+        let lines: Vec<&str> = s.lines().collect();
+        lines.len() == 30
+            && !s.contains("too small")
+            && live(s)
+            && lines[1].contains("[1 Vehicles]")
+            && lines[29].contains("q quit")
+    });
+
+    // 7. Quit: the shell's prompt returns on the main screen, the terminal is restored.
+    tmux.type_text("q");
+    let screen = tmux.wait_for("the shell's prompt after quitting", TIMEOUT, is_prompt_last);
+    let joined = tmux.joined_screen();
+    assert!(
+        joined
+            .lines()
+            .any(|line| line.trim_end() == format!("$ {typed}")),
+        "the main screen should show the typed command again (alternate screen left):\n{}",
+        framed(&screen)
+    );
+    assert!(
+        !joined.contains("Vehicles") && !joined.contains("● live"),
+        "nothing of the client should stay on the main screen:\n{}",
+        framed(&screen)
+    );
+    assert_eq!(tmux.format("#{alternate_on}"), "0", "alternate screen left");
+    assert_eq!(tmux.format("#{cursor_flag}"), "1", "cursor shown");
+    assert_eq!(tmux.format("#{mouse_any_flag}"), "0", "mouse reporting off");
+
+    tmux.type_text("stty -a; echo STTY-$((40+2))");
+    tmux.key("Enter");
+    tmux.wait_for("the output of stty -a", TIMEOUT, |s| {
+        s.lines().any(|line| line.trim_end() == "STTY-42") && is_prompt_last(s)
+    });
+    let history = tmux.joined_history();
+    let stty: Vec<&str> = history
+        .lines()
+        .skip_while(|line| !line.starts_with("$ stty -a"))
+        .skip(1)
+        .take_while(|line| line.trim_end() != "STTY-42")
+        .collect();
+    let flags: Vec<&str> = stty
+        .iter()
+        .flat_map(|line| line.split(|c: char| c.is_whitespace() || c == ';'))
+        .collect();
+    for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
+        assert!(
+            flags.contains(&flag) && !flags.contains(&format!("-{flag}").as_str()),
+            "the terminal should be back in cooked mode ({flag} on); stty -a says:\n{}",
+            stty.join("\n")
+        );
+    }
+
+    // Typed text echoes: `cat` reads a line in cooked mode, so the line shows twice (the
+    // terminal's echo, then cat's copy) only if echo and canonical input are on.
+    tmux.type_text("cat");
+    tmux.key("Enter");
+    tmux.wait_for("cat running", TIMEOUT, |s| {
+        s.lines().any(|line| line.trim_end() == "$ cat")
+            && tmux.format("#{pane_current_command}") == "cat"
+    });
+    tmux.type_text("echo-probe");
+    tmux.wait_for("the typed text echoed", TIMEOUT, |s| {
+        s.lines().any(|line| line.trim_end() == "echo-probe")
+    });
+    tmux.key("Enter");
+    tmux.wait_for("the line echoed, then copied by cat", TIMEOUT, |s| {
+        let lines: Vec<&str> = s.lines().map(str::trim_end).collect();
+        lines
+            .windows(3)
+            .any(|w| w == ["$ cat", "echo-probe", "echo-probe"])
+    });
+    tmux.key("C-d");
+    tmux.wait_for("the prompt after cat", TIMEOUT, is_prompt_last);
+
+    // 8. The demo removed its temporary directory.
+    let left: Vec<String> = std::fs::read_dir(&tmpdir)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", tmpdir.display()))
+        .map(|entry| entry.map_or_else(|err| err.to_string(), |e| e.path().display().to_string()))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "the demo should remove its temporary directory; left in TMPDIR: {left:?}"
+    );
+
+    drop(tmux);
+    eprintln!("e2e_tmux: passed in {:.1?}", started.elapsed());
+}
+
+/// A closed terminal (an SSH session dropped, a tmux server killed) hangs up the client; it
+/// ends like `q`, so the demo still removes its temporary directory.
+#[test]
+fn hangup_removes_the_demo_directory() {
+    require_tmux();
+    let (tmux, tmpdir, _, _scratch) = start_demo();
+    tmux.wait_for("the client, live", START_TIMEOUT, |s| {
+        live(s) && counts(s).is_some_and(|(_, total)| total > 0)
+    });
+    let demo_dirs = || -> Vec<String> {
+        std::fs::read_dir(&tmpdir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        demo_dirs()
+            .iter()
+            .any(|name| name.starts_with("fleetdesk-demo-")),
+        "the running demo should have its directory in {}",
+        tmpdir.display()
+    );
+    // Killing the server closes the pane's terminal: SIGHUP, then reads and writes fail.
+    drop(tmux);
+    let start = Instant::now();
+    while !demo_dirs().is_empty() {
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "after a hangup the demo should remove its directory; left in {}: {:?}",
+            tmpdir.display(),
+            demo_dirs()
+        );
+        std::thread::sleep(POLL);
+    }
+}
