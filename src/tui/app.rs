@@ -1432,7 +1432,7 @@ impl App {
                     format!(
                         "has {} since {}",
                         active.vehicle.name,
-                        date_cell(&active.assigned_date)
+                        active.assigned_date.format("%Y-%m-%d")
                     )
                 }),
             })
@@ -1456,7 +1456,7 @@ impl App {
                     format!(
                         "with {} since {}",
                         active.technician.name,
-                        date_cell(&active.assigned_date)
+                        active.assigned_date.format("%Y-%m-%d")
                     )
                 }),
             })

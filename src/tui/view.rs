@@ -626,7 +626,11 @@ fn draw_history(title: &str, rows: &[Assignment], theme: Theme, frame: &mut Fram
 }
 
 fn draw_picker(picker: &Picker, theme: Theme, frame: &mut Frame, area: Rect) {
-    let rect = centered(area, 76, area.height.saturating_sub(4));
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).min(96),
+        area.height.saturating_sub(4),
+    );
     frame.render_widget(Clear, rect);
     let block = dialog_block(&picker.title, theme);
     let inner = block.inner(rect);
