@@ -552,3 +552,50 @@ fn an_error_shows_in_the_footer_and_in_full_on_enter() {
     assert!(matches!(app.dialogs.last(), Some(Dialog::Message { .. })));
     snapshot_both("error_in_full", &app);
 }
+
+#[test]
+fn history_details_technician_form_and_discard() {
+    let mut app = loaded_app();
+    // Van 12 is third by name; its history has two assignments.
+    app.update(press(KeyCode::Down));
+    app.update(press(KeyCode::Down));
+    app.update(press(KeyCode::Down));
+    app.update(press(KeyCode::Enter));
+    assert!(matches!(app.dialogs.last(), Some(Dialog::History { rows, .. }) if rows.len() == 2));
+    snapshot_both("vehicle_history", &app);
+    app.update(press(KeyCode::Esc));
+
+    app.update(press(KeyCode::Char('3')));
+    app.update(press(KeyCode::Enter));
+    snapshot_both("assignment_details", &app);
+    app.update(press(KeyCode::Esc));
+
+    app.update(press(KeyCode::Char('2')));
+    app.update(press(KeyCode::Char('e')));
+    snapshot_both("technician_form", &app);
+    app.update(press(KeyCode::Char('!')));
+    app.update(press(KeyCode::Esc));
+    snapshot_both("discard_question", &app);
+    app.update(press(KeyCode::Char('y')));
+    assert!(app.dialogs.is_empty());
+}
+
+#[test]
+fn no_color_means_no_colour() {
+    let app = loaded_app();
+    let mono = render(&app, 100, 30, Theme::mono());
+    let coloured = render(&app, 100, 30, Theme::colored());
+    let colours = |terminal: &Terminal<TestBackend>| {
+        terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .filter(|cell| {
+                cell.fg != ratatui::style::Color::Reset || cell.bg != ratatui::style::Color::Reset
+            })
+            .count()
+    };
+    assert_eq!(colours(&mono), 0, "mono draws no colour at all");
+    assert!(colours(&coloured) > 0, "the default theme does use colour");
+}

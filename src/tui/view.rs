@@ -602,15 +602,28 @@ fn draw_dialog(app: &App, dialog: &Dialog, theme: Theme, frame: &mut Frame, area
 }
 
 fn draw_history(title: &str, rows: &[Assignment], theme: Theme, frame: &mut Frame, area: Rect) {
-    let rect = centered(area, 90, area.height.saturating_sub(4));
+    let rect = centered(area, 100, area.height.saturating_sub(4));
     frame.render_widget(Clear, rect);
     let inner_height = rect.height.saturating_sub(3) as usize;
+    let wide = rect.width >= 96;
     let table_rows: Vec<TableRow> = rows
         .iter()
         .take(inner_height)
-        .map(|row| TableRow::new(row.cells()))
+        .map(|row| {
+            let cells = row.cells();
+            TableRow::new(if wide {
+                cells
+            } else {
+                cells.into_iter().map(compact).collect()
+            })
+        })
         .collect();
-    let constraints = [6, 12, 11, 16, 9, 16, 16].map(Constraint::Length);
+    let widths = if wide {
+        [6, 12, 11, 16, 9, 16, 16]
+    } else {
+        [5, 9, 9, 12, 8, 11, 11]
+    };
+    let constraints = widths.map(Constraint::Length);
     let table = Table::new(table_rows, constraints)
         .header(TableRow::new(Assignment::COLUMNS.to_vec()).style(theme.title()))
         .block(dialog_block(title, theme));
