@@ -1030,13 +1030,12 @@ mod tests {
         assert!(matches!(store.load(), Err(CredentialError::File { .. })));
     }
 
-    /// Round trip through a real Secret Service. Ignored by default; run it inside a D-Bus
-    /// session with an unlocked keyring, e.g.
+    /// Round trip through a real Secret Service. Built only with the feature, since it needs
+    /// a D-Bus session with an unlocked keyring, e.g.
     /// `dbus-run-session -- sh -c 'echo pw | gnome-keyring-daemon --unlock --components=secrets;
-    /// cargo test --lib -- --ignored secret_service'`.
-    #[cfg(target_os = "linux")]
+    /// cargo test --lib --features secret-service-tests secret_service'`.
+    #[cfg(all(target_os = "linux", feature = "secret-service-tests"))]
     #[test]
-    #[ignore = "needs a Secret Service on the D-Bus session bus"]
     fn secret_service_round_trip() {
         let server = format!("http://secret-service-test.invalid/{}", std::process::id());
         let mut store = TokenStore::open(TokenStorePolicy::KeyringOnly, &server);
