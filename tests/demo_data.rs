@@ -1,0 +1,146 @@
+//! The demo data set's organization tree and role assignments (`serve --demo`), and the
+//! `tryThis` recipes it promises: each really meets the conflicts it names.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{config_for, DbKind, TestDatabase, TestServer};
+use fleetdesk::server::demo_data::demo_data;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn start(kind: DbKind) -> TestServer {
+    let database = TestDatabase::new(kind).await;
+    TestServer::start_on(kind, database, |url| {
+        let mut config = config_for(url);
+        config.demo = true;
+        config
+    })
+    .await
+}
+
+/// One `tryThis` recipe: who, where, which dates, and the conflict types it must meet.
+struct Recipe {
+    user_name: &'static str,
+    organization: &'static str,
+    from: &'static str,
+    to: &'static str,
+    conflict_types: &'static [&'static str],
+}
+
+const RECIPES: [Recipe; 2] = [
+    Recipe {
+        user_name: "Dmitri Ruiz",
+        organization: "Depot North",
+        from: "2025-03-01",
+        to: "2025-08-31",
+        conflict_types: &[
+            "date_from_updated",
+            "date_to_updated",
+            "no_update",
+            "to_delete",
+        ],
+    },
+    Recipe {
+        user_name: "Elif Chen",
+        organization: "Depot North",
+        from: "2026-01-01",
+        to: "2026-06-30",
+        conflict_types: &["date_from_updated", "date_to_updated", "no_update"],
+    },
+];
+
+async fn demo_has_a_tree_role_assignments_and_working_recipes(s: &TestServer) {
+    // The organization tree: at least 8, and three levels deep.
+    let reply = s.get("/api/organizations").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let organizations = reply.body["organizations"].as_array().expect("a list");
+    assert!(organizations.len() >= 8, "{}", reply.text);
+    let parents: HashMap<&str, Option<&str>> = organizations
+        .iter()
+        .map(|o| (o["id"].as_str().expect("id"), o["parentId"].as_str()))
+        .collect();
+    let mut deepest = 0;
+    for start in parents.keys() {
+        let (mut id, mut depth) = (*start, 1);
+        while let Some(Some(parent)) = parents.get(id) {
+            depth += 1;
+            id = parent;
+        }
+        deepest = deepest.max(depth);
+    }
+    assert!(deepest >= 3, "the tree is {deepest} levels deep");
+
+    // The role assignments.
+    let reply = s.get("/api/users/assignments").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let assignments = reply.body["assignments"].as_array().expect("a list");
+    assert!(assignments.len() >= 60, "{} assignments", assignments.len());
+    let find = |field: &str, value: &str, id_field: &str| -> String {
+        assignments
+            .iter()
+            .find(|a| a[field] == value)
+            .unwrap_or_else(|| panic!("no assignment with {field} {value}"))[id_field]
+            .as_str()
+            .expect("an id")
+            .to_string()
+    };
+
+    // Each recipe is written in tryThis, and meets the conflicts it names.
+    let try_this = demo_data().expect("the demo data parses").try_this;
+    for recipe in &RECIPES {
+        assert!(
+            try_this.iter().any(|text| [
+                recipe.user_name,
+                recipe.organization,
+                recipe.from,
+                recipe.to
+            ]
+            .iter()
+            .all(|part| text.contains(part))),
+            "tryThis does not describe {} in {} from {} to {}: {try_this:?}",
+            recipe.user_name,
+            recipe.organization,
+            recipe.from,
+            recipe.to
+        );
+        let user_id = find("userName", recipe.user_name, "userId");
+        let organization_id = find("organizationName", recipe.organization, "organizationId");
+        let reply = s
+            .post(
+                "/api/users/assignment",
+                json!({"role": "employee", "userId": user_id, "organizationId": organization_id,
+                       "validFrom": recipe.from, "validTo": recipe.to}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text);
+        let mut types: Vec<&str> = reply.body["items"][0]["data"]
+            .as_array()
+            .expect("conflict items")
+            .iter()
+            .map(|item: &Value| item["conflictType"].as_str().expect("a conflictType"))
+            .collect();
+        types.sort_unstable();
+        assert_eq!(
+            types, recipe.conflict_types,
+            "{} in {}: {}",
+            recipe.user_name, recipe.organization, reply.text
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite() {
+    let server = start(DbKind::Sqlite).await;
+    demo_has_a_tree_role_assignments_and_working_recipes(&server).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set FLEETDESK_TEST_POSTGRES_URL and pass --include-ignored"]
+async fn postgres() {
+    let server = start(DbKind::Postgres).await;
+    demo_has_a_tree_role_assignments_and_working_recipes(&server).await;
+    server.stop().await;
+}
