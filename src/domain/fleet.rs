@@ -17,6 +17,12 @@ pub fn email_key(email: &str) -> String {
 }
 
 /// "HH-FD 112", "hh fd112" and "HHFD112" are the same plate.
+///
+/// ```
+/// use fleetdesk::domain::fleet::plate_key;
+/// assert_eq!(plate_key("HH-FD 112"), plate_key("hh fd112"));
+/// assert_ne!(plate_key("HH-FD 112"), plate_key("HH-FD 113"));
+/// ```
 pub fn plate_key(plate: &str) -> String {
     plate
         .chars()
