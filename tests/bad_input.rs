@@ -9,9 +9,8 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use common::{TestServer, JWT_SECRET};
+use common::{Answer, TestServer, JWT_SECRET};
 use fleetdesk::server::auth::TokenKeys;
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -110,67 +109,20 @@ fn delete(name: &str, path: impl Into<String>) -> Case {
     Case::new(name, Method::DELETE, path)
 }
 
-/// What came back, without panicking on anything: the table reports, it does not stop.
-struct Answer {
-    status: StatusCode,
-    request_id: Option<String>,
-    content_type: String,
-    text: String,
-    body: Result<Value, String>,
-}
-
 async fn send(s: &TestServer, technician_token: &str, case: &Case) -> Result<Answer, String> {
-    let mut request = s
-        .http
-        .request(case.method.clone(), format!("{}{}", s.url, case.path));
-    let token = match &case.auth {
+    let authorization = match &case.auth {
         Auth::None => None,
         Auth::Admin => Some(format!("Bearer {}", s.admin_token).into_bytes()),
         Auth::Technician => Some(format!("Bearer {technician_token}").into_bytes()),
         Auth::Header(value) => Some(value.clone()),
     };
-    if let Some(token) = token {
-        let value = HeaderValue::from_bytes(&token)
-            .map_err(|err| format!("the test's Authorization header is invalid: {err}"))?;
-        request = request.header(AUTHORIZATION, value);
-    }
-    if let Some(body) = &case.body {
-        request = request
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.clone());
-    }
-    let response = request
-        .send()
-        .await
-        .map_err(|err| format!("the request failed: {err}"))?;
-    let status = response.status();
-    let request_id = response
-        .headers()
-        .get("x-request-id")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_string);
-    let content_type = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let text = response
-        .text()
-        .await
-        .map_err(|err| format!("the body could not be read: {err}"))?;
-    let body = if text.is_empty() {
-        Ok(Value::Null)
-    } else {
-        serde_json::from_str(&text).map_err(|err| format!("body is not JSON ({err})"))
-    };
-    Ok(Answer {
-        status,
-        request_id,
-        content_type,
-        text,
-        body,
-    })
+    s.send_raw(
+        case.method.clone(),
+        &case.path,
+        authorization.as_deref(),
+        case.body.as_deref(),
+    )
+    .await
 }
 
 const TECHNICIAN_EMAIL: &str = "tess.tech@depot.example";

@@ -11,8 +11,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::TestServer;
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use common::{Answer, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -150,15 +149,6 @@ fn delete(name: &str, path: impl Into<String>) -> Case {
     Case::new(name, Method::DELETE, path)
 }
 
-/// What came back, without panicking on anything: the table reports, it does not stop.
-struct Answer {
-    status: StatusCode,
-    request_id: Option<String>,
-    content_type: String,
-    text: String,
-    body: Result<Value, String>,
-}
-
 /// The tokens of the signed-in users the table uses.
 struct Tokens {
     admin: String,
@@ -167,54 +157,20 @@ struct Tokens {
 }
 
 async fn send(s: &TestServer, tokens: &Tokens, case: &Case) -> Result<Answer, String> {
-    let mut request = s
-        .http
-        .request(case.method.clone(), format!("{}{}", s.url, case.path));
-    let token = match &case.auth {
+    let authorization = match &case.auth {
         Auth::None => None,
         Auth::Admin => Some(format!("Bearer {}", tokens.admin)),
         Auth::Technician => Some(format!("Bearer {}", tokens.technician)),
         Auth::Holder => Some(format!("Bearer {}", tokens.holder)),
         Auth::Header(value) => Some(value.clone()),
     };
-    if let Some(token) = token {
-        let value = HeaderValue::from_str(&token)
-            .map_err(|err| format!("the test's Authorization header is invalid: {err}"))?;
-        request = request.header(AUTHORIZATION, value);
-    }
-    if let Some(body) = &case.body {
-        request = request
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.clone());
-    }
-    let response = request
-        .send()
-        .await
-        .map_err(|err| format!("the request failed: {err}"))?;
-    let status = response.status();
-    let request_id = response
-        .headers()
-        .get("x-request-id")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_string);
-    let content_type = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let text = response
-        .text()
-        .await
-        .map_err(|err| format!("the body could not be read: {err}"))?;
-    let body = serde_json::from_str(&text).map_err(|err| format!("body is not JSON ({err})"));
-    Ok(Answer {
-        status,
-        request_id,
-        content_type,
-        text,
-        body,
-    })
+    s.send_raw(
+        case.method.clone(),
+        &case.path,
+        authorization.as_deref().map(str::as_bytes),
+        case.body.as_deref(),
+    )
+    .await
 }
 
 /// Every problem with the envelope of one answer, empty when it is the seed's shape.

@@ -679,15 +679,6 @@ pub enum Dialog {
     },
 }
 
-impl Dialog {
-    fn holds_unsaved_input(&self) -> bool {
-        match self {
-            Dialog::Form(form) => form.is_dirty(),
-            _ => false,
-        }
-    }
-}
-
 /// Everything the terminal client shows.
 pub struct App {
     pub server: String,
@@ -1755,11 +1746,6 @@ impl App {
             }
         }
         (Some(Dialog::SignIn(sign_in)), Vec::new())
-    }
-
-    /// True when a form holds input that quitting would lose.
-    pub fn holds_unsaved_input(&self) -> bool {
-        self.dialogs.iter().any(Dialog::holds_unsaved_input)
     }
 }
 

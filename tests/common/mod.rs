@@ -161,6 +161,16 @@ pub struct Reply {
     pub text: String,
 }
 
+/// What came back, without panicking on anything: table-driven tests report, they do not stop.
+pub struct Answer {
+    pub status: StatusCode,
+    pub request_id: Option<String>,
+    pub content_type: String,
+    pub text: String,
+    /// Null for an empty body.
+    pub body: Result<Value, String>,
+}
+
 impl Reply {
     pub fn error_code(&self) -> &str {
         self.body["error"].as_str().unwrap_or("")
@@ -266,6 +276,58 @@ impl TestServer {
             body,
             text,
         }
+    }
+
+    /// Sends any bytes with any Authorization header; every failure is a message, not a panic.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        authorization: Option<&[u8]>,
+        body: Option<&[u8]>,
+    ) -> Result<Answer, String> {
+        use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(authorization) = authorization {
+            let value = HeaderValue::from_bytes(authorization)
+                .map_err(|err| format!("the test's Authorization header is invalid: {err}"))?;
+            request = request.header(AUTHORIZATION, value);
+        }
+        if let Some(body) = body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_vec());
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|err| format!("the request failed: {err}"))?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_string)
+        };
+        let status = response.status();
+        let request_id = header("x-request-id");
+        let content_type = header(CONTENT_TYPE.as_str()).unwrap_or_default();
+        let text = response
+            .text()
+            .await
+            .map_err(|err| format!("the body could not be read: {err}"))?;
+        let body = if text.is_empty() {
+            Ok(Value::Null)
+        } else {
+            serde_json::from_str(&text).map_err(|err| format!("body is not JSON ({err})"))
+        };
+        Ok(Answer {
+            status,
+            request_id,
+            content_type,
+            text,
+            body,
+        })
     }
 
     pub async fn call(
