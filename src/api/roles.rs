@@ -293,7 +293,7 @@ impl RoleEnvelope {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResolveRequest {
     pub request: RoleAssignmentRequest,
     pub resolution: Vec<ConflictItem>,

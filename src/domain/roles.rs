@@ -8,7 +8,7 @@
 use std::fmt;
 
 use crate::api::dates::Day;
-use crate::api::roles::{ConflictType, Role};
+use crate::api::roles::{ConflictItem, ConflictType, Role};
 
 /// An assignment as stored now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +44,21 @@ pub struct Suggestion {
     /// `true` only for the requested assignment itself; the others are
     /// changes the caller still has to accept.
     pub validated: bool,
+}
+
+impl Suggestion {
+    /// A conflict item as it travels on the wire.
+    pub fn from_item(item: &ConflictItem) -> Suggestion {
+        Suggestion {
+            rel_id: item.rel_id,
+            roles: item.roles.clone(),
+            from: item.valid_from,
+            to: item.valid_to,
+            current: item.current_valid_from.zip(item.current_valid_to),
+            conflict_type: item.conflict_type,
+            validated: item.validated,
+        }
+    }
 }
 
 /// An assignment as it will be once a resolution is applied.

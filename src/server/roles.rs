@@ -551,18 +551,6 @@ pub async fn save_assignment(
     Err(ApiError::internal("the assignment kept colliding with concurrent changes").into())
 }
 
-fn suggestion_from_item(item: &ConflictItem) -> Suggestion {
-    Suggestion {
-        rel_id: item.rel_id,
-        roles: item.roles.clone(),
-        from: item.valid_from,
-        to: item.valid_to,
-        current: item.current_valid_from.zip(item.current_valid_to),
-        conflict_type: item.conflict_type,
-        validated: item.validated,
-    }
-}
-
 const STILL_OVERLAPS: &str = "The resolution still leaves an overlap; nothing was applied.";
 const STALE: &str =
     "The assignments changed since these suggestions were made; nothing was applied.";
@@ -589,7 +577,7 @@ pub async fn resolve(
         }
         touched.extend(item.roles.iter().copied());
     }
-    let suggestions: Vec<Suggestion> = body.resolution.iter().map(suggestion_from_item).collect();
+    let suggestions: Vec<Suggestion> = body.resolution.iter().map(Suggestion::from_item).collect();
     check_permission(&state, &caller, &prepared.organization, &touched).await?;
     // Trimming or deleting someone's main_administrator grant needs the right to grant it;
     // which rows an item touches is only known inside the transaction.

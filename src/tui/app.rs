@@ -5,6 +5,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
+use crate::api::dates::Day;
+use crate::api::roles::{Organization, ResolveRequest, RoleAssignmentRequest, RoleAssignmentRow};
 use crate::api::{
     Assignment, AssignmentConflictBody, AssignmentStatus, AssignmentsEnvelope, DashboardSummary,
     NewAssignment, NewUser, NewVehicle, SystemRole, TechnicianListItem, User, UserPatch,
@@ -12,6 +14,10 @@ use crate::api::{
 };
 use crate::client::ClientError;
 use crate::domain::fleet;
+
+use super::roles::{RoleConflict, RoleForm, RolesState};
+
+mod roles;
 
 /// Rows fetched per page of assignment history.
 pub const PAGE_SIZE: i64 = 200;
@@ -25,16 +31,23 @@ pub enum Tab {
     Vehicles,
     Technicians,
     Assignments,
+    Roles,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Vehicles, Tab::Technicians, Tab::Assignments];
+    pub const ALL: [Tab; 4] = [
+        Tab::Vehicles,
+        Tab::Technicians,
+        Tab::Assignments,
+        Tab::Roles,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
             Tab::Vehicles => "Vehicles",
             Tab::Technicians => "Technicians",
             Tab::Assignments => "Assignments",
+            Tab::Roles => "Roles",
         }
     }
 
@@ -61,6 +74,16 @@ pub enum Command {
     DeleteVehicle(i64),
     CreateTechnician(NewUser),
     UpdateTechnician(i64, UserPatch),
+    LoadOrganizations,
+    LoadUsers,
+    /// One organization's role assignments; `request` tells a newer load from an older one.
+    LoadRoleAssignments {
+        request: u64,
+        organization_id: String,
+    },
+    SaveRoleAssignment(RoleAssignmentRequest),
+    ResolveRoleConflict(ResolveRequest),
+    DeleteRoleAssignment(i64),
     SignIn {
         email: String,
         password: String,
@@ -77,6 +100,9 @@ impl Command {
                 | Command::LoadVehicles
                 | Command::LoadTechnicians
                 | Command::LoadAssignments { .. }
+                | Command::LoadOrganizations
+                | Command::LoadUsers
+                | Command::LoadRoleAssignments { .. }
                 | Command::ReturnAssignment(_)
         )
     }
@@ -92,6 +118,13 @@ pub enum Response {
         generation: u64,
         append: bool,
         result: Result<AssignmentsEnvelope, ClientError>,
+    },
+    Organizations(Result<Vec<Organization>, ClientError>),
+    Users(Result<Vec<User>, ClientError>),
+    RoleAssignments {
+        request: u64,
+        organization_id: String,
+        result: Result<Vec<RoleAssignmentRow>, ClientError>,
     },
     /// Any action; `Ok` carries the flash text.
     Action {
@@ -392,6 +425,10 @@ pub enum PickPurpose {
     },
     /// First step of a new assignment: the vehicle; the technician follows.
     NewAssignmentVehicle,
+    /// The user of the role form below.
+    RoleUser,
+    /// The organization of the role form below (`PickerItem::id` indexes the organizations).
+    RoleOrganization,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -665,6 +702,8 @@ pub enum Dialog {
         sending: bool,
     },
     SignIn(SignIn),
+    RoleForm(RoleForm),
+    RoleConflict(Box<RoleConflict>),
     Message {
         title: String,
         text: String,
@@ -689,6 +728,11 @@ pub struct App {
     pub vehicles: ListState<VehicleListItem>,
     pub technicians: ListState<TechnicianListItem>,
     pub assignments: ListState<Assignment>,
+    pub roles: RolesState,
+    /// Today in UTC: relative dates and the timelines' marker.
+    pub today: Day,
+    /// False when a test has fixed `today`.
+    follow_clock: bool,
     pub assignment_status: Option<AssignmentStatus>,
     /// `nextBefore` of the last page loaded; None when all history is here.
     pub next_before: Option<i64>,
@@ -726,6 +770,9 @@ impl App {
                 sort_column: 5,
                 ..ListState::default()
             },
+            roles: RolesState::default(),
+            today: Day::today(),
+            follow_clock: true,
             assignment_status: None,
             next_before: None,
             loading_more: false,
@@ -762,6 +809,12 @@ impl App {
         self.reload_all()
     }
 
+    /// Fixes the date the app takes for today (reproducible screens).
+    pub fn set_today(&mut self, today: Day) {
+        self.today = today;
+        self.follow_clock = false;
+    }
+
     /// The app with its sign-in dialog's e-mail filled in.
     pub fn prefill_email(&mut self, email: &str) {
         if let Some(Dialog::SignIn(sign_in)) = self.dialogs.last_mut() {
@@ -777,6 +830,9 @@ impl App {
             Command::LoadTechnicians,
         ];
         commands.push(self.reload_assignments());
+        if self.roles.visited {
+            commands.extend(self.roles_loads());
+        }
         self.track(&commands);
         commands
     }
@@ -827,6 +883,7 @@ impl App {
             Tab::Vehicles => self.vehicles.refresh_visible(&filter),
             Tab::Technicians => self.technicians.refresh_visible(&filter),
             Tab::Assignments => self.assignments.refresh_visible(&filter),
+            Tab::Roles => self.roles.rebuild(&filter),
         }
     }
 
@@ -835,6 +892,9 @@ impl App {
         self.vehicles.refresh_visible(&filter);
         self.technicians.refresh_visible(&filter);
         self.assignments.refresh_visible(&filter);
+        if self.tab == Tab::Roles {
+            self.roles.rebuild(&filter);
+        }
     }
 
     pub fn update(&mut self, event: Event) -> Vec<Command> {
@@ -858,6 +918,11 @@ impl App {
     fn on_tick(&mut self) -> Vec<Command> {
         // Only the spinner moves by itself.
         let mut changed = self.connection == Connection::Refreshing;
+        if self.follow_clock {
+            let today = Day::today();
+            changed |= today != self.today;
+            self.today = today;
+        }
         self.spinner_frame = self.spinner_frame.wrapping_add(1);
         if let Some(flash) = &mut self.flash {
             flash.age += 1;
@@ -958,6 +1023,7 @@ impl App {
         self.vehicles.stale = true;
         self.technicians.stale = true;
         self.assignments.stale = true;
+        self.roles.stale = true;
     }
 
     fn went_well(&mut self) {
@@ -1023,6 +1089,9 @@ impl App {
             Response::Dashboard(Err(error))
             | Response::Vehicles(Err(error))
             | Response::Technicians(Err(error)) => self.on_failure(&error, None),
+            Response::Organizations(_) | Response::Users(_) | Response::RoleAssignments { .. } => {
+                return self.on_roles_response(response)
+            }
             Response::Action { command, result } => return self.on_action_done(command, result),
             Response::SignedIn(result) => return self.on_signed_in(result),
         }
@@ -1036,10 +1105,15 @@ impl App {
     ) -> Vec<Command> {
         match result {
             Ok(message) => {
-                // The dialog that sent it (form, conflict) is done.
-                if matches!(
+                // The dialogs that sent it (form, conflict) are done.
+                while matches!(
                     self.dialogs.last(),
-                    Some(Dialog::Form(_)) | Some(Dialog::AssignmentConflict { .. })
+                    Some(
+                        Dialog::Form(_)
+                            | Dialog::AssignmentConflict { .. }
+                            | Dialog::RoleForm(_)
+                            | Dialog::RoleConflict(_)
+                    )
                 ) {
                     self.dialogs.pop();
                 }
@@ -1062,11 +1136,19 @@ impl App {
                 });
                 Vec::new()
             }
+            Err(ClientError::RoleConflict { message, items }) => {
+                self.on_role_conflict(command, message, items)
+            }
             Err(error) => {
                 self.mark_not_sending();
-                if let Some(Dialog::Form(form)) = self.dialogs.last_mut() {
-                    if !matches!(error, ClientError::Unauthorized { .. }) && !error.is_retryable() {
-                        form.error = Some(error.user_message());
+                if !matches!(error, ClientError::Unauthorized { .. }) && !error.is_retryable() {
+                    match self.dialogs.last_mut() {
+                        Some(Dialog::Form(form)) => form.error = Some(error.user_message()),
+                        Some(Dialog::RoleForm(form)) => form.error = Some(error.user_message()),
+                        Some(Dialog::RoleConflict(dialog)) => {
+                            dialog.error = Some(error.user_message())
+                        }
+                        _ => {}
                     }
                 }
                 self.on_failure(&error, Some(command));
@@ -1080,6 +1162,8 @@ impl App {
             match dialog {
                 Dialog::Form(form) => form.sending = false,
                 Dialog::AssignmentConflict { sending, .. } => *sending = false,
+                Dialog::RoleForm(form) => form.sending = false,
+                Dialog::RoleConflict(dialog) => dialog.sending = false,
                 _ => {}
             }
         }
@@ -1157,6 +1241,12 @@ impl App {
             Tab::Vehicles => self.vehicles.visible.len(),
             Tab::Technicians => self.technicians.visible.len(),
             Tab::Assignments => self.assignments.visible.len(),
+            Tab::Roles => match self.roles.focus {
+                super::roles::RolesFocus::Tree => self.roles.rows.len(),
+                super::roles::RolesFocus::List => {
+                    self.roles.shown_rows().map_or(0, |rows| rows.len())
+                }
+            },
         }
     }
 
@@ -1168,6 +1258,7 @@ impl App {
                 self.assignments.move_by(delta);
                 return self.maybe_load_more();
             }
+            Tab::Roles => return self.move_in_roles(delta),
         }
         Vec::new()
     }
@@ -1191,13 +1282,21 @@ impl App {
         }
     }
 
-    fn switch_tab(&mut self, tab: Tab) {
-        if self.tab != tab {
-            self.tab = tab;
-            self.filter = Input::default();
-            self.filter_editing = false;
-            self.refresh_all_visible();
+    fn switch_tab(&mut self, tab: Tab) -> Vec<Command> {
+        if self.tab == tab {
+            return Vec::new();
         }
+        self.tab = tab;
+        self.filter = Input::default();
+        self.filter_editing = false;
+        self.refresh_all_visible();
+        if tab == Tab::Roles && !self.roles.visited {
+            self.roles.visited = true;
+            let commands = self.roles_loads();
+            self.track(&commands);
+            return commands;
+        }
+        Vec::new()
     }
 
     fn on_list_key(&mut self, key: KeyEvent) -> Vec<Command> {
@@ -1208,12 +1307,16 @@ impl App {
                 self.should_quit = true;
                 return vec![Command::Quit];
             }
-            KeyCode::Char('1') => self.switch_tab(Tab::Vehicles),
-            KeyCode::Char('2') => self.switch_tab(Tab::Technicians),
-            KeyCode::Char('3') => self.switch_tab(Tab::Assignments),
-            KeyCode::Tab => self.switch_tab(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]),
+            KeyCode::Char('1') => return self.switch_tab(Tab::Vehicles),
+            KeyCode::Char('2') => return self.switch_tab(Tab::Technicians),
+            KeyCode::Char('3') => return self.switch_tab(Tab::Assignments),
+            KeyCode::Char('4') => return self.switch_tab(Tab::Roles),
+            KeyCode::Tab => {
+                return self.switch_tab(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()])
+            }
             KeyCode::BackTab => {
-                self.switch_tab(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()])
+                return self
+                    .switch_tab(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()])
             }
             KeyCode::Down | KeyCode::Char('j') => return self.move_selection(1),
             KeyCode::Up | KeyCode::Char('k') => return self.move_selection(-1),
@@ -1229,6 +1332,7 @@ impl App {
                     self.assignments.select_last();
                     return self.maybe_load_more();
                 }
+                Tab::Roles => return self.move_in_roles(self.current_len() as isize),
             },
             KeyCode::Char('/') => self.filter_editing = true,
             KeyCode::Esc if !self.filter.value().is_empty() => {
@@ -1278,6 +1382,11 @@ impl App {
                 &mut self.assignments.sort_reversed,
                 Assignment::COLUMNS.len(),
             ),
+            Tab::Roles => (
+                &mut self.roles.sort_column,
+                &mut self.roles.sort_reversed,
+                super::roles::ROLE_COLUMNS.len(),
+            ),
         };
         if reverse {
             *reversed = !*reversed;
@@ -1289,6 +1398,9 @@ impl App {
     }
 
     fn on_tab_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        if self.tab == Tab::Roles {
+            return self.roles_key(key);
+        }
         match (self.tab, key.code) {
             (Tab::Vehicles, KeyCode::Char('n')) => self.open_vehicle_form(None),
             (Tab::Vehicles, KeyCode::Char('e')) => {
@@ -1610,6 +1722,8 @@ impl App {
                 ),
             },
             Dialog::SignIn(sign_in) => self.sign_in_key(sign_in, key),
+            Dialog::RoleForm(form) => self.role_form_key(form, key),
+            Dialog::RoleConflict(dialog) => self.role_conflict_key(dialog, key),
         }
     }
 
@@ -1645,6 +1759,10 @@ impl App {
                             return_conflicting: false,
                         })],
                     ),
+                    PickPurpose::RoleUser | PickPurpose::RoleOrganization => {
+                        self.picked_for_role_form(&picker.purpose, &choice);
+                        (None, Vec::new())
+                    }
                     PickPurpose::NewAssignmentVehicle => {
                         let vehicle = self
                             .vehicles

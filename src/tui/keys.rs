@@ -22,6 +22,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("vehicles", "1"),
     ("technicians", "2"),
     ("assignments", "3"),
+    ("roles", "4"),
     ("down", "j"),
     ("up", "k"),
     ("first", "g"),
@@ -199,11 +200,19 @@ const ASSIGNMENTS: &[HintRow] = &[
     ("", "Enter", "details", false),
 ];
 
+const ROLES: &[HintRow] = &[
+    ("new", "n", "new", true),
+    ("edit", "e", "edit", true),
+    ("delete", "d", "delete", true),
+    ("", "←→", "tree / list", true),
+    ("", "Enter", "fold / edit", false),
+];
+
 const GLOBAL: &[HintRow] = &[
     ("filter", "/", "filter", true),
     ("sort", "s", "sort", true),
     ("reverse_sort", "S", "reverse sort", false),
-    ("", "1-3 Tab", "switch tab", false),
+    ("", "1-4 Tab", "switch tab", false),
     ("", "↑↓ j k", "move", false),
     ("", "PgUp PgDn", "page", false),
     ("", "g G", "first / last", false),
@@ -219,6 +228,7 @@ pub fn hints(app: &App) -> Vec<Hint> {
         Tab::Vehicles => VEHICLES,
         Tab::Technicians => TECHNICIANS,
         Tab::Assignments => ASSIGNMENTS,
+        Tab::Roles => ROLES,
     };
     tab.iter()
         .chain(GLOBAL.iter())

@@ -3,6 +3,8 @@
 
 pub mod app;
 pub mod keys;
+pub mod roles;
+mod roles_view;
 pub mod runtime;
 pub mod theme;
 pub mod view;

@@ -195,6 +195,24 @@ pub async fn execute(client: &ApiClient, command: Command) -> Response {
             append: before.is_some(),
             result: client.assignments(status, Some(PAGE_SIZE), before).await,
         },
+        Command::LoadOrganizations => {
+            Response::Organizations(client.organizations().await.map(|o| o.organizations))
+        }
+        Command::LoadUsers => Response::Users(client.users().await.map(|u| u.users)),
+        Command::LoadRoleAssignments {
+            request,
+            organization_id,
+        } => {
+            let result = client
+                .role_assignments(None, Some(&organization_id))
+                .await
+                .map(|answer| answer.assignments);
+            Response::RoleAssignments {
+                request,
+                organization_id,
+                result,
+            }
+        }
         Command::SignIn { email, password } => Response::SignedIn(
             client
                 .login(&email, &password)
@@ -254,10 +272,28 @@ async fn run_action(
             let user = client.update_user(*id, patch).await?.user;
             format!("Saved {}", user.name)
         }
+        Command::SaveRoleAssignment(request) => client
+            .save_role_assignment(request)
+            .await?
+            .first_message()
+            .to_string(),
+        Command::ResolveRoleConflict(resolve) => client
+            .resolve_role_conflict(resolve)
+            .await?
+            .first_message()
+            .to_string(),
+        Command::DeleteRoleAssignment(rel_id) => client
+            .delete_role_assignment(*rel_id)
+            .await?
+            .first_message()
+            .to_string(),
         Command::LoadDashboard
         | Command::LoadVehicles
         | Command::LoadTechnicians
         | Command::LoadAssignments { .. }
+        | Command::LoadOrganizations
+        | Command::LoadUsers
+        | Command::LoadRoleAssignments { .. }
         | Command::SignIn { .. }
         | Command::Quit => String::new(),
     })

@@ -8,7 +8,9 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
-use super::app::{App, Connection, Dialog, FlashKind, Form, ListState, Picker, Row, SignIn, Tab};
+use super::app::{
+    App, Connection, Dialog, FlashKind, Form, ListState, PickPurpose, Picker, Row, SignIn, Tab,
+};
 use super::keys::{hints, Hint};
 use super::theme::Theme;
 use crate::api::{Assignment, AssignmentStatus};
@@ -78,6 +80,7 @@ pub fn view(app: &App, theme: Theme, frame: &mut Frame) {
             assignment_widths,
             wide,
         ),
+        Tab::Roles => super::roles_view::draw_roles(app, theme, frame, body, wide),
     }
     frame.render_widget(
         Paragraph::new("─".repeat(area.width as usize)).style(theme.dim()),
@@ -196,6 +199,11 @@ fn counts(app: &App) -> (usize, usize, bool) {
             app.assignments.items.len(),
             app.assignments.stale,
         ),
+        Tab::Roles => (
+            app.roles.rows.len(),
+            app.roles.organizations.len(),
+            app.roles.stale,
+        ),
     }
 }
 
@@ -217,7 +225,12 @@ fn draw_status_line(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             theme.title(),
         ));
     } else {
-        spans.push(Span::styled("/ to filter", theme.dim()));
+        let what = if app.tab == Tab::Roles {
+            "/ to filter organizations"
+        } else {
+            "/ to filter"
+        };
+        spans.push(Span::styled(what, theme.dim()));
     }
     let (shown, total, stale) = counts(app);
     let more = if app.tab == Tab::Assignments && app.next_before.is_some() {
@@ -226,6 +239,9 @@ fn draw_status_line(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         ""
     };
     let mut right = format!("{shown} of {total}{more}");
+    if app.tab == Tab::Roles {
+        right.push_str(" organizations");
+    }
     if stale {
         right = format!("stale · {right}");
     }
@@ -276,15 +292,7 @@ fn draw_list<T: Row>(
         frame.render_widget(Paragraph::new(text).style(theme.dim()), area);
         return;
     }
-    // Jump half a page when the selection leaves the window: one full redraw every few
-    // moves instead of a shifted table (every row rewritten) on every move.
-    let mut offset = list.offset.get();
-    if list.selected < offset {
-        offset = list.selected.saturating_sub(height / 2);
-    } else if height > 0 && list.selected >= offset + height {
-        offset = list.selected + 1 + height / 2 - height;
-    }
-    offset = offset.min(list.visible.len().saturating_sub(height.max(1)));
+    let offset = window_offset(list.selected, list.offset.get(), height, list.visible.len());
     list.offset.set(offset);
     let rows: Vec<TableRow> = list
         .visible
@@ -339,6 +347,19 @@ fn draw_list<T: Row>(
         .header(TableRow::new(header_cells).style(theme.title()))
         .column_spacing(1);
     frame.render_widget(table, area);
+}
+
+/// The first row to draw so `selected` shows. It jumps half a page when the selection leaves
+/// the window: one full redraw every few moves instead of a shifted table (every row
+/// rewritten) on every move.
+pub(super) fn window_offset(selected: usize, previous: usize, height: usize, len: usize) -> usize {
+    let mut offset = previous;
+    if selected < offset {
+        offset = selected.saturating_sub(height / 2);
+    } else if height > 0 && selected >= offset + height {
+        offset = selected + 1 + height / 2 - height;
+    }
+    offset.min(len.saturating_sub(height.max(1)))
 }
 
 fn draw_footer(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
@@ -425,7 +446,7 @@ fn hint_line(hints: &[Hint], theme: Theme) -> Vec<Span<'static>> {
 }
 
 /// Rows `lines` take when wrapped at `width` columns.
-fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+pub(super) fn wrapped_height(lines: &[Line], width: u16) -> u16 {
     let width = usize::from(width.max(1));
     lines
         .iter()
@@ -433,7 +454,7 @@ fn wrapped_height(lines: &[Line], width: u16) -> u16 {
         .sum()
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let width = width.min(area.width.saturating_sub(2));
     let height = height.min(area.height.saturating_sub(2));
     Rect {
@@ -444,7 +465,7 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-fn dialog_block(title: &str, theme: Theme) -> Block<'static> {
+pub(super) fn dialog_block(title: &str, theme: Theme) -> Block<'static> {
     Block::default()
         .title(format!(" {title} "))
         .borders(Borders::ALL)
@@ -573,6 +594,10 @@ fn draw_dialog(app: &App, dialog: &Dialog, theme: Theme, frame: &mut Frame, area
             );
         }
         Dialog::SignIn(sign_in) => draw_sign_in(app, sign_in, theme, frame, area),
+        Dialog::RoleForm(form) => super::roles_view::draw_role_form(app, form, theme, frame, area),
+        Dialog::RoleConflict(dialog) => {
+            super::roles_view::draw_role_conflict(app, dialog, theme, frame, area)
+        }
         Dialog::Message { title, text } => {
             let rect = centered(area, 70, 10);
             frame.render_widget(Clear, rect);
@@ -681,9 +706,14 @@ fn draw_picker(picker: &Picker, theme: Theme, frame: &mut Frame, area: Rect) {
                 "  "
             };
             let mut spans = vec![Span::raw(format!("{marker}{}", item.label))];
+            let fleet = !matches!(
+                picker.purpose,
+                PickPurpose::RoleUser | PickPurpose::RoleOrganization
+            );
             match &item.busy_with {
                 Some(busy) => spans.push(Span::styled(format!("  busy: {busy}"), theme.warning())),
-                None => spans.push(Span::styled("  free", theme.success())),
+                None if fleet => spans.push(Span::styled("  free", theme.success())),
+                None => {}
             }
             let line = Line::from(spans);
             Some(if position == picker.selected {
