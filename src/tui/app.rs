@@ -905,12 +905,18 @@ impl App {
                 self.dirty = false;
                 Vec::new()
             }
-            Event::Key(key) => self.on_key(key),
+            Event::Key(key) => {
+                let mut commands = self.on_key(key);
+                commands.extend(self.follow_organization());
+                commands
+            }
             Event::Resize(..) => Vec::new(),
             Event::Tick => self.on_tick(),
             Event::Response(response) => {
                 self.in_flight = self.in_flight.saturating_sub(1);
-                self.on_response(*response)
+                let mut commands = self.on_response(*response);
+                commands.extend(self.follow_organization());
+                commands
             }
         }
     }

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use tui_input::Input;
 
+use super::app::SortKey;
 use crate::api::dates::{parse_relative, Day, DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
 use crate::api::roles::{
     ConflictItem, ConflictType, Organization, Role, RoleAssignmentRequest, RoleAssignmentRow,
@@ -50,6 +51,8 @@ pub struct RolesState {
     pub by_org: HashMap<String, Vec<RoleAssignmentRow>>,
     /// The latest load asked for each organization; older answers are dropped.
     requested: HashMap<String, u64>,
+    /// The organization whose assignments were asked for last.
+    last_requested: Option<String>,
     next_request: u64,
     pub list_selected: usize,
     pub list_offset: Cell<usize>,
@@ -57,6 +60,8 @@ pub struct RolesState {
     pub sort_reversed: bool,
     pub users: Vec<User>,
     pub users_loaded: bool,
+    /// The server lets only fleet admins list users; others cannot use the picker.
+    pub users_forbidden: bool,
     /// Set once the tab has been opened; until then nothing of it is loaded.
     pub visited: bool,
 }
@@ -74,6 +79,7 @@ impl Default for RolesState {
             focus: RolesFocus::Tree,
             by_org: HashMap::new(),
             requested: HashMap::new(),
+            last_requested: None,
             next_request: 0,
             list_selected: 0,
             list_offset: Cell::new(0),
@@ -81,6 +87,7 @@ impl Default for RolesState {
             sort_reversed: false,
             users: Vec::new(),
             users_loaded: false,
+            users_forbidden: false,
             visited: false,
         }
     }
@@ -213,9 +220,10 @@ impl RolesState {
         self.list_selected = moved(self.list_selected, delta, self.shown().len());
     }
 
-    /// Starts a load of the selected organization's assignments, unless one is on its way.
+    /// Starts a load of the selected organization's assignments.
     pub fn load_selected(&mut self) -> Option<(u64, String)> {
         let id = self.selected_organization()?.id.clone();
+        self.last_requested = Some(id.clone());
         self.next_request += 1;
         self.requested.insert(id.clone(), self.next_request);
         Some((self.next_request, id))
@@ -241,19 +249,26 @@ impl RolesState {
         let org = self.selected_organization()?;
         let rows = self.by_org.get(&org.id)?;
         let mut sorted: Vec<&RoleAssignmentRow> = rows.iter().collect();
-        sorted.sort_by(|a, b| {
-            let order = match self.sort_column {
-                1 => a.roles.cmp(&b.roles),
-                2 => a.valid_from.cmp(&b.valid_from),
-                3 => a.valid_to.cmp(&b.valid_to),
-                _ => natural_key(&a.user_name).cmp(&natural_key(&b.user_name)),
+        // Drawn every frame: each row's key is built once, not per comparison.
+        sorted.sort_by_cached_key(|row| {
+            let key = match self.sort_column {
+                1 => SortKey::Text(roles_text(&row.roles, false)),
+                2 => SortKey::Number(i64::from(row.valid_from.0)),
+                3 => SortKey::Number(i64::from(row.valid_to.0)),
+                _ => natural_key(&row.user_name),
             };
-            order.then(a.valid_from.cmp(&b.valid_from))
+            (key, row.valid_from)
         });
         if self.sort_reversed {
             sorted.reverse();
         }
         Some(sorted)
+    }
+
+    /// Whether the selection moved to an organization not asked for yet.
+    pub fn selection_unrequested(&self) -> bool {
+        self.selected_organization().map(|org| &org.id) != self.last_requested.as_ref()
+            && self.selected_organization().is_some()
     }
 
     fn shown(&self) -> Vec<&RoleAssignmentRow> {
@@ -288,8 +303,8 @@ fn moved(current: usize, delta: isize, len: usize) -> usize {
 }
 
 /// Names with numbers sort as people expect ("Depot 2" before "Depot 10").
-fn natural_key(text: &str) -> super::app::SortKey {
-    super::app::SortKey::natural(text)
+fn natural_key(text: &str) -> SortKey {
+    SortKey::natural(text)
 }
 
 /// "employee, administrator"; short forms where room is scarce.

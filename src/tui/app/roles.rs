@@ -32,17 +32,9 @@ impl App {
     pub(super) fn on_roles_response(&mut self, response: Response) -> Vec<Command> {
         match response {
             Response::Organizations(Ok(organizations)) => {
-                let before = self.roles.selected_organization().map(|o| o.id.clone());
                 let filter = self.filter.value().to_string();
                 self.roles.set_organizations(organizations, &filter);
                 self.went_well();
-                let after = self.roles.selected_organization().map(|o| o.id.clone());
-                if before != after {
-                    let commands: Vec<Command> =
-                        self.load_selected_organization().into_iter().collect();
-                    self.track(&commands);
-                    return commands;
-                }
             }
             Response::Users(Ok(mut users)) => {
                 users.sort_by_key(|user| user.name.to_lowercase());
@@ -59,6 +51,10 @@ impl App {
                     .accept_assignments(request, organization_id.clone(), rows);
                 self.refresh_open_conflict(&organization_id);
                 self.went_well();
+            }
+            Response::Users(Err(error)) if error.status() == Some(403) => {
+                self.roles.users_loaded = true;
+                self.roles.users_forbidden = true;
             }
             Response::Organizations(Err(error))
             | Response::Users(Err(error))
@@ -90,19 +86,21 @@ impl App {
         dialog.set_known(&known);
     }
 
+    /// After any key or answer: a newly selected organization gets its assignments loaded
+    /// (moving, filtering, folding and reloads can all change the selection).
+    pub(super) fn follow_organization(&mut self) -> Vec<Command> {
+        if self.tab != super::Tab::Roles || !self.roles.selection_unrequested() {
+            return Vec::new();
+        }
+        self.roles.list_selected = 0;
+        let commands: Vec<Command> = self.load_selected_organization().into_iter().collect();
+        self.track(&commands);
+        commands
+    }
+
     pub(super) fn move_in_roles(&mut self, delta: isize) -> Vec<Command> {
         match self.roles.focus {
-            RolesFocus::Tree => {
-                let before = self.roles.tree_selected;
-                self.roles.move_tree(delta);
-                if before != self.roles.tree_selected {
-                    self.roles.list_selected = 0;
-                    let commands: Vec<Command> =
-                        self.load_selected_organization().into_iter().collect();
-                    self.track(&commands);
-                    return commands;
-                }
-            }
+            RolesFocus::Tree => self.roles.move_tree(delta),
             RolesFocus::List => self.roles.move_list(delta),
         }
         Vec::new()
@@ -197,14 +195,14 @@ impl App {
             ),
         };
         if items.is_empty() {
-            self.flash(
-                FlashKind::Info,
-                if self.roles.users_loaded {
-                    "Nothing to choose from."
-                } else {
-                    "Still loading the list; try again in a moment."
-                },
-            );
+            let why = if self.roles.users_forbidden && purpose == PickPurpose::RoleUser {
+                "Only fleet admins may list users, so the user cannot be chosen here."
+            } else if self.roles.users_loaded {
+                "Nothing to choose from."
+            } else {
+                "Still loading the list; try again in a moment."
+            };
+            self.flash(FlashKind::Info, why);
         }
         let mut picker = Picker::new(title.to_string(), purpose, items);
         if let Some(c) = first {
