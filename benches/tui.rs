@@ -8,7 +8,9 @@
 //!    the selection moves one row at 200×50, inside the window and when the list scrolls;
 //! 3. idle: ticks with nothing changing leave `app.dirty` false; a redraw of an unchanged app
 //!    writes no cells, only the backend's fixed per-draw sequences;
-//! 4. resident size of the loaded history (`/proc/self/statm`).
+//! 4. resident size of the loaded history (`/proc/self/statm`);
+//! 5. the Roles tab: frame time with 300 organizations in the tree and 1,000 role assignments
+//!    (with timeline bars) in the selected one, moving down the list between frames.
 //!
 //! Every loop is bounded; the whole run takes seconds in a release build.
 
@@ -19,6 +21,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use fleetdesk::api::dates::{Day, DEFAULT_VALID_TO};
+use fleetdesk::api::roles::{Organization, Role, RoleAssignmentRow};
 use fleetdesk::api::{
     Assignment, AssignmentStatus, AssignmentsEnvelope, DashboardSummary, Paging, SystemRole,
     TechnicianActiveAssignment, TechnicianListItem, TechnicianRef, User, Vehicle,
@@ -712,6 +716,87 @@ fn idle(app: &mut App, depot: &Depot, theme: Theme) -> Idle {
 
 // ---------------------------------------------------------------------------------------------
 
+const ROLE_ORGANIZATIONS: usize = 300;
+const ROLE_ROWS: usize = 1_000;
+
+/// The Roles tab filled: a three-level tree, one organization holding `ROLE_ROWS` assignments.
+fn roles_loaded(app: &mut App) {
+    let commands = app.update(press(KeyCode::Char('4')));
+    assert_eq!(app.tab, Tab::Roles);
+    assert!(commands.contains(&Command::LoadOrganizations));
+    let organizations: Vec<Organization> = (0..ROLE_ORGANIZATIONS)
+        .map(|n| Organization {
+            id: format!("org-{n}"),
+            name: format!("Unit {n}"),
+            // 0 is the root, 1–19 depots under it, the rest units under the depots.
+            parent_id: match n {
+                0 => None,
+                1..=19 => Some("org-0".to_string()),
+                _ => Some(format!("org-{}", 1 + n % 19)),
+            },
+        })
+        .collect();
+    let commands = app.update(answer(Response::Organizations(Ok(organizations))));
+    let (request, organization_id) = commands
+        .iter()
+        .find_map(|command| match command {
+            Command::LoadRoleAssignments {
+                request,
+                organization_id,
+            } => Some((*request, organization_id.clone())),
+            _ => None,
+        })
+        .expect("the selected organization is loaded");
+    let roles = [Role::Employee, Role::Approver, Role::Manager];
+    let rows: Vec<RoleAssignmentRow> = (0..ROLE_ROWS)
+        .map(|n| {
+            let from =
+                Day::from_ymd(2015 + (n % 10) as i32, 1 + (n % 12) as u32, 1).expect("a date");
+            RoleAssignmentRow {
+                rel_id: n as i64 + 1,
+                user_id: (n / 3 + 1).to_string(),
+                user_name: format!("Technician {}", n / 3),
+                organization_id: organization_id.clone(),
+                organization_name: "Unit 0".to_string(),
+                roles: roles[..1 + n % 3].to_vec(),
+                valid_from: from,
+                valid_to: if n % 4 == 0 {
+                    DEFAULT_VALID_TO
+                } else {
+                    Day(from.0 + 90 + (n % 700) as i32)
+                },
+            }
+        })
+        .collect();
+    app.update(answer(Response::RoleAssignments {
+        request,
+        organization_id,
+        result: Ok(rows),
+    }));
+    app.update(press(KeyCode::Right));
+    assert_eq!(
+        app.roles.shown_rows().map(|rows| rows.len()),
+        Some(ROLE_ROWS)
+    );
+}
+
+/// `terminal.draw` times on the Roles tab, moving down the list between frames.
+fn roles_frames(app: &mut App, theme: Theme, width: u16, height: u16) -> (f64, f64, f64) {
+    app.update(press(KeyCode::Home));
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    let mut draws = Vec::with_capacity(ROLE_ROWS);
+    for _ in 0..ROLE_ROWS - 1 {
+        app.update(press(KeyCode::Down));
+        let started = Instant::now();
+        terminal
+            .draw(|frame| view(app, theme, frame))
+            .expect("drawn");
+        draws.push(started.elapsed());
+    }
+    assert_eq!(app.roles.list_selected, ROLE_ROWS - 1);
+    stats(draws)
+}
+
 fn main() {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let theme = Theme::colored();
@@ -867,6 +952,19 @@ fn main() {
         "| load: `update(Response::Assignments)` with 100,000 rows | {:.1} ms | informative | |",
         load_time.as_secs_f64() * 1e3
     ));
+
+    roles_loaded(&mut app);
+    for (width, height) in [(100u16, 30u16), (200, 50)] {
+        let (mean, p50, p99) = roles_frames(&mut app, theme, width, height);
+        let ok = mean < FRAME_TARGET_US;
+        table.push(format!(
+            "| Roles tab frame {width}×{height} ({ROLE_ORGANIZATIONS} organizations, {ROLE_ROWS} assignments with timelines): mean / p50 / p99 | {mean:.1} / {p50:.1} / {p99:.1} µs | < 2,000 µs | {} |",
+            verdict(ok)
+        ));
+        if !ok {
+            over.push(format!("Roles tab frame time at {width}×{height}"));
+        }
+    }
 
     println!();
     println!(
