@@ -1,7 +1,8 @@
 //! End to end: the real `fleetdesk` binary in a real terminal. A tmux server of the test's own
 //! runs a plain bash; the test types `fleetdesk demo` into it, drives the client with keys
 //! (assign, a 409 conflict resolved by returning, return, filter, resize), quits, and checks
-//! that the shell's terminal is restored and the demo's temporary directory is gone.
+//! that the shell's terminal is restored and the demo's temporary directory is gone. A second
+//! run does the same on the Roles tab: two role conflicts accepted, at 100×30 and at 80×24.
 //!
 //! Needs `tmux` on PATH (`.ci/run` installs it); without it the test fails, it does not skip.
 //! Every wait polls the screen (`capture-pane`) rather than sleeping.
@@ -266,6 +267,113 @@ fn live(screen: &str) -> bool {
     line(screen, 0).contains("● live")
 }
 
+/// The Roles tab: a line's part right of the tree's rule, without the list's row marker.
+fn role_list_part(line: &str) -> Option<&str> {
+    let (_, list) = line.split_once('│')?;
+    Some(list.trim_start_matches(['▶', '▷', ' ']))
+}
+
+/// The Roles tab: the selected organization in the tree (marker ▶ while the tree has focus).
+fn tree_selected(screen: &str) -> Option<String> {
+    let row = selected_row(screen)?;
+    let tree = row.split('│').next()?;
+    Some(
+        tree.trim_start_matches(['▶', ' ', '▾', '▸'])
+            .trim_end()
+            .to_string(),
+    )
+}
+
+/// A date cell of the role list: "2025-03-01" (wide), "25-03-01" (narrow) or "open".
+fn is_date_cell(word: &str) -> bool {
+    word == "open"
+        || (matches!(word.len(), 8 | 10)
+            && word.chars().all(|c| c.is_ascii_digit() || c == '-')
+            && word.contains('-'))
+}
+
+/// The (valid from, valid to) cells of `user`'s rows in the role list, top to bottom.
+fn role_rows(screen: &str, user: &str) -> Vec<(String, String)> {
+    let start = format!("{user} ");
+    screen
+        .lines()
+        .filter_map(role_list_part)
+        .filter(|row| row.starts_with(&start))
+        .map(|row| {
+            let dates: Vec<&str> = row[start.len()..]
+                .split_whitespace()
+                .filter(|word| is_date_cell(word))
+                .collect();
+            (
+                dates.first().copied().unwrap_or("").to_string(),
+                dates.get(1).copied().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn owned_pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(from, to)| (from.to_string(), to.to_string()))
+        .collect()
+}
+
+/// One row of the role conflict dialog: "REL ROLES NOW → SUGGESTED ACTION".
+#[derive(Debug, PartialEq)]
+struct ConflictRow {
+    rel: String,
+    now: String,
+    suggested: String,
+    action: String,
+}
+
+/// The rows of the role conflict dialog (those with an arrow), read inside its frame.
+fn conflict_rows(screen: &str) -> Vec<ConflictRow> {
+    screen
+        .lines()
+        .filter(|line| line.contains(" → "))
+        .filter_map(|line| {
+            let start = line.find('│')? + '│'.len_utf8();
+            let end = line.rfind('│')?;
+            let inner = line.get(start..end)?.trim_start_matches(['▶', ' ']);
+            let (left, right) = inner.split_once(" → ")?;
+            let left: Vec<&str> = left.split_whitespace().collect();
+            let mut right = right.split_whitespace();
+            Some(ConflictRow {
+                rel: left.first()?.to_string(),
+                now: left.last()?.to_string(),
+                suggested: right.next()?.to_string(),
+                action: right.collect::<Vec<&str>>().join(" "),
+            })
+        })
+        .collect()
+}
+
+fn conflict_row(rel: &str, now: &str, suggested: &str, action: &str) -> ConflictRow {
+    ConflictRow {
+        rel: rel.to_string(),
+        now: now.to_string(),
+        suggested: suggested.to_string(),
+        action: action.to_string(),
+    }
+}
+
+/// Existing assignments show their number in the REL column; their ids are the database's,
+/// so only that they are numbers is checked.
+fn without_ids(rows: Vec<ConflictRow>) -> Vec<ConflictRow> {
+    rows.into_iter()
+        .map(|row| ConflictRow {
+            rel: if !row.rel.is_empty() && row.rel.chars().all(|c| c.is_ascii_digit()) {
+                "#".to_string()
+            } else {
+                row.rel
+            },
+            ..row
+        })
+        .collect()
+}
+
 /// A tmux server of the test's own running bash with the demo typed into it (Enter pressed),
 /// TMPDIR set to a fresh directory; returns the server, that directory, the typed command and
 /// the guard of the test's scratch directory.
@@ -296,6 +404,86 @@ fn start_demo() -> (Tmux, PathBuf, String, Scratch) {
     tmux.key("Enter");
 
     (tmux, tmpdir, typed, scratch)
+}
+
+/// Quits with `q` and checks the shell's terminal is restored (main screen, cursor, no mouse
+/// reporting, cooked mode, echo) and the demo's temporary directory in `tmpdir` is gone.
+fn quit_and_check_restored(tmux: &Tmux, typed: &str, tmpdir: &Path) {
+    // The shell's prompt returns on the main screen.
+    tmux.type_text("q");
+    let screen = tmux.wait_for("the shell's prompt after quitting", TIMEOUT, is_prompt_last);
+    let joined = tmux.joined_screen();
+    assert!(
+        joined
+            .lines()
+            .any(|line| line.trim_end() == format!("$ {typed}")),
+        "the main screen should show the typed command again (alternate screen left):\n{}",
+        framed(&screen)
+    );
+    assert!(
+        !joined.contains("Vehicles") && !joined.contains("● live"),
+        "nothing of the client should stay on the main screen:\n{}",
+        framed(&screen)
+    );
+    assert_eq!(tmux.format("#{alternate_on}"), "0", "alternate screen left");
+    assert_eq!(tmux.format("#{cursor_flag}"), "1", "cursor shown");
+    assert_eq!(tmux.format("#{mouse_any_flag}"), "0", "mouse reporting off");
+
+    tmux.type_text("stty -a; echo STTY-$((40+2))");
+    tmux.key("Enter");
+    tmux.wait_for("the output of stty -a", TIMEOUT, |s| {
+        s.lines().any(|line| line.trim_end() == "STTY-42") && is_prompt_last(s)
+    });
+    let history = tmux.joined_history();
+    let stty: Vec<&str> = history
+        .lines()
+        .skip_while(|line| !line.starts_with("$ stty -a"))
+        .skip(1)
+        .take_while(|line| line.trim_end() != "STTY-42")
+        .collect();
+    let flags: Vec<&str> = stty
+        .iter()
+        .flat_map(|line| line.split(|c: char| c.is_whitespace() || c == ';'))
+        .collect();
+    for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
+        assert!(
+            flags.contains(&flag) && !flags.contains(&format!("-{flag}").as_str()),
+            "the terminal should be back in cooked mode ({flag} on); stty -a says:\n{}",
+            stty.join("\n")
+        );
+    }
+
+    // Typed text echoes: `cat` reads a line in cooked mode, so the line shows twice (the
+    // terminal's echo, then cat's copy) only if echo and canonical input are on.
+    tmux.type_text("cat");
+    tmux.key("Enter");
+    tmux.wait_for("cat running", TIMEOUT, |s| {
+        s.lines().any(|line| line.trim_end() == "$ cat")
+            && tmux.format("#{pane_current_command}") == "cat"
+    });
+    tmux.type_text("echo-probe");
+    tmux.wait_for("the typed text echoed", TIMEOUT, |s| {
+        s.lines().any(|line| line.trim_end() == "echo-probe")
+    });
+    tmux.key("Enter");
+    tmux.wait_for("the line echoed, then copied by cat", TIMEOUT, |s| {
+        let lines: Vec<&str> = s.lines().map(str::trim_end).collect();
+        lines
+            .windows(3)
+            .any(|w| w == ["$ cat", "echo-probe", "echo-probe"])
+    });
+    tmux.key("C-d");
+    tmux.wait_for("the prompt after cat", TIMEOUT, is_prompt_last);
+
+    // The demo removed its temporary directory.
+    let left: Vec<String> = std::fs::read_dir(tmpdir)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", tmpdir.display()))
+        .map(|entry| entry.map_or_else(|err| err.to_string(), |e| e.path().display().to_string()))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "the demo should remove its temporary directory; left in TMPDIR: {left:?}"
+    );
 }
 
 #[test]
@@ -487,81 +675,8 @@ fn demo_in_a_real_terminal() {
             && lines[29].contains("q quit")
     });
 
-    // 7. Quit: the shell's prompt returns on the main screen, the terminal is restored.
-    tmux.type_text("q");
-    let screen = tmux.wait_for("the shell's prompt after quitting", TIMEOUT, is_prompt_last);
-    let joined = tmux.joined_screen();
-    assert!(
-        joined
-            .lines()
-            .any(|line| line.trim_end() == format!("$ {typed}")),
-        "the main screen should show the typed command again (alternate screen left):\n{}",
-        framed(&screen)
-    );
-    assert!(
-        !joined.contains("Vehicles") && !joined.contains("● live"),
-        "nothing of the client should stay on the main screen:\n{}",
-        framed(&screen)
-    );
-    assert_eq!(tmux.format("#{alternate_on}"), "0", "alternate screen left");
-    assert_eq!(tmux.format("#{cursor_flag}"), "1", "cursor shown");
-    assert_eq!(tmux.format("#{mouse_any_flag}"), "0", "mouse reporting off");
-
-    tmux.type_text("stty -a; echo STTY-$((40+2))");
-    tmux.key("Enter");
-    tmux.wait_for("the output of stty -a", TIMEOUT, |s| {
-        s.lines().any(|line| line.trim_end() == "STTY-42") && is_prompt_last(s)
-    });
-    let history = tmux.joined_history();
-    let stty: Vec<&str> = history
-        .lines()
-        .skip_while(|line| !line.starts_with("$ stty -a"))
-        .skip(1)
-        .take_while(|line| line.trim_end() != "STTY-42")
-        .collect();
-    let flags: Vec<&str> = stty
-        .iter()
-        .flat_map(|line| line.split(|c: char| c.is_whitespace() || c == ';'))
-        .collect();
-    for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
-        assert!(
-            flags.contains(&flag) && !flags.contains(&format!("-{flag}").as_str()),
-            "the terminal should be back in cooked mode ({flag} on); stty -a says:\n{}",
-            stty.join("\n")
-        );
-    }
-
-    // Typed text echoes: `cat` reads a line in cooked mode, so the line shows twice (the
-    // terminal's echo, then cat's copy) only if echo and canonical input are on.
-    tmux.type_text("cat");
-    tmux.key("Enter");
-    tmux.wait_for("cat running", TIMEOUT, |s| {
-        s.lines().any(|line| line.trim_end() == "$ cat")
-            && tmux.format("#{pane_current_command}") == "cat"
-    });
-    tmux.type_text("echo-probe");
-    tmux.wait_for("the typed text echoed", TIMEOUT, |s| {
-        s.lines().any(|line| line.trim_end() == "echo-probe")
-    });
-    tmux.key("Enter");
-    tmux.wait_for("the line echoed, then copied by cat", TIMEOUT, |s| {
-        let lines: Vec<&str> = s.lines().map(str::trim_end).collect();
-        lines
-            .windows(3)
-            .any(|w| w == ["$ cat", "echo-probe", "echo-probe"])
-    });
-    tmux.key("C-d");
-    tmux.wait_for("the prompt after cat", TIMEOUT, is_prompt_last);
-
-    // 8. The demo removed its temporary directory.
-    let left: Vec<String> = std::fs::read_dir(&tmpdir)
-        .unwrap_or_else(|err| panic!("cannot read {}: {err}", tmpdir.display()))
-        .map(|entry| entry.map_or_else(|err| err.to_string(), |e| e.path().display().to_string()))
-        .collect();
-    assert!(
-        left.is_empty(),
-        "the demo should remove its temporary directory; left in TMPDIR: {left:?}"
-    );
+    // 7. Quit: the terminal is restored; the demo removed its temporary directory.
+    quit_and_check_restored(&tmux, &typed, &tmpdir);
 
     drop(tmux);
     eprintln!("e2e_tmux: passed in {:.1?}", started.elapsed());
@@ -605,4 +720,214 @@ fn hangup_removes_the_demo_directory() {
         );
         std::thread::sleep(POLL);
     }
+}
+
+/// The Roles tab: filters the tree to `name` (Enter keeps the filter, ancestors stay), moves
+/// down until the selected row is `name`, and returns the screen once its role list shows.
+fn select_organization(tmux: &Tmux, name: &str) -> String {
+    tmux.type_text("/");
+    tmux.type_text(name);
+    tmux.key("Enter");
+    let mut screen = tmux.wait_for(&format!("the tree filtered to {name}"), TIMEOUT, |s| {
+        line(s, 3).contains(&format!("filter: {name}"))
+            && !line(s, 3).contains('█')
+            && s.lines().any(|l| {
+                l.split('│')
+                    .next()
+                    .is_some_and(|t| t.trim_end().ends_with(name))
+            })
+    });
+    // The filter keeps the ancestors, so a few rows may come before it.
+    for _ in 0..10 {
+        let selected = tree_selected(&screen);
+        if selected.as_deref() == Some(name) {
+            break;
+        }
+        tmux.type_text("j");
+        screen = tmux.wait_for("the tree's selection to move", TIMEOUT, |s| {
+            tree_selected(s) != selected
+        });
+    }
+    assert_eq!(
+        tree_selected(&screen).as_deref(),
+        Some(name),
+        "{name} should be selected in the tree:\n{}",
+        framed(&screen)
+    );
+    tmux.wait_for(&format!("{name}'s role list"), TIMEOUT, |s| {
+        role_list_part(line(s, 4)).is_some_and(|title| {
+            title.starts_with(&format!("{name} · ")) && title.contains("role assignment")
+        })
+    })
+}
+
+/// The Roles tab, an organization selected: `n`, the user from the picker (filtered by
+/// `query`), the role employee, the dates, Enter. Returns the screen once the role conflict
+/// dialog for `user` in `organization` is drawn and checked.
+fn request_employee_role(
+    tmux: &Tmux,
+    (query, user, email): (&str, &str, &str),
+    organization: &str,
+    (from, to): (&str, &str),
+) -> String {
+    tmux.type_text("n");
+    tmux.wait_for("the role form", TIMEOUT, |s| {
+        s.contains("New role assignment")
+            && s.contains(&format!("Organization: {organization}"))
+            && s.contains("User: (none)")
+    });
+    tmux.key("Enter");
+    tmux.wait_for("the user picker", TIMEOUT, |s| {
+        s.contains("│filter: █") && s.contains("│▶ ")
+    });
+    tmux.type_text(query);
+    tmux.wait_for(&format!("{user} chosen in the picker"), TIMEOUT, |s| {
+        s.contains(&format!("│filter: {query}█")) && s.contains(&format!("│▶ {user} <{email}>"))
+    });
+    tmux.key("Enter");
+    // The focus moves to the roles; the cursor is on the first, employee.
+    tmux.wait_for(&format!("the role form for {user}"), TIMEOUT, |s| {
+        s.contains(&format!("User: {user}")) && s.contains("Space tick")
+    });
+    tmux.key("Space");
+    tmux.wait_for("employee ticked", TIMEOUT, |s| s.contains("1 [x] employee"));
+    tmux.key("Tab");
+    tmux.type_text(from);
+    tmux.wait_for("the start date", TIMEOUT, |s| {
+        s.contains(&format!("Valid from: {from}█")) && s.contains(&format!("→ {from}"))
+    });
+    tmux.key("Tab");
+    tmux.type_text(to);
+    tmux.wait_for("the end date", TIMEOUT, |s| {
+        s.contains(&format!("Valid to: {to}█")) && s.contains(&format!("→ {to}"))
+    });
+    tmux.key("Enter");
+    let title = format!("Role conflict: {user} in {organization}");
+    tmux.wait_for(&format!("the dialog \"{title}\""), TIMEOUT, |s| {
+        s.contains(&title)
+            && s.contains("✓ After these changes nothing overlaps.")
+            && s.contains("Enter accept all")
+    })
+}
+
+/// The Roles tab in a real terminal: a new role assignment overlapping three of Dmitri Ruiz's
+/// (one ends earlier, one is deleted, one starts later), then at 80×24 one splitting Elif
+/// Chen's open-ended assignment in two; both from `tryThis` in `assets/demo.json`.
+#[test]
+fn roles_conflict_in_a_real_terminal() {
+    const ORGANIZATION: &str = "Depot North";
+    const DMITRI: (&str, &str, &str) = ("dmitri", "Dmitri Ruiz", "dmitri.ruiz@depot.example");
+    const ELIF: (&str, &str, &str) = ("elif", "Elif Chen", "elif.chen@depot.example");
+    const CREATED: &str = "✓ The assignment was successfully created.";
+    require_tmux();
+    let (tmux, tmpdir, typed, _scratch) = start_demo();
+    tmux.wait_for("the client, live", START_TIMEOUT, |s| {
+        live(s) && counts(s).is_some_and(|(_, total)| total > 0)
+    });
+
+    // 1. The Roles tab, Depot North selected; Dmitri Ruiz's three assignments as in the demo.
+    tmux.type_text("4");
+    tmux.wait_for("the Roles tab with its tree", TIMEOUT, |s| {
+        line(s, 1).contains("[4 Roles]")
+            && s.contains(" ORGANIZATIONS")
+            && role_list_part(line(s, 4)).is_some_and(|t| t.contains("role assignment"))
+    });
+    let screen = select_organization(&tmux, ORGANIZATION);
+    assert_eq!(
+        role_rows(&screen, DMITRI.1),
+        owned_pairs(&[
+            ("2025-01-01", "2025-03-31"),
+            ("2025-05-01", "2025-05-31"),
+            ("2025-07-01", "2025-12-31"),
+        ]),
+        "{} in {ORGANIZATION} as in the demo data:\n{}",
+        DMITRI.1,
+        framed(&screen)
+    );
+
+    // 2. Employee 2025-03-01..2025-08-31: the dialog suggests all three changes.
+    let screen = request_employee_role(&tmux, DMITRI, ORGANIZATION, ("2025-03-01", "2025-08-31"));
+    let mut rows = without_ids(conflict_rows(&screen));
+    rows.sort_by(|a, b| a.action.cmp(&b.action));
+    assert_eq!(
+        rows,
+        vec![
+            conflict_row("new", "—", "2025-03-01…2025-08-31", "add (yours)"),
+            conflict_row("#", "2025-05-01…2025-05-31", "—", "delete"),
+            conflict_row(
+                "#",
+                "2025-01-01…2025-03-31",
+                "2025-01-01…2025-02-28",
+                "end earlier"
+            ),
+            conflict_row(
+                "#",
+                "2025-07-01…2025-12-31",
+                "2025-09-01…2025-12-31",
+                "start later"
+            ),
+        ],
+        "the role conflict dialog's rows:\n{}",
+        framed(&screen)
+    );
+
+    // 3. Enter accepts all: the dialog closes, the list shows the trimmed assignments.
+    tmux.key("Enter");
+    tmux.wait_for("the suggestions accepted", TIMEOUT, |s| {
+        !s.contains("Role conflict") && s.contains(CREATED)
+    });
+    let expected = owned_pairs(&[
+        ("2025-01-01", "2025-02-28"),
+        ("2025-03-01", "2025-08-31"),
+        ("2025-09-01", "2025-12-31"),
+    ]);
+    let screen = tmux.wait_for(&format!("{}'s rows trimmed", DMITRI.1), TIMEOUT, |s| {
+        role_rows(s, DMITRI.1) == expected
+    });
+    assert!(
+        !screen.contains("2025-05-01") && !screen.contains("2025-05-31"),
+        "the deleted 2025-05 assignment should be gone:\n{}",
+        framed(&screen)
+    );
+
+    // 4. At 80×24 dates are yy-mm-dd; the first message has gone, so the next one is new.
+    tmux.resize(80, 24);
+    tmux.wait_for("the Roles tab at 80×24 without a message", TIMEOUT, |s| {
+        let lines: Vec<&str> = s.lines().collect();
+        lines.len() == 24
+            && lines.iter().all(|line| line.chars().count() <= 80)
+            && !s.contains(CREATED)
+            && role_rows(s, ELIF.1) == owned_pairs(&[("24-01-01", "open")])
+            && role_rows(s, DMITRI.1).len() == 3
+    });
+
+    // 5. Employee 2026-01-01..2026-06-30 splits Elif Chen's open-ended assignment.
+    let screen = request_employee_role(&tmux, ELIF, ORGANIZATION, ("2026-01-01", "2026-06-30"));
+    let mut rows = without_ids(conflict_rows(&screen));
+    rows.sort_by(|a, b| a.action.cmp(&b.action));
+    assert_eq!(
+        rows,
+        vec![
+            conflict_row("new", "—", "26-01-01…26-06-30", "add (yours)"),
+            conflict_row("#", "24-01-01…open", "24-01-01…25-12-31", "end earlier"),
+            conflict_row("new", "—", "26-07-01…open", "start later"),
+        ],
+        "the split's dialog rows:\n{}",
+        framed(&screen)
+    );
+    tmux.key("Enter");
+    tmux.wait_for("the split accepted", TIMEOUT, |s| {
+        !s.contains("Role conflict") && s.contains(CREATED)
+    });
+    let expected = owned_pairs(&[
+        ("24-01-01", "25-12-31"),
+        ("26-01-01", "26-06-30"),
+        ("26-07-01", "open"),
+    ]);
+    tmux.wait_for(&format!("{}'s assignment split", ELIF.1), TIMEOUT, |s| {
+        role_rows(s, ELIF.1) == expected
+    });
+
+    // 6. Quit: the terminal is restored; the demo removed its temporary directory.
+    quit_and_check_restored(&tmux, &typed, &tmpdir);
 }
