@@ -847,19 +847,19 @@ fn roles_conflict_in_a_real_terminal() {
 
     // 2. Employee 2025-03-01..2025-08-31: the dialog suggests all three changes.
     let screen = request_employee_role(&tmux, DMITRI, ORGANIZATION, ("2025-03-01", "2025-08-31"));
-    let mut rows = without_ids(conflict_rows(&screen));
-    rows.sort_by(|a, b| a.action.cmp(&b.action));
+    // In the server's order: by suggested start.
+    let rows = without_ids(conflict_rows(&screen));
     assert_eq!(
         rows,
         vec![
-            conflict_row("new", "—", "2025-03-01…2025-08-31", "add (yours)"),
-            conflict_row("#", "2025-05-01…2025-05-31", "—", "delete"),
             conflict_row(
                 "#",
                 "2025-01-01…2025-03-31",
                 "2025-01-01…2025-02-28",
                 "end earlier"
             ),
+            conflict_row("new", "—", "2025-03-01…2025-08-31", "keep (yours)"),
+            conflict_row("#", "2025-05-01…2025-05-31", "—", "delete"),
             conflict_row(
                 "#",
                 "2025-07-01…2025-12-31",
@@ -903,13 +903,12 @@ fn roles_conflict_in_a_real_terminal() {
 
     // 5. Employee 2026-01-01..2026-06-30 splits Elif Chen's open-ended assignment.
     let screen = request_employee_role(&tmux, ELIF, ORGANIZATION, ("2026-01-01", "2026-06-30"));
-    let mut rows = without_ids(conflict_rows(&screen));
-    rows.sort_by(|a, b| a.action.cmp(&b.action));
+    let rows = without_ids(conflict_rows(&screen));
     assert_eq!(
         rows,
         vec![
-            conflict_row("new", "—", "26-01-01…26-06-30", "add (yours)"),
             conflict_row("#", "24-01-01…open", "24-01-01…25-12-31", "end earlier"),
+            conflict_row("new", "—", "26-01-01…26-06-30", "keep (yours)"),
             conflict_row("new", "—", "26-07-01…open", "start later"),
         ],
         "the split's dialog rows:\n{}",

@@ -14,7 +14,7 @@ use crate::api::roles::{
     UserIdValue,
 };
 use crate::api::User;
-use crate::domain::roles::{apply, ExistingAssignment, RequestedAssignment, Suggestion};
+use crate::domain::roles::{apply, overlaps, ExistingAssignment, RequestedAssignment, Suggestion};
 
 /// Which half of the Roles tab the arrow keys move in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +109,7 @@ impl RolesState {
 
     /// Recomputes the visible tree: with a filter, every match and its ancestors, expanded.
     pub fn rebuild(&mut self, filter: &str) {
+        let keep = self.selected_organization().map(|org| org.id.clone());
         let needle = filter.trim().to_lowercase();
         let ids: HashSet<&str> = self.organizations.iter().map(|o| o.id.as_str()).collect();
         let mut children: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
@@ -171,6 +172,10 @@ impl RolesState {
         }
         self.rows = rows;
         self.tree_selected = self.tree_selected.min(self.rows.len().saturating_sub(1));
+        // The selected organization stays selected while it is still shown.
+        if let Some(id) = keep {
+            self.select_organization(&id);
+        }
     }
 
     pub fn selected_organization(&self) -> Option<&Organization> {
@@ -224,9 +229,15 @@ impl RolesState {
     pub fn load_selected(&mut self) -> Option<(u64, String)> {
         let id = self.selected_organization()?.id.clone();
         self.last_requested = Some(id.clone());
+        Some(self.load(id))
+    }
+
+    /// Starts a load of one organization's assignments, selected or not.
+    pub fn load(&mut self, organization_id: String) -> (u64, String) {
         self.next_request += 1;
-        self.requested.insert(id.clone(), self.next_request);
-        Some((self.next_request, id))
+        self.requested
+            .insert(organization_id.clone(), self.next_request);
+        (self.next_request, organization_id)
     }
 
     /// Keeps an answer unless a newer load for the same organization was sent since.
@@ -673,8 +684,17 @@ impl RoleConflict {
 
     /// Takes the user's assignments as the list now knows them and checks again.
     pub fn set_known(&mut self, known: &[RoleAssignmentRow]) {
+        let (from, to) = requested_range(&self.request);
+        let mentioned = |rel_id: i64| self.items.iter().any(|item| item.rel_id == Some(rel_id));
         let mut existing: Vec<ExistingAssignment> = known
             .iter()
+            // The server names every assignment in the way; one the list still has but the
+            // server did not name is gone or moved since the list was loaded.
+            .filter(|row| {
+                Some(row.rel_id) == self.request.rel_id
+                    || mentioned(row.rel_id)
+                    || !overlaps(row.valid_from, row.valid_to, from, to)
+            })
             .map(|row| ExistingAssignment {
                 rel_id: row.rel_id,
                 roles: row.roles.clone(),
@@ -704,7 +724,6 @@ impl RoleConflict {
         // The edited assignment must be there for the check, whatever the list knew.
         if let Some(rel_id) = self.request.rel_id {
             if !existing.iter().any(|e| e.rel_id == rel_id) {
-                let (from, to) = requested_range(&self.request);
                 existing.push(ExistingAssignment {
                     rel_id,
                     roles: requested_roles(&self.request),

@@ -16,6 +16,28 @@ use super::view::{centered, dialog_block, window_offset};
 use crate::api::dates::{Day, DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
 use crate::api::roles::Role;
 
+const FORM_WIDTH: u16 = 72;
+
+/// Splits `text` at spaces into lines of at most `width` columns (a longer word stands alone).
+fn word_wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if !line.is_empty() && needed > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// Cuts `text` to `width` columns, marking the cut.
 fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
@@ -348,10 +370,12 @@ pub fn draw_role_form(app: &App, form: &RoleForm, theme: Theme, frame: &mut Fram
             parsed_span(&parsed, theme),
         ]));
         if let ParsedDate::Invalid(why) = parsed {
-            lines.push(Line::from(Span::styled(
-                format!("{:>16}{why}", ""),
-                theme.error(),
-            )));
+            for part in word_wrap(&why, FORM_WIDTH as usize - 2 - 16) {
+                lines.push(Line::from(Span::styled(
+                    format!("{:>16}{part}", ""),
+                    theme.error(),
+                )));
+            }
         }
     }
     lines.push(Line::from(Span::styled(
@@ -390,7 +414,7 @@ pub fn draw_role_form(app: &App, form: &RoleForm, theme: Theme, frame: &mut Fram
         Span::raw(" cancel"),
     ]);
     lines.push(Line::from(keys));
-    let width = 72;
+    let width = FORM_WIDTH;
     let height = super::view::wrapped_height(&lines, width - 2) + 2;
     let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
@@ -414,8 +438,9 @@ pub fn draw_role_conflict(
     let wide = inner_width >= 90;
     let (rel_width, date_width) = (6, if wide { 10 } else { 8 });
     let range_width = date_width * 2 + 3;
-    // "start later *" is the longest action.
-    let action_width = 13;
+    // "start later *" (an edited row) is the longest action.
+    let any_edited = (0..dialog.items.len()).any(|index| dialog.is_edited(index));
+    let action_width = if any_edited { 13 } else { 12 };
     let roles_width = inner_width
         .saturating_sub(2 + rel_width + 1 + 1 + range_width + 3 + range_width + 1 + action_width);
     let range = |from: Day, to: Day| {
@@ -445,7 +470,6 @@ pub fn draw_role_conflict(
         ),
         theme.title(),
     )));
-    let mut any_edited = false;
     for (index, item) in dialog.items.iter().enumerate() {
         let selected = index == dialog.selected;
         let rel = item
@@ -461,13 +485,9 @@ pub fn draw_role_conflict(
             range(item.valid_from, item.valid_to)
         };
         let edited = dialog.is_edited(index);
-        any_edited |= edited;
         let action = if item.validated {
-            if item.rel_id.is_some() {
-                "save (yours)"
-            } else {
-                "add (yours)"
-            }
+            // The request itself: kept as asked.
+            "keep (yours)"
         } else {
             action_words(item.conflict_type)
         };
@@ -509,8 +529,8 @@ pub fn draw_role_conflict(
             };
             let cursor = if focused { "█" } else { "" };
             vec![
-                Span::styled(format!("{name}: "), style),
-                Span::raw(format!("{:<11}", format!("{}{cursor}", input.value()))),
+                Span::styled(format!("{name:>4}: "), style),
+                Span::raw(format!("{:<12}", format!("{}{cursor}", input.value()))),
             ]
         };
         lines.push(Line::from(""));
@@ -518,9 +538,8 @@ pub fn draw_role_conflict(
         spans.extend(field("from", &edit.from, edit.focus == 0));
         spans.push(parsed_span(&from, theme));
         lines.push(Line::from(spans));
-        let mut spans = vec![Span::raw("             ")];
+        let mut spans = vec![Span::raw(" ".repeat(" Edit dates  ".len()))];
         spans.extend(field("to", &edit.to, edit.focus == 1));
-        spans.push(Span::raw("  "));
         spans.push(parsed_span(&to, theme));
         lines.push(Line::from(spans));
         let reason = [&from, &to].into_iter().find_map(|parsed| match parsed {
@@ -534,34 +553,52 @@ pub fn draw_role_conflict(
             )));
         }
     }
-    lines.push(Line::from(""));
-    lines.extend(before_after(app, dialog, theme, inner_width, wide));
+    let mut timeline = vec![Line::from("")];
+    timeline.extend(before_after(app, dialog, theme, inner_width, wide));
+    // The verdict, any error and the keys are always shown, at the bottom.
+    let mut bottom = Vec::new();
     match &dialog.outcome {
-        Ok(_) => lines.push(Line::from(Span::styled(
+        Ok(_) => bottom.push(Line::from(Span::styled(
             " ✓ After these changes nothing overlaps.",
             theme.success(),
         ))),
-        Err(why) => lines.push(Line::from(Span::styled(
+        Err(why) => bottom.push(Line::from(Span::styled(
             format!(" ✗ Still overlaps: {why}."),
             theme.error(),
         ))),
     }
     if let Some(error) = &dialog.error {
-        lines.push(Line::from(Span::styled(format!(" {error}"), theme.error())));
+        bottom.push(Line::from(Span::styled(format!(" {error}"), theme.error())));
     }
-    lines.push(Line::from(conflict_keys(dialog, theme)));
-    let height = super::view::wrapped_height(&lines, width.saturating_sub(2)) + 2;
-    let rect = centered(area, width, height);
+    bottom.push(Line::from(conflict_keys(dialog, theme)));
+    let text_width = width.saturating_sub(2);
+    let room = area.height.saturating_sub(4);
+    let bottom_height = super::view::wrapped_height(&bottom, text_width);
+    let needed = |lines: &[Line]| super::view::wrapped_height(lines, text_width) + bottom_height;
+    // Short of rows, the timeline goes first, then the blank lines.
+    let mut all = lines.clone();
+    all.extend(timeline);
+    if needed(&all) > room {
+        all = lines;
+    }
+    if needed(&all) > room {
+        all.retain(|line| line.width() > 0);
+    }
+    let rect = centered(area, width, needed(&all) + 2);
     frame.render_widget(Clear, rect);
     let title = format!(
         "Role conflict: {} in {}",
         dialog.user_name, dialog.organization_name
     );
+    let block = dialog_block(&title, theme);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let [top_area, bottom_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(bottom_height)]).areas(inner);
+    frame.render_widget(Paragraph::new(all).wrap(Wrap { trim: false }), top_area);
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(dialog_block(&title, theme)),
-        rect,
+        Paragraph::new(bottom).wrap(Wrap { trim: false }),
+        bottom_area,
     );
 }
 

@@ -445,13 +445,13 @@ impl App {
         );
         dialog.why = why.map(str::to_string);
         self.dialogs.push(Dialog::RoleConflict(Box::new(dialog)));
-        // The list behind may be behind the server too: fetch it so the timeline is right.
-        let selected = self.roles.selected_organization().map(|o| o.id.clone());
-        if selected.as_deref() == Some(organization_id.as_str()) {
-            let commands: Vec<Command> = self.load_selected_organization().into_iter().collect();
-            self.track(&commands);
-            return commands;
-        }
-        Vec::new()
+        // The list may be behind the server too: fetch it so the timeline is right.
+        let (request, organization_id) = self.roles.load(organization_id);
+        let commands = vec![Command::LoadRoleAssignments {
+            request,
+            organization_id,
+        }];
+        self.track(&commands);
+        commands
     }
 }

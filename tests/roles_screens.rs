@@ -1,0 +1,1174 @@
+//! The Roles tab and its dialogs: `update` driven by keys and answers, drawn into ratatui's
+//! `TestBackend` and compared with reviewed snapshots (insta) at 100×30 and 80×24.
+//!
+//! The data is the demo set's Region Hamburg tree; conflict items are written out the way
+//! the server's suggestion table (API.md section 4) produces them, and checked against
+//! `domain::roles::suggest` so the two cannot drift apart.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use fleetdesk::api::dates::{Day, DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
+use fleetdesk::api::roles::{
+    ConflictItem, ConflictType, Organization, ResolveRequest, Role, RoleAssignmentRequest,
+    RoleAssignmentRow, UserIdValue,
+};
+use fleetdesk::api::{AssignmentsEnvelope, DashboardSummary, Paging, SystemRole, User};
+use fleetdesk::client::ClientError;
+use fleetdesk::domain::roles::{suggest, ExistingAssignment, RequestedAssignment};
+use fleetdesk::tui::app::{App, Command, Connection, Dialog, Event, Response, Tab};
+use fleetdesk::tui::roles::{RoleField, RolesFocus};
+use fleetdesk::tui::theme::Theme;
+use fleetdesk::tui::view::view;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+const HAMBURG: &str = "5f0c2a1e-8b3d-4c6a-9e21-0a7d3b9c1f01";
+const NORTH: &str = "5f0c2a1e-8b3d-4c6a-9e21-0a7d3b9c1f02";
+const SOUTH: &str = "5f0c2a1e-8b3d-4c6a-9e21-0a7d3b9c1f03";
+const HARBOUR: &str = "5f0c2a1e-8b3d-4c6a-9e21-0a7d3b9c1f04";
+const NORTH_WORKSHOP: &str = "5f0c2a1e-8b3d-4c6a-9e21-0a7d3b9c1f05";
+const NORTH_NIGHT: &str = "5f0c2a1e-8b3d-4c6a-9e21-0a7d3b9c1f06";
+const SOUTH_WORKSHOP: &str = "5f0c2a1e-8b3d-4c6a-9e21-0a7d3b9c1f07";
+const SOUTH_TYRES: &str = "5f0c2a1e-8b3d-4c6a-9e21-0a7d3b9c1f08";
+const HARBOUR_PARTS: &str = "5f0c2a1e-8b3d-4c6a-9e21-0a7d3b9c1f09";
+const HARBOUR_REEFER: &str = "5f0c2a1e-8b3d-4c6a-9e21-0a7d3b9c1f10";
+
+const DMITRI: i64 = 4;
+const ELIF: i64 = 5;
+
+const OVERLAP_DMITRI: &str = "Dates may not overlap. Dmitri Ruiz has already a role in the organization unit Depot North which is in conflict with the new permission.";
+const OVERLAP_ELIF: &str = "Dates may not overlap. Elif Chen has already a role in the organization unit Depot North which is in conflict with the new permission.";
+const STALE: &str = "The assignments changed since these suggestions were made; nothing was applied. (assignment 9 now runs 2025-01-01 to 2025-04-30, not 2025-01-01 to 2025-03-31; reload and try again)";
+
+fn day(year: i32, month: u32, day: u32) -> Day {
+    Day::from_ymd(year, month, day).expect("a real date")
+}
+
+fn today() -> Day {
+    day(2026, 11, 24)
+}
+
+fn org(id: &str, name: &str, parent: Option<&str>) -> Organization {
+    Organization {
+        id: id.to_string(),
+        name: name.to_string(),
+        parent_id: parent.map(str::to_string),
+    }
+}
+
+/// The demo tree, in the order the server happens to send it (the client sorts).
+fn organizations() -> Vec<Organization> {
+    vec![
+        org(HAMBURG, "Region Hamburg", None),
+        org(NORTH, "Depot North", Some(HAMBURG)),
+        org(SOUTH, "Depot South", Some(HAMBURG)),
+        org(HARBOUR, "Depot Harbour", Some(HAMBURG)),
+        org(NORTH_WORKSHOP, "Workshop North", Some(NORTH)),
+        org(NORTH_NIGHT, "Night Shift North", Some(NORTH)),
+        org(SOUTH_WORKSHOP, "Workshop South", Some(SOUTH)),
+        org(SOUTH_TYRES, "Tyre Bay South", Some(SOUTH)),
+        org(HARBOUR_PARTS, "Parts Store Harbour", Some(HARBOUR)),
+        org(HARBOUR_REEFER, "Reefer Bay Harbour", Some(HARBOUR)),
+    ]
+}
+
+fn user(id: i64, name: &str, role: SystemRole) -> User {
+    User {
+        id,
+        name: name.to_string(),
+        email: format!("{}@depot.example", name.to_lowercase().replace(' ', ".")),
+        role,
+    }
+}
+
+fn users() -> Vec<User> {
+    vec![
+        user(1, "Dana Dispatch", SystemRole::Admin),
+        user(2, "Bo Okafor", SystemRole::Admin),
+        user(3, "Carla Jensen", SystemRole::Admin),
+        user(DMITRI, "Dmitri Ruiz", SystemRole::Technician),
+        user(ELIF, "Elif Chen", SystemRole::Technician),
+        user(6, "Farid Novak", SystemRole::Technician),
+        user(7, "Greta Petrov", SystemRole::Technician),
+        user(8, "Hugo Yilmaz", SystemRole::Technician),
+        user(9, "Ines Haddad", SystemRole::Technician),
+        user(10, "Jonas Lind", SystemRole::Technician),
+        user(11, "Kemal Moreau", SystemRole::Technician),
+    ]
+}
+
+fn dispatcher() -> User {
+    User {
+        id: 1,
+        name: "Dana Dispatch".to_string(),
+        email: "dispatch@depot.example".to_string(),
+        role: SystemRole::Admin,
+    }
+}
+
+fn name_of(user_id: i64) -> String {
+    users()
+        .into_iter()
+        .find(|user| user.id == user_id)
+        .map(|user| user.name)
+        .expect("a known user")
+}
+
+fn row(
+    rel_id: i64,
+    user_id: i64,
+    organization_id: &str,
+    organization_name: &str,
+    roles: &[Role],
+    from: Day,
+    to: Day,
+) -> RoleAssignmentRow {
+    RoleAssignmentRow {
+        rel_id,
+        user_id: user_id.to_string(),
+        user_name: name_of(user_id),
+        organization_id: organization_id.to_string(),
+        organization_name: organization_name.to_string(),
+        roles: roles.to_vec(),
+        valid_from: from,
+        valid_to: to,
+    }
+}
+
+fn north(rel_id: i64, user_id: i64, roles: &[Role], from: Day, to: Day) -> RoleAssignmentRow {
+    row(rel_id, user_id, NORTH, "Depot North", roles, from, to)
+}
+
+/// Depot North as the demo seeds it, not in display order: the client sorts.
+fn north_rows() -> Vec<RoleAssignmentRow> {
+    use Role::{Administrator, Approver, Employee, Manager};
+    let open = DEFAULT_VALID_TO;
+    vec![
+        north(3, 2, &[Manager, Administrator], day(2024, 1, 1), open),
+        north(2, 1, &[Manager], day(2021, 4, 1), day(2022, 12, 31)),
+        north(9, DMITRI, &[Employee], day(2025, 1, 1), day(2025, 3, 31)),
+        north(
+            10,
+            DMITRI,
+            &[Employee, Approver],
+            day(2025, 5, 1),
+            day(2025, 5, 31),
+        ),
+        north(11, DMITRI, &[Employee], day(2025, 7, 1), day(2025, 12, 31)),
+        north(13, ELIF, &[Employee], day(2024, 1, 1), open),
+        north(16, 6, &[Employee, Approver], day(2022, 3, 1), open),
+        north(18, 7, &[Employee], day(2023, 1, 1), open),
+        north(21, 8, &[Employee], day(2022, 9, 1), day(2026, 3, 31)),
+        north(24, 9, &[Employee], day(2024, 5, 1), open),
+        north(27, 10, &[Employee], day(2021, 1, 1), day(2023, 8, 31)),
+        north(30, 11, &[Employee], day(2027, 2, 1), open),
+        // Someone who was there before the dates had a start: an open beginning.
+        north(31, 3, &[Approver], DEFAULT_VALID_FROM, day(2022, 12, 31)),
+    ]
+}
+
+fn rows_for(organization_id: &str) -> Vec<RoleAssignmentRow> {
+    match organization_id {
+        NORTH => north_rows(),
+        HAMBURG => vec![
+            row(
+                1,
+                1,
+                HAMBURG,
+                "Region Hamburg",
+                &[Role::MainAdministrator],
+                day(2023, 1, 1),
+                DEFAULT_VALID_TO,
+            ),
+            row(
+                8,
+                3,
+                HAMBURG,
+                "Region Hamburg",
+                &[Role::Approver],
+                day(2025, 1, 1),
+                day(2027, 12, 31),
+            ),
+        ],
+        HARBOUR => vec![
+            row(
+                4,
+                2,
+                HARBOUR,
+                "Depot Harbour",
+                &[Role::Administrator],
+                day(2022, 1, 1),
+                day(2023, 12, 31),
+            ),
+            row(
+                5,
+                2,
+                HARBOUR,
+                "Depot Harbour",
+                &[Role::Approver],
+                day(2024, 1, 1),
+                day(2024, 12, 31),
+            ),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+fn press(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn answer(response: Response) -> Event {
+    Event::Response(Box::new(response))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+}
+
+/// Answers every role load among `commands` the way the server would, and what those
+/// answers ask for in turn.
+fn serve(app: &mut App, commands: Vec<Command>) {
+    let mut queue = commands;
+    while !queue.is_empty() {
+        let mut next = Vec::new();
+        for command in queue {
+            let response = match command {
+                Command::LoadOrganizations => Response::Organizations(Ok(organizations())),
+                Command::LoadUsers => Response::Users(Ok(users())),
+                Command::LoadRoleAssignments {
+                    request,
+                    organization_id,
+                } => Response::RoleAssignments {
+                    request,
+                    result: Ok(rows_for(&organization_id)),
+                    organization_id,
+                },
+                other => panic!("not a load: {other:?}"),
+            };
+            next.extend(app.update(answer(response)));
+        }
+        queue = next;
+    }
+}
+
+/// Signed in, the fleet tabs answered, today fixed.
+fn started_app() -> App {
+    let mut app = App::new(
+        "http://depot.example:8080".to_string(),
+        Some(dispatcher()),
+        5,
+    );
+    app.set_today(today());
+    let commands = app.start();
+    let generation = commands
+        .iter()
+        .find_map(|command| match command {
+            Command::LoadAssignments { generation, .. } => Some(*generation),
+            _ => None,
+        })
+        .expect("assignments are loaded");
+    app.update(answer(Response::Dashboard(Ok(DashboardSummary {
+        active_assignments: 0,
+        vehicles: 0,
+        technicians: 8,
+        available_vehicles: 0,
+        available_technicians: 8,
+    }))));
+    app.update(answer(Response::Vehicles(Ok(Vec::new()))));
+    app.update(answer(Response::Technicians(Ok(Vec::new()))));
+    app.update(answer(Response::Assignments {
+        generation,
+        append: false,
+        result: Ok(AssignmentsEnvelope {
+            assignments: Vec::new(),
+            next_before: Paging::LastPage,
+        }),
+    }));
+    app
+}
+
+/// The Roles tab opened and everything it asked for answered.
+fn roles_app() -> App {
+    let mut app = started_app();
+    let commands = app.update(press(KeyCode::Char('4')));
+    assert_eq!(app.tab, Tab::Roles);
+    // No organization is known yet, so there is nothing to list.
+    assert_eq!(
+        commands,
+        vec![Command::LoadOrganizations, Command::LoadUsers]
+    );
+    serve(&mut app, commands);
+    assert_eq!(app.connection, Connection::Live);
+    app
+}
+
+fn selected_name(app: &App) -> String {
+    app.roles
+        .selected_organization()
+        .map(|org| org.name.clone())
+        .unwrap_or_default()
+}
+
+/// Moves the tree selection onto `name`, answering the loads each step asks for.
+fn select(app: &mut App, name: &str) {
+    for _ in 0..app.roles.rows.len() {
+        if selected_name(app) == name {
+            return;
+        }
+        let commands = app.update(press(KeyCode::Down));
+        assert!(
+            matches!(commands.as_slice(), [Command::LoadRoleAssignments { .. }]),
+            "each move loads the organization: {commands:?}"
+        );
+        serve(app, commands);
+    }
+    assert_eq!(selected_name(app), name, "{name} is in the tree");
+}
+
+fn tree_names(app: &App) -> Vec<(usize, String)> {
+    app.roles
+        .rows
+        .iter()
+        .map(|row| (row.depth, app.roles.organizations[row.index].name.clone()))
+        .collect()
+}
+
+fn render(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    terminal
+        .draw(|frame| view(app, Theme::mono(), frame))
+        .expect("drawn");
+    terminal
+}
+
+/// Snapshots at both sizes; the text is what a user reads.
+fn snapshot_both(name: &str, app: &App) {
+    for (width, height) in [(100, 30), (80, 24)] {
+        let terminal = render(app, width, height);
+        insta::assert_snapshot!(format!("{name}_{width}x{height}"), terminal.backend());
+    }
+}
+
+/// The screen's lines at a size, for plain text checks.
+fn screen_lines(app: &App, width: u16, height: u16) -> Vec<String> {
+    let terminal = render(app, width, height);
+    let buffer = terminal.backend().buffer();
+    (0..height)
+        .map(|y| {
+            (0..width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+fn screen_text(app: &App) -> String {
+    screen_lines(app, 100, 30).join("\n")
+}
+
+// ---- conflict data ----
+
+fn request(
+    user_id: i64,
+    roles: &[Role],
+    from: Option<&str>,
+    to: Option<&str>,
+) -> RoleAssignmentRequest {
+    let (role, roles) = match roles {
+        [one] => (Some(*one), None),
+        many => (None, Some(many.to_vec())),
+    };
+    RoleAssignmentRequest {
+        rel_id: None,
+        role,
+        roles,
+        user_id: UserIdValue::Text(user_id.to_string()),
+        organization_id: NORTH.to_string(),
+        valid_from: from.map(str::to_string),
+        valid_to: to.map(str::to_string),
+    }
+}
+
+/// The new assignment's own item: it wins, as asked.
+fn yours(user_id: i64, roles: &[Role], from: Day, to: Day) -> ConflictItem {
+    ConflictItem {
+        rel_id: None,
+        user_id: UserIdValue::Text(user_id.to_string()),
+        organization_id: NORTH.to_string(),
+        roles: roles.to_vec(),
+        valid_from: from,
+        valid_to: to,
+        conflict_type: ConflictType::NoUpdate,
+        validated: true,
+        current_valid_from: None,
+        current_valid_to: None,
+    }
+}
+
+/// A change to an existing assignment: its current dates travel along.
+fn change(existing: &RoleAssignmentRow, kind: ConflictType, from: Day, to: Day) -> ConflictItem {
+    ConflictItem {
+        rel_id: Some(existing.rel_id),
+        user_id: UserIdValue::Text(existing.user_id.clone()),
+        organization_id: existing.organization_id.clone(),
+        roles: existing.roles.clone(),
+        valid_from: from,
+        valid_to: to,
+        conflict_type: kind,
+        validated: false,
+        current_valid_from: Some(existing.valid_from),
+        current_valid_to: Some(existing.valid_to),
+    }
+}
+
+/// The part of a split assignment after the new one: created, so no relId, no current dates.
+fn tail(existing: &RoleAssignmentRow, from: Day) -> ConflictItem {
+    ConflictItem {
+        rel_id: None,
+        user_id: UserIdValue::Text(existing.user_id.clone()),
+        organization_id: existing.organization_id.clone(),
+        roles: existing.roles.clone(),
+        valid_from: from,
+        valid_to: existing.valid_to,
+        conflict_type: ConflictType::DateFromUpdated,
+        validated: false,
+        current_valid_from: None,
+        current_valid_to: None,
+    }
+}
+
+fn north_row(rel_id: i64) -> RoleAssignmentRow {
+    north_rows()
+        .into_iter()
+        .find(|row| row.rel_id == rel_id)
+        .expect("a Depot North assignment")
+}
+
+/// A request that meets a 409 and what the server sends back. Dmitri Ruiz holds rel 9
+/// (Jan–Mar), rel 10 (May) and rel 11 (Jul–Dec 2025) in Depot North.
+struct Case {
+    request: RoleAssignmentRequest,
+    items: Vec<ConflictItem>,
+    message: &'static str,
+}
+
+/// Apr 15 – Jun 15 swallows May: rel 10 goes.
+fn to_delete_case() -> Case {
+    let (from, to) = (day(2025, 4, 15), day(2025, 6, 15));
+    let may = north_row(10);
+    Case {
+        request: request(
+            DMITRI,
+            &[Role::Employee],
+            Some("2025-04-15"),
+            Some("2025-06-15"),
+        ),
+        items: vec![
+            yours(DMITRI, &[Role::Employee], from, to),
+            change(&may, ConflictType::ToDelete, may.valid_from, may.valid_to),
+        ],
+        message: OVERLAP_DMITRI,
+    }
+}
+
+/// Mar 1 – Apr 30 cuts into the end of rel 9.
+fn date_to_case() -> Case {
+    let january = north_row(9);
+    Case {
+        request: request(
+            DMITRI,
+            &[Role::Approver],
+            Some("2025-03-01"),
+            Some("2025-04-30"),
+        ),
+        items: vec![
+            change(
+                &january,
+                ConflictType::DateToUpdated,
+                day(2025, 1, 1),
+                day(2025, 2, 28),
+            ),
+            yours(DMITRI, &[Role::Approver], day(2025, 3, 1), day(2025, 4, 30)),
+        ],
+        message: OVERLAP_DMITRI,
+    }
+}
+
+/// Jun 1 – Aug 31 cuts into the start of rel 11.
+fn date_from_case() -> Case {
+    let july = north_row(11);
+    Case {
+        request: request(
+            DMITRI,
+            &[Role::Employee, Role::Manager],
+            Some("2025-06-01"),
+            Some("2025-08-31"),
+        ),
+        items: vec![
+            yours(
+                DMITRI,
+                &[Role::Employee, Role::Manager],
+                day(2025, 6, 1),
+                day(2025, 8, 31),
+            ),
+            change(
+                &july,
+                ConflictType::DateFromUpdated,
+                day(2025, 9, 1),
+                day(2025, 12, 31),
+            ),
+        ],
+        message: OVERLAP_DMITRI,
+    }
+}
+
+/// Mar 1 – Aug 31: all three kinds at once (the demo's "try this").
+fn three_way_case() -> Case {
+    let (january, may, july) = (north_row(9), north_row(10), north_row(11));
+    Case {
+        request: request(
+            DMITRI,
+            &[Role::Employee],
+            Some("2025-03-01"),
+            Some("2025-08-31"),
+        ),
+        items: vec![
+            change(
+                &january,
+                ConflictType::DateToUpdated,
+                day(2025, 1, 1),
+                day(2025, 2, 28),
+            ),
+            yours(DMITRI, &[Role::Employee], day(2025, 3, 1), day(2025, 8, 31)),
+            change(&may, ConflictType::ToDelete, may.valid_from, may.valid_to),
+            change(
+                &july,
+                ConflictType::DateFromUpdated,
+                day(2025, 9, 1),
+                day(2025, 12, 31),
+            ),
+        ],
+        message: OVERLAP_DMITRI,
+    }
+}
+
+/// Elif Chen's open-ended rel 13 around Jan – Jun 2026: cut before, resumed after.
+fn split_case() -> Case {
+    let elif = north_row(13);
+    Case {
+        request: request(
+            ELIF,
+            &[Role::Manager],
+            Some("2026-01-01"),
+            Some("2026-06-30"),
+        ),
+        items: vec![
+            change(
+                &elif,
+                ConflictType::DateToUpdated,
+                day(2024, 1, 1),
+                day(2025, 12, 31),
+            ),
+            yours(ELIF, &[Role::Manager], day(2026, 1, 1), day(2026, 6, 30)),
+            tail(&elif, day(2026, 7, 1)),
+        ],
+        message: OVERLAP_ELIF,
+    }
+}
+
+/// Rel 9 as someone else left it meanwhile: ending Apr 30.
+fn january_extended() -> RoleAssignmentRow {
+    RoleAssignmentRow {
+        valid_to: day(2025, 4, 30),
+        ..north_row(9)
+    }
+}
+
+/// What the server suggests for the three-way request once rel 9 runs to Apr 30.
+fn fresh_three_way_items() -> Vec<ConflictItem> {
+    let (may, july) = (north_row(10), north_row(11));
+    vec![
+        change(
+            &january_extended(),
+            ConflictType::DateToUpdated,
+            day(2025, 1, 1),
+            day(2025, 2, 28),
+        ),
+        yours(DMITRI, &[Role::Employee], day(2025, 3, 1), day(2025, 8, 31)),
+        change(&may, ConflictType::ToDelete, may.valid_from, may.valid_to),
+        change(
+            &july,
+            ConflictType::DateFromUpdated,
+            day(2025, 9, 1),
+            day(2025, 12, 31),
+        ),
+    ]
+}
+
+/// What `domain::roles::suggest` (the server's algorithm) makes of a request.
+fn server_suggestions(
+    request: &RoleAssignmentRequest,
+    rows: &[RoleAssignmentRow],
+) -> Vec<ConflictItem> {
+    let user_id = match &request.user_id {
+        UserIdValue::Text(text) => text.clone(),
+        UserIdValue::Number(id) => id.to_string(),
+    };
+    let existing: Vec<ExistingAssignment> = rows
+        .iter()
+        .filter(|row| row.user_id == user_id && row.organization_id == request.organization_id)
+        .map(|row| ExistingAssignment {
+            rel_id: row.rel_id,
+            roles: row.roles.clone(),
+            from: row.valid_from,
+            to: row.valid_to,
+        })
+        .collect();
+    let date = |text: &Option<String>, default: Day| {
+        text.as_deref()
+            .map_or(default, |text| text.parse::<Day>().expect("a plain date"))
+    };
+    let roles = match (&request.roles, request.role) {
+        (Some(roles), _) => roles.clone(),
+        (None, Some(role)) => vec![role],
+        (None, None) => Vec::new(),
+    };
+    let requested = RequestedAssignment {
+        rel_id: request.rel_id,
+        roles,
+        from: date(&request.valid_from, DEFAULT_VALID_FROM),
+        to: date(&request.valid_to, DEFAULT_VALID_TO),
+    };
+    suggest(&requested, &existing)
+        .into_iter()
+        .map(|s| ConflictItem {
+            rel_id: s.rel_id,
+            user_id: UserIdValue::Text(user_id.clone()),
+            organization_id: request.organization_id.clone(),
+            roles: s.roles,
+            valid_from: s.from,
+            valid_to: s.to,
+            conflict_type: s.conflict_type,
+            validated: s.validated,
+            current_valid_from: s.current.map(|(from, _)| from),
+            current_valid_to: s.current.map(|(_, to)| to),
+        })
+        .collect()
+}
+
+/// The Roles tab on Depot North, the tree still focused.
+fn north_app() -> App {
+    let mut app = roles_app();
+    select(&mut app, "Depot North");
+    app
+}
+
+/// Saving `case.request` met a 409 carrying `case.items`; the list reload it asks for is
+/// answered with `rows`.
+fn conflict_app(case: &Case, rows: Vec<RoleAssignmentRow>) -> App {
+    let mut app = north_app();
+    let reload = app.update(answer(Response::Action {
+        command: Command::SaveRoleAssignment(case.request.clone()),
+        result: Err(ClientError::RoleConflict {
+            message: case.message.to_string(),
+            items: case.items.clone(),
+        }),
+    }));
+    assert!(
+        matches!(app.dialogs.last(), Some(Dialog::RoleConflict(_))),
+        "the conflict dialog opens"
+    );
+    // The list behind is refreshed so the dialog's timeline is current.
+    let [Command::LoadRoleAssignments {
+        request,
+        organization_id,
+    }] = reload.as_slice()
+    else {
+        panic!("one reload of the organization: {reload:?}");
+    };
+    assert_eq!(organization_id, NORTH);
+    app.update(answer(Response::RoleAssignments {
+        request: *request,
+        organization_id: NORTH.to_string(),
+        result: Ok(rows),
+    }));
+    app
+}
+
+fn dialog_items(app: &App) -> Vec<ConflictItem> {
+    match app.dialogs.last() {
+        Some(Dialog::RoleConflict(dialog)) => dialog.items.clone(),
+        other => panic!("no conflict dialog on top: {other:?}"),
+    }
+}
+
+fn backspaces(app: &mut App, count: usize) {
+    for _ in 0..count {
+        app.update(press(KeyCode::Backspace));
+    }
+}
+
+// ---- the tab ----
+
+#[test]
+fn roles_tab_tree_and_list() {
+    let mut app = roles_app();
+    assert_eq!(
+        tree_names(&app),
+        vec![
+            (0, "Region Hamburg".to_string()),
+            (1, "Depot Harbour".to_string()),
+            (2, "Parts Store Harbour".to_string()),
+            (2, "Reefer Bay Harbour".to_string()),
+            (1, "Depot North".to_string()),
+            (2, "Night Shift North".to_string()),
+            (2, "Workshop North".to_string()),
+            (1, "Depot South".to_string()),
+            (2, "Tyre Bay South".to_string()),
+            (2, "Workshop South".to_string()),
+        ],
+        "three levels, sorted by name"
+    );
+    select(&mut app, "Depot North");
+    assert_eq!(app.roles.focus, RolesFocus::Tree);
+    snapshot_both("roles_tab", &app);
+    let text = screen_text(&app);
+    assert!(text.contains("Depot North · 13 role assignments"), "{text}");
+    assert!(text.contains("open"), "open ends read \"open\"");
+    assert!(text.contains('█'), "timeline bars are drawn");
+    assert!(text.contains("10 of 10 organizations"), "{text}");
+}
+
+#[test]
+fn roles_tab_with_a_folded_node_and_the_list_focused() {
+    let mut app = roles_app();
+    select(&mut app, "Depot Harbour");
+    // Folding is not a move: nothing to load.
+    assert!(app.update(press(KeyCode::Enter)).is_empty());
+    assert_eq!(app.roles.rows.len(), 8, "the two harbour units are hidden");
+    assert_eq!(selected_name(&app), "Depot Harbour", "the selection stays");
+    select(&mut app, "Depot North");
+    assert!(app.update(press(KeyCode::Right)).is_empty());
+    assert_eq!(app.roles.focus, RolesFocus::List);
+    // ↓ in the list moves the list only.
+    assert!(app.update(press(KeyCode::Down)).is_empty());
+    assert_eq!(app.roles.list_selected, 1);
+    snapshot_both("roles_tab_folded_list_focused", &app);
+    let text = screen_text(&app);
+    assert!(text.contains("▸ Depot Harbour"), "folded marker: {text}");
+    assert!(!text.contains("Parts Store Harbour"));
+    // ← goes back to the tree; Enter there folds Depot North.
+    app.update(press(KeyCode::Left));
+    assert_eq!(app.roles.focus, RolesFocus::Tree);
+    app.update(press(KeyCode::Char(' ')));
+    assert_eq!(app.roles.rows.len(), 6);
+}
+
+#[test]
+fn roles_tab_filtered_tree() {
+    let mut app = roles_app();
+    app.update(press(KeyCode::Char('/')));
+    type_text(&mut app, "work");
+    assert_eq!(
+        tree_names(&app),
+        vec![
+            (0, "Region Hamburg".to_string()),
+            (1, "Depot North".to_string()),
+            (2, "Workshop North".to_string()),
+            (1, "Depot South".to_string()),
+            (2, "Workshop South".to_string()),
+        ],
+        "matches with their ancestors"
+    );
+    snapshot_both("roles_tab_filtered", &app);
+    let text = screen_text(&app);
+    assert!(text.contains("filter: work"), "{text}");
+    assert!(text.contains("5 of 10 organizations"), "{text}");
+    // Esc clears it and every unit is back.
+    app.update(press(KeyCode::Esc));
+    assert_eq!(app.roles.rows.len(), 10);
+}
+
+// ---- the role form ----
+
+#[test]
+fn role_form_parses_dates_live_and_refuses_a_bad_one() {
+    let mut app = north_app();
+    assert!(app.update(press(KeyCode::Char('n'))).is_empty());
+    assert!(matches!(app.dialogs.last(), Some(Dialog::RoleForm(_))));
+    // Enter on the User field opens the picker; typing filters it.
+    app.update(press(KeyCode::Enter));
+    assert!(matches!(app.dialogs.last(), Some(Dialog::Picker(_))));
+    type_text(&mut app, "elif");
+    snapshot_both("role_form_user_picker", &app);
+    assert!(app.update(press(KeyCode::Enter)).is_empty());
+    let Some(Dialog::RoleForm(form)) = app.dialogs.last() else {
+        panic!("back on the form: {:?}", app.dialogs.last());
+    };
+    assert_eq!(
+        form.user.as_ref().map(|u| u.label.as_str()),
+        Some("Elif Chen")
+    );
+    assert_eq!(form.focus, RoleField::Roles, "the roles come next");
+    // 3 ticks manager; Tab goes on to the dates.
+    app.update(press(KeyCode::Char('3')));
+    app.update(press(KeyCode::Tab));
+    type_text(&mut app, "+30d");
+    app.update(press(KeyCode::Tab));
+    type_text(&mut app, "next week");
+    snapshot_both("role_form", &app);
+    let text = screen_text(&app);
+    assert!(
+        text.contains("→ 2026-12-24"),
+        "+30d from 2026-11-24: {text}"
+    );
+    assert!(text.contains("✗ not a date"), "{text}");
+    assert!(text.contains("[x] manager"), "{text}");
+    // The bad date keeps the form from sending.
+    assert!(app.update(press(KeyCode::Enter)).is_empty());
+    let Some(Dialog::RoleForm(form)) = app.dialogs.last() else {
+        panic!("the form stays open");
+    };
+    assert_eq!(form.focus, RoleField::ValidTo);
+    assert!(
+        matches!(&form.field_error, Some((RoleField::ValidTo, _))),
+        "{:?}",
+        form.field_error
+    );
+    // Cleared, the end is open and the request goes.
+    backspaces(&mut app, "next week".len());
+    let sent = app.update(press(KeyCode::Enter));
+    assert_eq!(
+        sent,
+        vec![Command::SaveRoleAssignment(RoleAssignmentRequest {
+            rel_id: None,
+            role: Some(Role::Manager),
+            roles: None,
+            user_id: UserIdValue::Text(ELIF.to_string()),
+            organization_id: NORTH.to_string(),
+            valid_from: Some("2026-12-24".to_string()),
+            valid_to: None,
+        })]
+    );
+}
+
+// ---- the conflict dialog ----
+
+#[test]
+fn conflict_items_are_what_the_server_suggests() {
+    let rows = north_rows();
+    for (name, case) in [
+        ("to_delete", to_delete_case()),
+        ("date_to_updated", date_to_case()),
+        ("date_from_updated", date_from_case()),
+        ("three-way", three_way_case()),
+        ("split", split_case()),
+    ] {
+        assert_eq!(
+            case.items,
+            server_suggestions(&case.request, &rows),
+            "{name}"
+        );
+    }
+    let mut changed = north_rows();
+    changed.retain(|row| row.rel_id != 9);
+    changed.push(january_extended());
+    assert_eq!(
+        fresh_three_way_items(),
+        server_suggestions(&three_way_case().request, &changed)
+    );
+}
+
+#[test]
+fn conflict_to_delete() {
+    let case = to_delete_case();
+    let app = conflict_app(&case, north_rows());
+    snapshot_both("role_conflict_to_delete", &app);
+    let text = screen_text(&app);
+    assert!(text.contains("delete"), "{text}");
+    assert!(text.contains("keep (yours)"), "{text}");
+    assert!(text.contains("nothing overlaps"), "{text}");
+}
+
+#[test]
+fn conflict_date_to_updated() {
+    let case = date_to_case();
+    let app = conflict_app(&case, north_rows());
+    snapshot_both("role_conflict_date_to_updated", &app);
+    assert!(screen_text(&app).contains("end earlier"));
+}
+
+#[test]
+fn conflict_date_from_updated() {
+    let case = date_from_case();
+    let app = conflict_app(&case, north_rows());
+    snapshot_both("role_conflict_date_from_updated", &app);
+    assert!(screen_text(&app).contains("start later"));
+}
+
+#[test]
+fn conflict_three_way_accept_all() {
+    // Through the form, as a user would.
+    let mut app = north_app();
+    app.update(press(KeyCode::Char('n')));
+    type_text(&mut app, "dmi");
+    app.update(press(KeyCode::Enter));
+    app.update(press(KeyCode::Char(' ')));
+    app.update(press(KeyCode::Tab));
+    type_text(&mut app, "2025-03-01");
+    app.update(press(KeyCode::Tab));
+    type_text(&mut app, "2025-08-31");
+    let case = three_way_case();
+    let sent = app.update(press(KeyCode::Enter));
+    assert_eq!(
+        sent,
+        vec![Command::SaveRoleAssignment(case.request.clone())]
+    );
+    let reload = app.update(answer(Response::Action {
+        command: sent[0].clone(),
+        result: Err(ClientError::RoleConflict {
+            message: case.message.to_string(),
+            items: case.items.clone(),
+        }),
+    }));
+    serve(&mut app, reload);
+    snapshot_both("role_conflict_three_way", &app);
+    let text = screen_text(&app);
+    for words in ["end earlier", "delete", "start later", "keep (yours)"] {
+        assert!(text.contains(words), "{words}: {text}");
+    }
+    assert!(
+        text.contains("Role conflict: Dmitri Ruiz in Depot North"),
+        "{text}"
+    );
+    // Enter accepts every suggestion, unchanged, in one request.
+    let resolve = app.update(press(KeyCode::Enter));
+    assert_eq!(
+        resolve,
+        vec![Command::ResolveRoleConflict(ResolveRequest {
+            request: case.request.clone(),
+            resolution: case.items.clone(),
+        })]
+    );
+    assert!(
+        app.update(press(KeyCode::Enter)).is_empty(),
+        "not sent twice while waiting"
+    );
+    // Done: the dialogs close and everything reloads.
+    let reloads = app.update(answer(Response::Action {
+        command: resolve[0].clone(),
+        result: Ok("The assignment was successfully created.".to_string()),
+    }));
+    assert!(app.dialogs.is_empty(), "{:?}", app.dialogs);
+    assert!(reloads.contains(&Command::LoadOrganizations), "{reloads:?}");
+}
+
+#[test]
+fn conflict_split() {
+    let case = split_case();
+    let app = conflict_app(&case, north_rows());
+    snapshot_both("role_conflict_split", &app);
+    let text = screen_text(&app);
+    assert!(text.contains("end earlier"), "{text}");
+    assert!(text.contains("start later"), "{text}");
+    let new_rows = text
+        .lines()
+        .filter(|line| line.contains("  new    ") && line.contains('—'))
+        .count();
+    assert_eq!(
+        new_rows, 2,
+        "yours and the resumed part are both new: {text}"
+    );
+}
+
+#[test]
+fn conflict_stale_reopens_with_fresh_suggestions() {
+    let case = three_way_case();
+    let mut app = conflict_app(&case, north_rows());
+    let resolve = app.update(press(KeyCode::Enter));
+    assert_eq!(resolve.len(), 1, "{resolve:?}");
+    let mut changed = north_rows();
+    changed.retain(|row| row.rel_id != 9);
+    changed.push(january_extended());
+    let reload = app.update(answer(Response::Action {
+        command: resolve[0].clone(),
+        result: Err(ClientError::RoleConflict {
+            message: STALE.to_string(),
+            items: fresh_three_way_items(),
+        }),
+    }));
+    let [Command::LoadRoleAssignments { request, .. }] = reload.as_slice() else {
+        panic!("the list is fetched again: {reload:?}");
+    };
+    app.update(answer(Response::RoleAssignments {
+        request: *request,
+        organization_id: NORTH.to_string(),
+        result: Ok(changed),
+    }));
+    assert_eq!(
+        app.dialogs.len(),
+        1,
+        "one dialog, renewed: {:?}",
+        app.dialogs
+    );
+    assert_eq!(dialog_items(&app), fresh_three_way_items());
+    snapshot_both("role_conflict_stale", &app);
+    let text = screen_text(&app);
+    assert!(
+        text.contains("⟳ The assignments changed meanwhile"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2025-04-30"),
+        "the fresh current dates: {text}"
+    );
+    // The fresh suggestions go back as they are.
+    let again = app.update(press(KeyCode::Enter));
+    assert_eq!(
+        again,
+        vec![Command::ResolveRoleConflict(ResolveRequest {
+            request: case.request,
+            resolution: fresh_three_way_items(),
+        })]
+    );
+}
+
+#[test]
+fn conflict_resolve_with_nothing_left_sends_the_plain_request() {
+    let case = date_to_case();
+    let mut app = conflict_app(&case, north_rows());
+    let resolve = app.update(press(KeyCode::Enter));
+    assert_eq!(resolve.len(), 1, "{resolve:?}");
+    // Someone removed the overlap meanwhile: a 409 without items.
+    let commands = app.update(answer(Response::Action {
+        command: resolve[0].clone(),
+        result: Err(ClientError::RoleConflict {
+            message: STALE.to_string(),
+            items: Vec::new(),
+        }),
+    }));
+    assert_eq!(commands, vec![Command::SaveRoleAssignment(case.request)]);
+}
+
+#[test]
+fn conflict_edit_dates_then_accept() {
+    let case = three_way_case();
+    let mut app = conflict_app(&case, north_rows());
+    // The new assignment's own row is fixed.
+    app.update(press(KeyCode::Down));
+    app.update(press(KeyCode::Char('e')));
+    match app.dialogs.last() {
+        Some(Dialog::RoleConflict(dialog)) => {
+            assert!(dialog.editing.is_none());
+            assert!(dialog.error.is_some(), "says why it cannot be edited");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Rel 11 (last row): start it in October instead of September.
+    app.update(press(KeyCode::Down));
+    app.update(press(KeyCode::Down));
+    app.update(press(KeyCode::Char('e')));
+    backspaces(&mut app, "2025-09-01".len());
+    type_text(&mut app, "2025-10-01");
+    snapshot_both("role_conflict_editing", &app);
+    let text = screen_text(&app);
+    assert!(text.contains("Edit dates"), "{text}");
+    assert!(text.contains("→ 2025-10-01"), "{text}");
+    app.update(press(KeyCode::Enter));
+    let mut expected = case.items.clone();
+    expected[3].valid_from = day(2025, 10, 1);
+    assert_eq!(dialog_items(&app), expected);
+    assert!(screen_text(&app).contains("start later *"));
+    let resolve = app.update(press(KeyCode::Enter));
+    assert_eq!(
+        resolve,
+        vec![Command::ResolveRoleConflict(ResolveRequest {
+            request: case.request,
+            resolution: expected,
+        })],
+        "the edited dates are sent"
+    );
+}
+
+#[test]
+fn conflict_edit_that_still_overlaps_is_not_sent() {
+    let case = three_way_case();
+    let mut app = conflict_app(&case, north_rows());
+    // Rel 9 (first row) kept to Mar 15: still inside the new Mar 1 – Aug 31.
+    app.update(press(KeyCode::Char('e')));
+    app.update(press(KeyCode::Tab));
+    backspaces(&mut app, "2025-02-28".len());
+    type_text(&mut app, "2025-03-15");
+    app.update(press(KeyCode::Enter));
+    match app.dialogs.last() {
+        Some(Dialog::RoleConflict(dialog)) => {
+            assert!(
+                dialog.editing.is_none(),
+                "the dates parse, so they are kept"
+            );
+            assert!(dialog.outcome.is_err(), "{:?}", dialog.outcome);
+        }
+        other => panic!("{other:?}"),
+    }
+    snapshot_both("role_conflict_still_overlaps", &app);
+    let text = screen_text(&app);
+    assert!(text.contains("✗ Still overlaps"), "{text}");
+    assert!(app.update(press(KeyCode::Enter)).is_empty(), "not sent");
+    assert!(screen_text(&app).contains("Not sent"));
+    // u undoes the edit and the suggestions go as they came.
+    app.update(press(KeyCode::Char('u')));
+    assert_eq!(dialog_items(&app), case.items);
+    assert_eq!(
+        app.update(press(KeyCode::Enter)),
+        vec![Command::ResolveRoleConflict(ResolveRequest {
+            request: case.request,
+            resolution: case.items,
+        })]
+    );
+}
+
+#[test]
+fn conflict_esc_cancels_and_changes_nothing() {
+    let case = to_delete_case();
+    let mut app = conflict_app(&case, north_rows());
+    // Esc inside the date editor only leaves the editor.
+    app.update(press(KeyCode::Down));
+    app.update(press(KeyCode::Char('e')));
+    assert!(app.update(press(KeyCode::Esc)).is_empty());
+    assert!(matches!(app.dialogs.last(), Some(Dialog::RoleConflict(_))));
+    assert!(app.update(press(KeyCode::Esc)).is_empty());
+    assert!(app.dialogs.is_empty(), "{:?}", app.dialogs);
+    let footer = screen_lines(&app, 100, 30).pop().expect("a footer line");
+    assert!(footer.contains("Cancelled; nothing changed."), "{footer}");
+}
+
+// ---- faults found by these screens, kept so they stay fixed ----
+
+#[test]
+fn filtering_keeps_the_selected_organization() {
+    let mut app = north_app();
+    app.update(press(KeyCode::Char('/')));
+    type_text(&mut app, "work");
+    // Depot North is still in the tree (an ancestor of Workshop North).
+    assert_eq!(selected_name(&app), "Depot North");
+}
+
+#[test]
+fn a_tall_conflict_dialog_still_shows_its_keys_at_80x24() {
+    let case = three_way_case();
+    let mut app = conflict_app(&case, north_rows());
+    let resolve = app.update(press(KeyCode::Enter));
+    let reload = app.update(answer(Response::Action {
+        command: resolve[0].clone(),
+        result: Err(ClientError::RoleConflict {
+            message: STALE.to_string(),
+            items: fresh_three_way_items(),
+        }),
+    }));
+    serve(&mut app, reload);
+    app.update(press(KeyCode::Char('e')));
+    let text = screen_lines(&app, 80, 24).join("\n");
+    assert!(text.contains("Esc back"), "{text}");
+}
