@@ -339,18 +339,24 @@ pub fn roles_text(roles: &[Role], short: bool) -> String {
         .join(", ")
 }
 
-/// A validity end for people: the date, or "open" for the default.
-pub fn from_text(day: Day) -> String {
-    if day == DEFAULT_VALID_FROM {
-        "open".to_string()
+/// A validity end for people: "open" for its default, else the date, or "25-01-01" where
+/// room is scarce (`wide: false`).
+pub fn date_text(day: Day, default: Day, wide: bool) -> String {
+    if day == default {
+        return "open".to_string();
+    }
+    let full = day.date_only();
+    if wide || full.len() != 10 {
+        full
     } else {
-        day.date_only()
+        full[2..].to_string()
     }
 }
 
-pub fn to_text(day: Day) -> String {
-    if day == DEFAULT_VALID_TO {
-        "open".to_string()
+/// A validity end as a date field starts out: empty stands for the default.
+fn input_text(day: Day, default: Day) -> String {
+    if day == default {
+        String::new()
     } else {
         day.date_only()
     }
@@ -447,16 +453,8 @@ impl RoleForm {
         for (index, role) in Role::ALL.iter().enumerate() {
             ticked[index] = row.roles.contains(role);
         }
-        let from = if row.valid_from == DEFAULT_VALID_FROM {
-            String::new()
-        } else {
-            row.valid_from.date_only()
-        };
-        let to = if row.valid_to == DEFAULT_VALID_TO {
-            String::new()
-        } else {
-            row.valid_to.date_only()
-        };
+        let from = input_text(row.valid_from, DEFAULT_VALID_FROM);
+        let to = input_text(row.valid_to, DEFAULT_VALID_TO);
         let mut form = RoleForm::build(
             Some(row.rel_id),
             Some(Chosen {
@@ -773,16 +771,9 @@ impl RoleConflict {
                 "This row is the assignment you asked for; Esc goes back to its form.".to_string(),
             );
         }
-        let text = |day: Day, default: Day| {
-            if day == default {
-                String::new()
-            } else {
-                day.date_only()
-            }
-        };
         self.editing = Some(DateEdit {
-            from: Input::new(text(item.valid_from, DEFAULT_VALID_FROM)),
-            to: Input::new(text(item.valid_to, DEFAULT_VALID_TO)),
+            from: Input::new(input_text(item.valid_from, DEFAULT_VALID_FROM)),
+            to: Input::new(input_text(item.valid_to, DEFAULT_VALID_TO)),
             focus: 0,
             error: None,
         });

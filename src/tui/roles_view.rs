@@ -8,8 +8,8 @@ use ratatui::Frame;
 
 use super::app::App;
 use super::roles::{
-    action_words, requested_range, roles_text, timeline, Axis, Mark, ParsedDate, RoleConflict,
-    RoleField, RoleForm, RolesFocus,
+    action_words, date_text, requested_range, roles_text, timeline, Axis, Mark, ParsedDate,
+    RoleConflict, RoleField, RoleForm, RolesFocus,
 };
 use super::theme::Theme;
 use super::view::{centered, dialog_block, window_offset};
@@ -45,19 +45,6 @@ fn fit(text: &str, width: usize) -> String {
     }
     let kept: String = text.chars().take(width.saturating_sub(1)).collect();
     format!("{kept}…")
-}
-
-/// A date column: full, or "25-01-01" where room is scarce; "open" for the defaults.
-fn date_text(day: Day, default: Day, wide: bool) -> String {
-    if day == default {
-        return "open".to_string();
-    }
-    let full = day.date_only();
-    if wide || full.len() != 10 {
-        full
-    } else {
-        full[2..].to_string()
-    }
 }
 
 fn roles_fitting(roles: &[Role], width: usize) -> String {

@@ -5,8 +5,11 @@ use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
 use super::{App, Command, Dialog, FlashKind, PickPurpose, Picker, PickerItem, Response};
+use crate::api::dates::{DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
 use crate::api::roles::{ConflictItem, ResolveRequest, Role};
-use crate::tui::roles::{Chosen, RoleConflict, RoleField, RoleForm, RolesFocus};
+use crate::tui::roles::{
+    date_text, roles_text, Chosen, RoleConflict, RoleField, RoleForm, RolesFocus,
+};
 
 /// Shown when a resolve met changed data and the server sent fresh suggestions.
 const FRESH_SUGGESTIONS: &str =
@@ -134,10 +137,10 @@ impl App {
                     message: format!(
                         "Delete {}'s {} in {} ({} to {})?",
                         row.user_name,
-                        crate::tui::roles::roles_text(&row.roles, false),
+                        roles_text(&row.roles, false),
                         row.organization_name,
-                        crate::tui::roles::from_text(row.valid_from),
-                        crate::tui::roles::to_text(row.valid_to),
+                        date_text(row.valid_from, DEFAULT_VALID_FROM, true),
+                        date_text(row.valid_to, DEFAULT_VALID_TO, true),
                     ),
                     on_yes: Command::DeleteRoleAssignment(row.rel_id),
                 }),
