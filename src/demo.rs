@@ -36,7 +36,7 @@ pub async fn run_demo(theme: Theme) -> Result<()> {
         directory.0.join("demo.db").display()
     ));
     config.bind = "127.0.0.1:0".to_string();
-    config.jwt_secret = Some(server::random_secret());
+    config.jwt_secret = Some(server::random_secret()?);
     config.demo = true;
     let running = server::start(config)
         .await

@@ -5,8 +5,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::SaltString;
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::header;
@@ -24,14 +22,15 @@ use crate::domain::fleet::{email_key, EMAIL_MAX, PASSWORD_MAX};
 
 /// Hashes with Argon2id (the crate's default parameters). CPU-heavy: call from a blocking thread.
 pub fn hash_password(password: &str) -> Result<String, String> {
-    let salt = SaltString::generate(&mut OsRng);
+    // The salt comes from the operating system's random source (argon2's `getrandom`).
     Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
+        .hash_password(password.as_bytes())
+        .map(|hash: PasswordHash| hash.to_string())
         .map_err(|err| format!("could not hash the password: {err}"))
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+/// Also verifies hashes made by older versions: the PHC string carries its own parameters.
+pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|parsed| {
             Argon2::default()
@@ -270,5 +269,33 @@ impl FromRequestParts<AppState> for AdminUser {
             ));
         }
         Ok(AdminUser(user))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{hash_password, verify_password};
+
+    /// Made by argon2 0.5.3 with its default parameters, as every stored hash before the
+    /// upgrade to 0.6 was; a database keeps such hashes for years.
+    const HASH_FROM_ARGON2_0_5: &str = "$argon2id$v=19$m=19456,t=2,p=1$i75kVnGYwXbst5fHvCiPVA$\
+                                        ecVHdNfMXs570n0Oi9JeyxrBLw1XM15bagcOdKMkg7w";
+
+    #[test]
+    fn a_hash_made_by_the_previous_argon2_still_verifies() {
+        assert!(verify_password("made-by-argon2-0.5", HASH_FROM_ARGON2_0_5));
+        assert!(!verify_password("made-by-argon2-0.6", HASH_FROM_ARGON2_0_5));
+    }
+
+    #[test]
+    fn new_hashes_keep_the_same_algorithm_and_parameters() {
+        let hash = hash_password("a new password").expect("hashes");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(verify_password("a new password", &hash));
+        assert!(!verify_password("another password", &hash));
+        assert!(!verify_password("a new password", "not a hash"));
     }
 }

@@ -253,17 +253,16 @@ fn resolve_secret(config: &ServeConfig, backend: Backend) -> Result<Vec<u8>> {
         ),
         Backend::Sqlite => match sqlite_path(&config.database_url) {
             Some(path) => secret_beside(&path),
-            None => Ok(random_secret().into_bytes()),
+            None => Ok(random_secret()?.into_bytes()),
         },
     }
 }
 
 /// 32 random bytes as hex: a signing secret.
-pub fn random_secret() -> String {
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
+pub fn random_secret() -> Result<String> {
     let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    getrandom::fill(&mut bytes).map_err(|err| eyre!("no random source: {err}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The secret kept beside the SQLite file (made on first start, mode 0600).
@@ -279,7 +278,7 @@ fn secret_beside(database: &Path) -> Result<Vec<u8>> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
         Err(err) => return Err(err).wrap_err_with(|| format!("cannot read {}", path.display())),
     }
-    let secret = random_secret();
+    let secret = random_secret()?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
