@@ -1062,11 +1062,11 @@ mod tests {
         assert_eq!(store.load().unwrap(), None);
     }
 
-    /// Round trip through the real kernel keyutils store. Ignored by default because containers
-    /// often forbid the keyctl system calls; run with `cargo test -- --ignored keyutils`.
+    /// Round trip through the real kernel keyutils store. Containers often forbid the keyctl
+    /// system calls: then the test says it is skipped, or fails when
+    /// `FLEETDESK_TEST_REQUIRE_ALL=1` (as in CI).
     #[cfg(target_os = "linux")]
     #[test]
-    #[ignore = "needs a kernel keyring"]
     fn keyutils_round_trip() {
         let server = format!(
             "http://keyutils-test.invalid/{}-{}",
@@ -1081,12 +1081,16 @@ mod tests {
             system_keyrings: true,
         };
         let store = TokenStore::open_in(TokenStorePolicy::KeyringOnly, &server, &ctx);
-        assert_eq!(
-            store.kind(),
-            StoreKind::Keyutils,
-            "kernel keyutils unavailable: {:?}",
-            store.skipped()
-        );
+        if store.kind() != StoreKind::Keyutils {
+            let reason = format!("kernel keyutils unavailable: {:?}", store.skipped());
+            let require_all = std::env::var("FLEETDESK_TEST_REQUIRE_ALL")
+                .is_ok_and(|value| !matches!(value.trim(), "" | "0"));
+            assert!(!require_all, "{reason} (FLEETDESK_TEST_REQUIRE_ALL=1)");
+            // Past the harness' capture of passing tests' output: a skip must be seen.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "skipped keyutils_round_trip: {reason}");
+            return;
+        }
         assert_eq!(store.describe(), "kernel keyutils (session keyring)");
         assert_eq!(store.load().unwrap(), None);
         store.save("keyutils-token").unwrap();

@@ -1,10 +1,15 @@
 //! Test harness: the real server in-process on 127.0.0.1:0, on a fresh database per test.
 //!
-//! SQLite tests always run. PostgreSQL tests are `#[ignore]`d with a reason, so a plain
-//! `cargo test` lists them as ignored; `.ci/run` runs them with `--include-ignored` and
-//! `FLEETDESK_TEST_POSTGRES_URL` set, and then an unreachable PostgreSQL fails them.
+//! SQLite tests always run. PostgreSQL tests run against `FLEETDESK_TEST_POSTGRES_URL` when it
+//! is set, else against a throwaway server this test binary starts itself (`postgres.rs`);
+//! with neither they are skipped, each saying so in one line, and with
+//! `FLEETDESK_TEST_REQUIRE_ALL=1` (what CI sets) a skip is a failure instead.
 #![allow(dead_code)]
 
+pub mod postgres;
+pub mod tls;
+
+use std::io::Write;
 use std::time::Duration;
 
 use fleetdesk::server::{self, BootstrapAdmin, RunningServer, ServeConfig};
@@ -12,10 +17,61 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::Executor;
 
-pub const POSTGRES_ENV: &str = "FLEETDESK_TEST_POSTGRES_URL";
+#[allow(unused_imports)]
+pub use postgres::POSTGRES_ENV;
+pub const REQUIRE_ALL_ENV: &str = "FLEETDESK_TEST_REQUIRE_ALL";
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 pub const ADMIN_EMAIL: &str = "admin@depot.example";
 pub const ADMIN_PASSWORD: &str = "admin-password";
+
+/// Whether a test that cannot run must fail rather than skip.
+pub fn require_all() -> bool {
+    std::env::var(REQUIRE_ALL_ENV).is_ok_and(|value| !matches!(value.trim(), "" | "0"))
+}
+
+/// Ends the running test without testing anything: one line on stderr saying which test and
+/// why, or a failure under `FLEETDESK_TEST_REQUIRE_ALL=1`. Call it, then return.
+pub fn skip(reason: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    if require_all() {
+        panic!("{test} cannot run: {reason} ({REQUIRE_ALL_ENV}=1 makes that a failure)");
+    }
+    // Straight to the process' stderr: the test harness captures `eprintln!` of passing tests,
+    // and a skip must be seen.
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {reason}");
+}
+
+/// The PostgreSQL server for this test binary, or None after saying why the test is skipped.
+/// A PostgreSQL that is installed but does not start fails the test.
+pub fn postgres_or_skip() -> Option<&'static postgres::Postgres> {
+    match postgres::postgres() {
+        Ok(server) => Some(server),
+        Err(postgres::Unavailable::Missing(reason)) => {
+            skip(reason);
+            None
+        }
+        Err(postgres::Unavailable::Broken(reason)) => panic!("{reason}"),
+    }
+}
+
+/// `tmux` works here, or None after saying why the test is skipped.
+pub fn tmux_or_skip() -> Option<()> {
+    match std::process::Command::new("tmux").arg("-V").output() {
+        Ok(output) if output.status.success() => Some(()),
+        Ok(output) => panic!(
+            "`tmux -V` failed ({}): {}; this test needs a working tmux",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        Err(err) => {
+            skip(&format!(
+                "needs tmux, which cannot be run ({err}): install it (Debian: apt-get install tmux)"
+            ));
+            None
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DbKind {
@@ -54,13 +110,15 @@ mod tempfile_dir {
     }
 }
 
+/// The admin URL of the PostgreSQL server; panics, saying why, when there is none (a test
+/// that may be skipped asks [`postgres_or_skip`] first).
 pub fn postgres_admin_url() -> String {
-    std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
-        panic!(
-            "{POSTGRES_ENV} is not set: PostgreSQL tests need it, e.g. \
-             {POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/postgres"
-        )
-    })
+    match postgres::postgres() {
+        Ok(server) => server.admin_url.clone(),
+        Err(postgres::Unavailable::Missing(reason) | postgres::Unavailable::Broken(reason)) => {
+            panic!("{reason}")
+        }
+    }
 }
 
 fn database_url(admin_url: &str, name: &str) -> String {
@@ -71,6 +129,14 @@ fn database_url(admin_url: &str, name: &str) -> String {
 }
 
 impl TestDatabase {
+    /// A fresh database, or None when the test is skipped for want of PostgreSQL.
+    pub async fn try_new(kind: DbKind) -> Option<TestDatabase> {
+        if kind == DbKind::Postgres {
+            postgres_or_skip()?;
+        }
+        Some(TestDatabase::new(kind).await)
+    }
+
     pub async fn new(kind: DbKind) -> TestDatabase {
         match kind {
             DbKind::Sqlite => {
@@ -178,6 +244,12 @@ impl Reply {
 }
 
 impl TestServer {
+    /// A server on a fresh database, or None when the test is skipped for want of PostgreSQL.
+    pub async fn try_start(kind: DbKind) -> Option<TestServer> {
+        let database = TestDatabase::try_new(kind).await?;
+        Some(Self::start_on(kind, database, config_for).await)
+    }
+
     pub async fn start(kind: DbKind) -> TestServer {
         let database = TestDatabase::new(kind).await;
         Self::start_on(kind, database, config_for).await
@@ -393,7 +465,7 @@ impl TestServer {
     }
 }
 
-/// Runs one async test body against SQLite, and against PostgreSQL when asked for.
+/// Runs one async test body against SQLite and against PostgreSQL.
 #[macro_export]
 macro_rules! on_both_databases {
     ($($name:ident),+ $(,)?) => {
@@ -407,9 +479,10 @@ macro_rules! on_both_databases {
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[ignore = "needs PostgreSQL: set FLEETDESK_TEST_POSTGRES_URL and pass --include-ignored"]
                 async fn postgres() {
-                    let server = $crate::common::TestServer::start($crate::common::DbKind::Postgres).await;
+                    let Some(server) = $crate::common::TestServer::try_start($crate::common::DbKind::Postgres).await else {
+                        return;
+                    };
                     super::$name(&server).await;
                     server.stop().await;
                 }
