@@ -61,13 +61,19 @@ async fn bench(kind: DbKind) -> Vec<String> {
             password_hash: "not-a-hash".to_string(),
             role: SystemRole::Technician,
         };
-        users.push(store.create_user(&record, now).await.expect("user").id);
+        users.push(
+            store
+                .create_user(&record, None, now)
+                .await
+                .expect("user")
+                .id,
+        );
     }
     let mut organizations = Vec::new();
     for index in 0..ORGANIZATIONS {
         let id = uuid::Uuid::new_v4().to_string();
         store
-            .create_organization(&id, &format!("Org {index:02}"), None, now)
+            .create_organization(&id, &format!("Org {index:02}"), None, None, now)
             .await
             .expect("organization");
         organizations.push(id);

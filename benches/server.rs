@@ -293,7 +293,7 @@ async fn make_vehicles(store: &Store, count: usize) -> Result<Vec<i64>> {
             year: Some(2021),
         };
         let vehicle = store
-            .create_vehicle(&record, Utc::now())
+            .create_vehicle(&record, None, Utc::now())
             .await
             .wrap_err("cannot create a vehicle")?;
         ids.push(vehicle.id);
@@ -322,7 +322,7 @@ async fn make_technicians(store: &Store, count: usize) -> Result<Vec<i64>> {
             role: SystemRole::Technician,
         };
         let user = store
-            .create_user(&record, Utc::now())
+            .create_user(&record, None, Utc::now())
             .await
             .wrap_err("cannot create a technician")?;
         ids.push(user.id);

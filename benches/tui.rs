@@ -241,6 +241,8 @@ fn assignment(id: i64, vehicles: &[Vehicle], technicians: &[TechnicianRef]) -> A
         returned_date: returned,
         vehicle: vehicle.clone(),
         technician: technician.clone(),
+        assigned_by: None,
+        returned_by: None,
     }
 }
 

@@ -303,7 +303,7 @@ async fn user_add(args: UserAddArgs) -> Result<()> {
     let store = Store::open(&url)
         .await
         .wrap_err("cannot open the database")?;
-    let result = store.create_user(&record, Utc::now()).await;
+    let result = store.create_user(&record, None, Utc::now()).await;
     store.close().await;
     match result {
         Ok(user) => {

@@ -68,6 +68,8 @@ fn assignment(
         returned_date: returned,
         vehicle: v.clone(),
         technician: t.clone(),
+        assigned_by: None,
+        returned_by: None,
     }
 }
 

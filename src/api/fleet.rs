@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::api::events::Actor;
+
 /// Machine codes of the error body `{"error": ..., "message": ...}`.
 pub mod codes {
     pub const VALIDATION: &str = "validation";
@@ -51,6 +53,16 @@ pub struct User {
     pub name: String,
     pub email: String,
     pub role: SystemRole,
+}
+
+impl User {
+    /// This user as the actor of a change.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: self.id,
+            name: self.name.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -281,6 +293,12 @@ pub struct Assignment {
     pub returned_date: Option<DateTime<Utc>>,
     pub vehicle: Vehicle,
     pub technician: TechnicianRef,
+    /// Extension (API.md §7): who assigned it; null when made outside a request.
+    #[serde(default)]
+    pub assigned_by: Option<Actor>,
+    /// Extension (API.md §7): who returned it; null while active or made outside a request.
+    #[serde(default)]
+    pub returned_by: Option<Actor>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

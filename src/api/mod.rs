@@ -2,6 +2,7 @@
 //! Used by both the server and the client.
 
 pub mod dates;
+pub mod events;
 pub mod fleet;
 pub mod roles;
 

@@ -131,7 +131,7 @@ fn describe(conflict: &AssignmentConflict) -> String {
 }
 
 pub async fn create(
-    _: AdminUser,
+    AdminUser(caller): AdminUser,
     State(state): State<AppState>,
     ApiJson(new): ApiJson<NewAssignment>,
 ) -> ApiResult<(StatusCode, Json<AssignmentEnvelope>)> {
@@ -164,6 +164,7 @@ pub async fn create(
             new.vehicle_id,
             new.technician_id,
             new.return_conflicting,
+            Some(&caller.actor()),
             Utc::now(),
         )
         .await;
@@ -190,13 +191,13 @@ pub async fn create(
 }
 
 pub async fn return_assignment(
-    _: AdminUser,
+    AdminUser(caller): AdminUser,
     State(state): State<AppState>,
     IdParam(id): IdParam,
 ) -> ApiResult<Json<AssignmentEnvelope>> {
     let assignment = state
         .store
-        .return_assignment(id, Utc::now())
+        .return_assignment(id, Some(&caller.actor()), Utc::now())
         .await?
         .ok_or_else(|| not_found(id))?;
     Ok(Json(AssignmentEnvelope { assignment }))

@@ -153,7 +153,7 @@ pub async fn load(store: &Store) -> Result<()> {
             password_hash: password_hash.clone(),
             role: user.role,
         };
-        let created = store.create_user(&record, now).await?;
+        let created = store.create_user(&record, None, now).await?;
         user_ids.insert(user.email.clone(), created.id);
     }
     let mut vehicle_ids = HashMap::new();
@@ -166,7 +166,7 @@ pub async fn load(store: &Store) -> Result<()> {
             model: vehicle.model.clone(),
             year: vehicle.year,
         };
-        let created = store.create_vehicle(&record, now).await?;
+        let created = store.create_vehicle(&record, None, now).await?;
         vehicle_ids.insert(vehicle.license_plate.clone(), created.id);
     }
     let mut history = Vec::with_capacity(data.assignments.len());
@@ -203,7 +203,13 @@ pub async fn load(store: &Store) -> Result<()> {
         };
         let id = uuid::Uuid::new_v4().to_string();
         store
-            .create_organization(&id, &organization.name, parent_id.map(String::as_str), now)
+            .create_organization(
+                &id,
+                &organization.name,
+                parent_id.map(String::as_str),
+                None,
+                now,
+            )
             .await?;
         if organization_ids
             .insert(organization.key.as_str(), id)

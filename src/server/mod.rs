@@ -307,7 +307,7 @@ async fn bootstrap_admin(store: &Store, admin: &BootstrapAdmin) -> Result<()> {
         SystemRole::Admin,
     )
     .await?;
-    match store.create_user(&user, Utc::now()).await {
+    match store.create_user(&user, None, Utc::now()).await {
         Ok(_) => tracing::info!(email = %admin.email, "created the first admin"),
         // Another instance starting at the same time made it first.
         Err(StoreError::Taken(_)) => {}

@@ -136,7 +136,7 @@ pub async fn list_organizations(
 }
 
 pub async fn create_organization(
-    _: AdminUser,
+    AdminUser(caller): AdminUser,
     State(state): State<AppState>,
     ApiJson(new): ApiJson<NewOrganization>,
 ) -> Result<(StatusCode, Json<OrganizationEnvelope>), ApiError> {
@@ -154,7 +154,13 @@ pub async fn create_organization(
     let id = uuid::Uuid::new_v4().to_string();
     match state
         .store
-        .create_organization(&id, &new.name, parent_id.as_deref(), Utc::now())
+        .create_organization(
+            &id,
+            &new.name,
+            parent_id.as_deref(),
+            Some(&caller.actor()),
+            Utc::now(),
+        )
         .await
     {
         Ok(organization) => Ok((
@@ -510,33 +516,38 @@ pub async fn save_assignment(
         let mut request_insert = None;
         let outcome = state
             .store
-            .change_role_assignments(prepared.user.id, &prepared.organization.id, |existing| {
-                if let Some(rel_id) = requested.rel_id {
-                    if !existing.iter().any(|row| row.rel_id == rel_id) {
-                        return Err(Refusal::EditedGone(rel_id));
+            .change_role_assignments(
+                prepared.user.id,
+                &prepared.organization.id,
+                Some(&caller.actor()),
+                |existing| {
+                    if let Some(rel_id) = requested.rel_id {
+                        if !existing.iter().any(|row| row.rel_id == rel_id) {
+                            return Err(Refusal::EditedGone(rel_id));
+                        }
                     }
-                }
-                let suggestions = suggest(&requested, existing);
-                if !suggestions.is_empty() {
-                    return Err(Refusal::Overlap(suggestions));
-                }
-                Ok(match requested.rel_id {
-                    Some(rel_id) => vec![RoleWrite::Update {
-                        rel_id,
-                        roles: requested.roles.clone(),
-                        from: requested.from,
-                        to: requested.to,
-                    }],
-                    None => {
-                        request_insert = Some(0);
-                        vec![RoleWrite::Insert {
+                    let suggestions = suggest(&requested, existing);
+                    if !suggestions.is_empty() {
+                        return Err(Refusal::Overlap(suggestions));
+                    }
+                    Ok(match requested.rel_id {
+                        Some(rel_id) => vec![RoleWrite::Update {
+                            rel_id,
                             roles: requested.roles.clone(),
                             from: requested.from,
                             to: requested.to,
-                        }]
-                    }
-                })
-            })
+                        }],
+                        None => {
+                            request_insert = Some(0);
+                            vec![RoleWrite::Insert {
+                                roles: requested.roles.clone(),
+                                from: requested.from,
+                                to: requested.to,
+                            }]
+                        }
+                    })
+                },
+            )
             .await;
         match outcome {
             Ok(RoleChange::Applied(inserted)) => {
@@ -594,40 +605,46 @@ pub async fn resolve(
         let mut request_insert = None;
         let outcome = state
             .store
-            .change_role_assignments(user_id, &prepared.organization.id, |existing| {
-                let touches_main_administrator = suggestions.iter().any(|item| {
-                    existing.iter().any(|row| {
-                        Some(row.rel_id) == item.rel_id && includes_main_administrator(&row.roles)
-                    })
-                });
-                if touches_main_administrator && !may_change_main_administrator {
-                    return Err(Refusal::Forbidden);
-                }
-                let wanted = match apply(existing, &requested, &suggestions) {
-                    Ok(wanted) => wanted,
-                    Err(err @ (ApplyError::Stale { .. } | ApplyError::UnknownRelId(_))) => {
-                        return Err(Refusal::Stale {
-                            reason: format!("{STALE} ({err})"),
-                            fresh: suggest(&requested, existing),
+            .change_role_assignments(
+                user_id,
+                &prepared.organization.id,
+                Some(&caller.actor()),
+                |existing| {
+                    let touches_main_administrator = suggestions.iter().any(|item| {
+                        existing.iter().any(|row| {
+                            Some(row.rel_id) == item.rel_id
+                                && includes_main_administrator(&row.roles)
                         })
+                    });
+                    if touches_main_administrator && !may_change_main_administrator {
+                        return Err(Refusal::Forbidden);
                     }
-                    Err(err @ ApplyError::Overlap { .. }) => {
-                        let reason = format!("{STILL_OVERLAPS} ({err})");
-                        return Err(Refusal::Stale {
-                            reason,
-                            fresh: suggest(&requested, existing),
-                        });
-                    }
-                    Err(err) => {
-                        return Err(Refusal::Invalid(format!(
-                            "The resolution is not valid: {err}."
-                        )))
-                    }
-                };
-                let (writes, index) = writes_for(existing, &wanted, &requested);
-                request_insert = index;
-                Ok(writes)
-            })
+                    let wanted = match apply(existing, &requested, &suggestions) {
+                        Ok(wanted) => wanted,
+                        Err(err @ (ApplyError::Stale { .. } | ApplyError::UnknownRelId(_))) => {
+                            return Err(Refusal::Stale {
+                                reason: format!("{STALE} ({err})"),
+                                fresh: suggest(&requested, existing),
+                            })
+                        }
+                        Err(err @ ApplyError::Overlap { .. }) => {
+                            let reason = format!("{STILL_OVERLAPS} ({err})");
+                            return Err(Refusal::Stale {
+                                reason,
+                                fresh: suggest(&requested, existing),
+                            });
+                        }
+                        Err(err) => {
+                            return Err(Refusal::Invalid(format!(
+                                "The resolution is not valid: {err}."
+                            )))
+                        }
+                    };
+                    let (writes, index) = writes_for(existing, &wanted, &requested);
+                    request_insert = index;
+                    Ok(writes)
+                },
+            )
             .await;
         match outcome {
             Ok(RoleChange::Applied(inserted)) => {
@@ -658,7 +675,11 @@ pub async fn delete_assignment(
         .await?
         .ok_or_else(missing)?;
     check_permission(&state, &caller, &organization, &row.roles).await?;
-    match state.store.delete_role_assignment(rel_id).await {
+    match state
+        .store
+        .delete_role_assignment(rel_id, Some(&caller.actor()))
+        .await
+    {
         Ok(()) => Ok(Json(RoleEnvelope::message(DELETED, None))),
         Err(StoreError::NotFound) => Err(missing()),
         Err(err) => Err(err.into()),

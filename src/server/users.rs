@@ -35,7 +35,7 @@ pub async fn technicians(
 }
 
 pub async fn create(
-    _: AdminUser,
+    AdminUser(caller): AdminUser,
     State(state): State<AppState>,
     ApiJson(new): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<UserEnvelope>)> {
@@ -49,7 +49,11 @@ pub async fn create(
         email: new.email,
         role: new.role,
     };
-    match state.store.create_user(&record, Utc::now()).await {
+    match state
+        .store
+        .create_user(&record, Some(&caller.actor()), Utc::now())
+        .await
+    {
         Ok(user) => Ok((StatusCode::CREATED, Json(UserEnvelope { user }))),
         Err(StoreError::Taken(_)) => Err(email_taken(&record.email)),
         Err(err) => Err(err.into()),
@@ -57,7 +61,7 @@ pub async fn create(
 }
 
 pub async fn update(
-    _: AdminUser,
+    AdminUser(caller): AdminUser,
     State(state): State<AppState>,
     IdParam(id): IdParam,
     ApiJson(patch): ApiJson<UserPatch>,
@@ -78,7 +82,7 @@ pub async fn update(
     let requested_email = patch.email.clone();
     let result = state
         .store
-        .update_user(id, move |record| {
+        .update_user(id, Some(&caller.actor()), move |record| {
             if let Some(name) = patch.name {
                 record.name = name;
             }

@@ -48,7 +48,7 @@ pub async fn get(
 }
 
 pub async fn create(
-    _: AdminUser,
+    AdminUser(caller): AdminUser,
     State(state): State<AppState>,
     ApiJson(new): ApiJson<NewVehicle>,
 ) -> ApiResult<(StatusCode, Json<VehicleEnvelope>)> {
@@ -67,7 +67,11 @@ pub async fn create(
         model: new.model,
         year: new.year,
     };
-    match state.store.create_vehicle(&record, Utc::now()).await {
+    match state
+        .store
+        .create_vehicle(&record, Some(&caller.actor()), Utc::now())
+        .await
+    {
         Ok(vehicle) => Ok((StatusCode::CREATED, Json(VehicleEnvelope { vehicle }))),
         Err(StoreError::Taken(_)) => Err(plate_taken(&record.license_plate)),
         Err(err) => Err(err.into()),
@@ -75,7 +79,7 @@ pub async fn create(
 }
 
 pub async fn update(
-    _: AdminUser,
+    AdminUser(caller): AdminUser,
     State(state): State<AppState>,
     IdParam(id): IdParam,
     ApiJson(patch): ApiJson<VehiclePatch>,
@@ -100,7 +104,7 @@ pub async fn update(
     let requested_plate = patch.license_plate.clone();
     let result = state
         .store
-        .update_vehicle(id, move |record| {
+        .update_vehicle(id, Some(&caller.actor()), move |record| {
             if let Some(name) = patch.name {
                 record.name = name;
             }
@@ -128,11 +132,11 @@ pub async fn update(
 }
 
 pub async fn delete(
-    _: AdminUser,
+    AdminUser(caller): AdminUser,
     State(state): State<AppState>,
     IdParam(id): IdParam,
 ) -> ApiResult<StatusCode> {
-    match state.store.delete_vehicle(id).await {
+    match state.store.delete_vehicle(id, Some(&caller.actor())).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(StoreError::NotFound) => Err(not_found(id)),
         Err(StoreError::InUse) => Err(ApiError::Conflict(format!(

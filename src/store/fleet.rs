@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
-use super::{Store, StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult, WriteTx};
+use crate::api::events::{Actor, EventKind, EventSubject};
 use crate::api::{
     Assignment, AssignmentConflict, AssignmentStatus, ConflictReason, DashboardSummary, SystemRole,
     TechnicianActiveAssignment, TechnicianListItem, TechnicianRef, User, Vehicle,
@@ -62,8 +63,10 @@ const VEHICLE_COLUMNS: &str =
 const VEHICLE_RETURNING: &str = "id, name, license_plate, make, model, year, created_at";
 const ASSIGNMENT_SELECT: &str = "SELECT a.id AS a_id, a.vehicle_id, a.technician_id, a.status, \
      a.assigned_at, a.returned_at, v.id, v.name, v.license_plate, v.make, v.model, v.year, \
-     v.created_at, u.name AS u_name, u.email AS u_email \
-     FROM assignments a JOIN vehicles v ON v.id = a.vehicle_id JOIN users u ON u.id = a.technician_id";
+     v.created_at, u.name AS u_name, u.email AS u_email, \
+     a.assigned_by, ab.name AS ab_name, a.returned_by, rb.name AS rb_name \
+     FROM assignments a JOIN vehicles v ON v.id = a.vehicle_id JOIN users u ON u.id = a.technician_id \
+     LEFT JOIN users ab ON ab.id = a.assigned_by LEFT JOIN users rb ON rb.id = a.returned_by";
 const NEWEST_FIRST: &str = " ORDER BY a.assigned_at DESC, a.id DESC";
 
 fn timestamp(seconds: i64) -> StoreResult<DateTime<Utc>> {
@@ -94,6 +97,15 @@ fn vehicle_from_row(row: &AnyRow) -> StoreResult<Vehicle> {
     })
 }
 
+fn actor_from_row(row: &AnyRow, id: &str, name: &str) -> StoreResult<Option<Actor>> {
+    let id: Option<i64> = row.try_get(id)?;
+    let name: Option<String> = row.try_get(name)?;
+    Ok(id.map(|id| Actor {
+        id,
+        name: name.unwrap_or_default(),
+    }))
+}
+
 fn assignment_from_row(row: &AnyRow) -> StoreResult<Assignment> {
     let status: String = row.try_get("status")?;
     let technician_id: i64 = row.try_get("technician_id")?;
@@ -112,7 +124,53 @@ fn assignment_from_row(row: &AnyRow) -> StoreResult<Assignment> {
             name: row.try_get("u_name")?,
             email: row.try_get("u_email")?,
         },
+        assigned_by: actor_from_row(row, "assigned_by", "ab_name")?,
+        returned_by: actor_from_row(row, "returned_by", "rb_name")?,
     })
+}
+
+/// One assignment read inside a write transaction.
+async fn assignment_in(conn: &mut AnyConnection, id: i64) -> StoreResult<Assignment> {
+    let sql = format!("{ASSIGNMENT_SELECT} WHERE a.id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_one(conn).await?;
+    assignment_from_row(&row)
+}
+
+fn user_subject(user: &User) -> EventSubject {
+    EventSubject {
+        user_id: Some(user.id),
+        ..EventSubject::default()
+    }
+}
+
+fn vehicle_subject(vehicle: &Vehicle) -> EventSubject {
+    EventSubject {
+        vehicle_id: Some(vehicle.id),
+        ..EventSubject::default()
+    }
+}
+
+fn assignment_subject(assignment: &Assignment) -> EventSubject {
+    EventSubject {
+        assignment_id: Some(assignment.id),
+        vehicle_id: Some(assignment.vehicle_id),
+        technician_id: Some(assignment.technician_id),
+        ..EventSubject::default()
+    }
+}
+
+/// Writes the `assignment.returned` event of each assignment, read as it now is.
+async fn returned_events(tx: &mut WriteTx, ids: &[i64]) -> StoreResult<()> {
+    for id in ids {
+        let assignment = assignment_in(tx.conn(), *id).await?;
+        tx.event(
+            EventKind::AssignmentReturned,
+            assignment_subject(&assignment),
+            &assignment,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 fn taken_or(err: sqlx::Error, what: &'static str) -> StoreError {
@@ -126,7 +184,13 @@ fn taken_or(err: sqlx::Error, what: &'static str) -> StoreError {
 impl Store {
     // ---- users ----
 
-    pub async fn create_user(&self, user: &UserRecord, now: DateTime<Utc>) -> StoreResult<User> {
+    pub async fn create_user(
+        &self,
+        user: &UserRecord,
+        actor: Option<&Actor>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User> {
+        let mut tx = self.begin_change(actor).await?;
         let sql = format!(
             "INSERT INTO users (name, email, email_key, password_hash, role, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
@@ -138,10 +202,14 @@ impl Store {
             .bind(&user.password_hash)
             .bind(user.role.as_str())
             .bind(now.timestamp())
-            .fetch_one(&self.pool)
+            .fetch_one(tx.conn())
             .await
             .map_err(|err| taken_or(err, "e-mail address"))?;
-        user_from_row(&row)
+        let created = user_from_row(&row)?;
+        tx.event(EventKind::UserCreated, user_subject(&created), &created)
+            .await?;
+        self.commit(tx).await?;
+        Ok(created)
     }
 
     /// The user and their password hash, for signing in.
@@ -182,16 +250,17 @@ impl Store {
     pub async fn update_user(
         &self,
         id: i64,
+        actor: Option<&Actor>,
         change: impl FnOnce(&mut UserRecord),
     ) -> StoreResult<User> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_change(actor).await?;
         let sql = format!(
             "SELECT name, email, email_key, password_hash, role FROM users WHERE id = $1{}",
             self.backend.lock_row()
         );
         let row = sqlx::query(&sql)
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(tx.conn())
             .await?
             .ok_or(StoreError::NotFound)?;
         let role: String = row.try_get("role")?;
@@ -215,11 +284,13 @@ impl Store {
             .bind(&record.email_key)
             .bind(&record.password_hash)
             .bind(record.role.as_str())
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.conn())
             .await
             .map_err(|err| taken_or(err, "e-mail address"))?;
         let user = user_from_row(&row)?;
-        tx.commit().await?;
+        tx.event(EventKind::UserUpdated, user_subject(&user), &user)
+            .await?;
+        self.commit(tx).await?;
         Ok(user)
     }
 
@@ -265,8 +336,10 @@ impl Store {
     pub async fn create_vehicle(
         &self,
         vehicle: &VehicleRecord,
+        actor: Option<&Actor>,
         now: DateTime<Utc>,
     ) -> StoreResult<Vehicle> {
+        let mut tx = self.begin_change(actor).await?;
         let sql = format!(
             "INSERT INTO vehicles (name, license_plate, plate_key, make, model, year, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {VEHICLE_RETURNING}"
@@ -279,10 +352,18 @@ impl Store {
             .bind(&vehicle.model)
             .bind(vehicle.year)
             .bind(now.timestamp())
-            .fetch_one(&self.pool)
+            .fetch_one(tx.conn())
             .await
             .map_err(|err| taken_or(err, "licence plate"))?;
-        vehicle_from_row(&row)
+        let created = vehicle_from_row(&row)?;
+        tx.event(
+            EventKind::VehicleCreated,
+            vehicle_subject(&created),
+            &created,
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(created)
     }
 
     pub async fn get_vehicle(&self, id: i64) -> StoreResult<Option<Vehicle>> {
@@ -331,16 +412,17 @@ impl Store {
     pub async fn update_vehicle(
         &self,
         id: i64,
+        actor: Option<&Actor>,
         change: impl FnOnce(&mut VehicleRecord),
     ) -> StoreResult<Vehicle> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_change(actor).await?;
         let sql = format!(
             "SELECT name, license_plate, plate_key, make, model, year FROM vehicles WHERE id = $1{}",
             self.backend.lock_row()
         );
         let row = sqlx::query(&sql)
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(tx.conn())
             .await?
             .ok_or(StoreError::NotFound)?;
         let mut record = VehicleRecord {
@@ -364,27 +446,34 @@ impl Store {
             .bind(&record.make)
             .bind(&record.model)
             .bind(record.year)
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.conn())
             .await
             .map_err(|err| taken_or(err, "licence plate"))?;
         let vehicle = vehicle_from_row(&row)?;
-        tx.commit().await?;
+        tx.event(
+            EventKind::VehicleUpdated,
+            vehicle_subject(&vehicle),
+            &vehicle,
+        )
+        .await?;
+        self.commit(tx).await?;
         Ok(vehicle)
     }
 
     /// Deletes a vehicle that has never been assigned; history is never deleted.
-    pub async fn delete_vehicle(&self, id: i64) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
+    pub async fn delete_vehicle(&self, id: i64, actor: Option<&Actor>) -> StoreResult<()> {
+        let mut tx = self.begin_change(actor).await?;
         let row = sqlx::query("SELECT COUNT(*) AS n FROM assignments WHERE vehicle_id = $1")
             .bind(id)
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.conn())
             .await?;
         if row.try_get::<i64, _>("n")? > 0 {
             return Err(StoreError::InUse);
         }
-        let result = sqlx::query("DELETE FROM vehicles WHERE id = $1")
+        let sql = format!("DELETE FROM vehicles WHERE id = $1 RETURNING {VEHICLE_RETURNING}");
+        let row = sqlx::query(&sql)
             .bind(id)
-            .execute(&mut *tx)
+            .fetch_optional(tx.conn())
             .await
             .map_err(|err| {
                 if StoreError::is_foreign_key_violation(&err) {
@@ -392,11 +481,16 @@ impl Store {
                 } else {
                     StoreError::Database(err)
                 }
-            })?;
-        if result.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        tx.commit().await?;
+            })?
+            .ok_or(StoreError::NotFound)?;
+        let deleted = vehicle_from_row(&row)?;
+        tx.event(
+            EventKind::VehicleDeleted,
+            vehicle_subject(&deleted),
+            &deleted,
+        )
+        .await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -497,6 +591,7 @@ impl Store {
         vehicle_id: i64,
         technician_id: i64,
         return_conflicting: bool,
+        actor: Option<&Actor>,
         now: DateTime<Utc>,
     ) -> StoreResult<CreateAssignmentOutcome> {
         // A concurrent return can empty the conflict list between the failed insert and the
@@ -508,34 +603,46 @@ impl Store {
                     return Ok(CreateAssignmentOutcome::Busy(conflicts));
                 }
             }
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_change(actor).await?;
+            let mut returned = Vec::new();
             if return_conflicting {
-                sqlx::query(
-                    "UPDATE assignments SET status = 'returned', returned_at = $3 \
-                     WHERE status = 'active' AND (vehicle_id = $1 OR technician_id = $2)",
+                let rows = sqlx::query(
+                    "UPDATE assignments SET status = 'returned', returned_at = $3, returned_by = $4 \
+                     WHERE status = 'active' AND (vehicle_id = $1 OR technician_id = $2) RETURNING id",
                 )
                 .bind(vehicle_id)
                 .bind(technician_id)
                 .bind(now.timestamp())
-                .execute(&mut *tx)
+                .bind(actor.map(|actor| actor.id))
+                .fetch_all(tx.conn())
                 .await?;
+                for row in rows {
+                    returned.push(row.try_get::<i64, _>("id")?);
+                }
             }
             let inserted = sqlx::query(
-                "INSERT INTO assignments (vehicle_id, technician_id, status, assigned_at) \
-                 VALUES ($1, $2, 'active', $3) RETURNING id",
+                "INSERT INTO assignments (vehicle_id, technician_id, status, assigned_at, assigned_by) \
+                 VALUES ($1, $2, 'active', $3, $4) RETURNING id",
             )
             .bind(vehicle_id)
             .bind(technician_id)
             .bind(now.timestamp())
-            .fetch_one(&mut *tx)
+            .bind(actor.map(|actor| actor.id))
+            .fetch_one(tx.conn())
             .await;
             match inserted {
                 Ok(row) => {
                     let id: i64 = row.try_get("id")?;
-                    tx.commit().await?;
-                    let assignment = self.get_assignment(id).await?.ok_or_else(|| {
-                        StoreError::Corrupt(format!("assignment {id} vanished after insert"))
-                    })?;
+                    returned.sort_unstable();
+                    returned_events(&mut tx, &returned).await?;
+                    let assignment = assignment_in(tx.conn(), id).await?;
+                    tx.event(
+                        EventKind::AssignmentCreated,
+                        assignment_subject(&assignment),
+                        &assignment,
+                    )
+                    .await?;
+                    self.commit(tx).await?;
                     return Ok(CreateAssignmentOutcome::Created(Box::new(assignment)));
                 }
                 Err(err) if StoreError::is_unique_violation(&err) => {
@@ -561,17 +668,34 @@ impl Store {
     pub async fn return_assignment(
         &self,
         id: i64,
+        actor: Option<&Actor>,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Assignment>> {
-        sqlx::query(
-            "UPDATE assignments SET status = 'returned', returned_at = $2 \
+        let mut tx = self.begin_change(actor).await?;
+        let changed = sqlx::query(
+            "UPDATE assignments SET status = 'returned', returned_at = $2, returned_by = $3 \
              WHERE id = $1 AND status = 'active'",
         )
         .bind(id)
         .bind(now.timestamp())
-        .execute(&self.pool)
+        .bind(actor.map(|actor| actor.id))
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            // Unknown or already returned: nothing changed, so no event.
+            tx.rollback().await?;
+            return self.get_assignment(id).await;
+        }
+        let assignment = assignment_in(tx.conn(), id).await?;
+        tx.event(
+            EventKind::AssignmentReturned,
+            assignment_subject(&assignment),
+            &assignment,
+        )
         .await?;
-        self.get_assignment(id).await
+        self.commit(tx).await?;
+        Ok(Some(assignment))
     }
 
     pub async fn dashboard(&self) -> StoreResult<DashboardSummary> {
@@ -610,13 +734,18 @@ impl Store {
     }
 
     /// Writes assignments with given times in one transaction (demo data, benchmarks).
+    /// Each row gets its `assignment.created` event, with no actor.
     pub async fn insert_history(&self, history: &[HistoricAssignment]) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
+        if history.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_change(None).await?;
         for chunk in history.chunks(super::INSERT_CHUNK) {
             let mut sql = String::from(
                 "INSERT INTO assignments (vehicle_id, technician_id, status, assigned_at, returned_at) VALUES ",
             );
             sql.push_str(&super::values_placeholders(chunk.len(), 5));
+            sql.push_str(" RETURNING id");
             let mut statement = sqlx::query(&sql);
             for row in chunk {
                 let status = match row.returned_at {
@@ -630,15 +759,44 @@ impl Store {
                     .bind(row.assigned_at.timestamp())
                     .bind(row.returned_at.map(|at| at.timestamp()));
             }
-            statement.execute(&mut *tx).await.map_err(|err| {
+            let rows = statement.fetch_all(tx.conn()).await.map_err(|err| {
                 if StoreError::is_unique_violation(&err) {
                     StoreError::Taken("active assignment")
                 } else {
                     StoreError::Database(err)
                 }
             })?;
+            let ids = rows
+                .iter()
+                .map(|row| row.try_get::<i64, _>("id"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let sql = format!(
+                "{ASSIGNMENT_SELECT} WHERE a.id IN ({}) ORDER BY a.id",
+                (1..=ids.len())
+                    .map(|n| format!("${n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut select = sqlx::query(&sql);
+            for id in &ids {
+                select = select.bind(*id);
+            }
+            let created = select.fetch_all(tx.conn()).await?;
+            let events = created
+                .iter()
+                .map(|row| {
+                    let assignment = assignment_from_row(row)?;
+                    Ok((
+                        EventKind::AssignmentCreated,
+                        assignment_subject(&assignment),
+                        serde_json::to_string(&assignment)
+                            .map_err(|err| StoreError::Corrupt(err.to_string()))?,
+                    ))
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            tx.events(events).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }

@@ -5,13 +5,16 @@
 //! `RETURNING`, partial indexes). What differs per database is kept in [`Backend`]: the
 //! migrations, how a write transaction starts, and row locking.
 
+mod events;
 mod fleet;
 mod roles;
 
+pub use events::*;
 pub use fleet::*;
 pub use roles::*;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -100,10 +103,22 @@ fn values_placeholders(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
+    /// For connections outside the pool (PostgreSQL's LISTEN).
+    url: String,
+    signals: Arc<EventSignals>,
+}
+
+/// The URL may hold a password: it stays out of debug output.
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
@@ -120,6 +135,7 @@ impl Store {
             _ => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
+        let listen_url = url.clone();
         let pool_options = match backend {
             Backend::Sqlite => AnyPoolOptions::new()
                 .max_connections(8)
@@ -139,7 +155,12 @@ impl Store {
             .acquire_timeout(Duration::from_secs(15))
             .connect_with(options)
             .await?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            url: listen_url,
+            signals: Arc::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }

@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
-use super::{Backend, Store, StoreError, StoreResult};
+use super::{Backend, Store, StoreError, StoreResult, WriteTx};
 use crate::api::dates::Day;
+use crate::api::events::{Actor, EventKind, EventSubject};
 use crate::api::roles::{Organization, Role, RoleAssignmentRow};
 use crate::domain::roles::{ExistingAssignment, Holding};
 
@@ -100,14 +101,44 @@ fn assignment_row(row: &AnyRow) -> StoreResult<RoleAssignmentRow> {
     })
 }
 
+fn role_subject(row: &RoleAssignmentRow) -> EventSubject {
+    EventSubject {
+        rel_id: Some(row.rel_id),
+        user_id: row.user_id.parse().ok(),
+        organization_id: Some(row.organization_id.clone()),
+        ..EventSubject::default()
+    }
+}
+
+/// One role assignment read inside a write transaction.
+async fn role_row_in(conn: &mut AnyConnection, rel_id: i64) -> StoreResult<RoleAssignmentRow> {
+    let sql = format!("{ROW_SELECT} WHERE r.id = $1");
+    let row = sqlx::query(&sql).bind(rel_id).fetch_one(conn).await?;
+    assignment_row(&row)
+}
+
+async fn role_event(tx: &mut WriteTx, kind: EventKind, row: &RoleAssignmentRow) -> StoreResult<()> {
+    tx.event(kind, role_subject(row), row).await
+}
+
+fn map_commit_error(err: sqlx::Error) -> StoreError {
+    if is_exclusion_violation(&err) {
+        StoreError::Taken("validity dates")
+    } else {
+        StoreError::Database(err)
+    }
+}
+
 impl Store {
     pub async fn create_organization(
         &self,
         id: &str,
         name: &str,
         parent_id: Option<&str>,
+        actor: Option<&Actor>,
         now: DateTime<Utc>,
     ) -> StoreResult<Organization> {
+        let mut tx = self.begin_change(actor).await?;
         let row = sqlx::query(
             "INSERT INTO organizations (id, name, parent_id, created_at) VALUES ($1, $2, $3, $4) \
              RETURNING id, name, parent_id",
@@ -116,7 +147,7 @@ impl Store {
         .bind(name)
         .bind(parent_id)
         .bind(now.timestamp())
-        .fetch_one(&self.pool)
+        .fetch_one(tx.conn())
         .await
         .map_err(|err| {
             if StoreError::is_foreign_key_violation(&err) {
@@ -127,7 +158,15 @@ impl Store {
                 StoreError::Database(err)
             }
         })?;
-        organization_from_row(&row)
+        let organization = organization_from_row(&row)?;
+        let subject = EventSubject {
+            organization_id: Some(organization.id.clone()),
+            ..EventSubject::default()
+        };
+        tx.event(EventKind::OrganizationCreated, subject, &organization)
+            .await?;
+        self.commit(tx).await?;
+        Ok(organization)
     }
 
     pub async fn list_organizations(&self) -> StoreResult<Vec<Organization>> {
@@ -229,12 +268,16 @@ impl Store {
         &self,
         records: &[RoleAssignmentRecord],
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_change(None).await?;
         for chunk in records.chunks(super::INSERT_CHUNK) {
             let mut sql = String::from(
                 "INSERT INTO role_assignments (user_id, organization_id, roles, valid_from, valid_to) VALUES ",
             );
             sql.push_str(&super::values_placeholders(chunk.len(), 5));
+            sql.push_str(" RETURNING id");
             let mut statement = sqlx::query(&sql);
             for record in chunk {
                 statement = statement
@@ -244,27 +287,62 @@ impl Store {
                     .bind(i64::from(record.from.0))
                     .bind(i64::from(record.to.0));
             }
-            statement.execute(&mut *tx).await?;
-        }
-        tx.commit().await.map_err(|err| {
-            if is_exclusion_violation(&err) {
-                StoreError::Taken("validity dates")
-            } else {
-                StoreError::Database(err)
+            let rows = statement.fetch_all(tx.conn()).await?;
+            let ids = rows
+                .iter()
+                .map(|row| row.try_get::<i64, _>("id"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let sql = format!(
+                "{ROW_SELECT} WHERE r.id IN ({}) ORDER BY r.id",
+                (1..=ids.len())
+                    .map(|n| format!("${n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut select = sqlx::query(&sql);
+            for id in &ids {
+                select = select.bind(*id);
             }
-        })?;
-        Ok(())
+            let created = select.fetch_all(tx.conn()).await?;
+            let events = created
+                .iter()
+                .map(|row| {
+                    let row = assignment_row(row)?;
+                    Ok((
+                        EventKind::RoleAssignmentCreated,
+                        role_subject(&row),
+                        serde_json::to_string(&row)
+                            .map_err(|err| StoreError::Corrupt(err.to_string()))?,
+                    ))
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            tx.events(events).await?;
+        }
+        self.commit_or(tx, map_commit_error).await
     }
 
-    pub async fn delete_role_assignment(&self, rel_id: i64) -> StoreResult<()> {
-        let result = sqlx::query("DELETE FROM role_assignments WHERE id = $1")
+    pub async fn delete_role_assignment(
+        &self,
+        rel_id: i64,
+        actor: Option<&Actor>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_change(actor).await?;
+        let sql = format!("{ROW_SELECT} WHERE r.id = $1");
+        let Some(row) = sqlx::query(&sql)
             .bind(rel_id)
-            .execute(&self.pool)
-            .await?;
-        if result.rows_affected() == 0 {
+            .fetch_optional(tx.conn())
+            .await?
+        else {
+            tx.rollback().await?;
             return Err(StoreError::NotFound);
-        }
-        Ok(())
+        };
+        let before = assignment_row(&row)?;
+        sqlx::query("DELETE FROM role_assignments WHERE id = $1")
+            .bind(rel_id)
+            .execute(tx.conn())
+            .await?;
+        role_event(&mut tx, EventKind::RoleAssignmentDeleted, &before).await?;
+        self.commit(tx).await
     }
 
     /// Reads a user's assignments in one organization, lets `decide` turn them into writes,
@@ -276,14 +354,15 @@ impl Store {
         &self,
         user_id: i64,
         organization_id: &str,
+        actor: Option<&Actor>,
         decide: impl FnOnce(&[ExistingAssignment]) -> Result<Vec<RoleWrite>, E>,
     ) -> StoreResult<RoleChange<E>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_change(actor).await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2)) AS locked")
                 .bind(i32::try_from(user_id % i64::from(i32::MAX)).unwrap_or_default())
                 .bind(organization_id)
-                .fetch_one(&mut *tx)
+                .fetch_one(tx.conn())
                 .await?;
         }
         let rows = sqlx::query(
@@ -292,7 +371,7 @@ impl Store {
         )
         .bind(user_id)
         .bind(organization_id)
-        .fetch_all(&mut *tx)
+        .fetch_all(tx.conn())
         .await?;
         let existing = rows
             .iter()
@@ -313,14 +392,20 @@ impl Store {
                 return Ok(RoleChange::Refused(refusal));
             }
         };
+        if writes.is_empty() {
+            tx.rollback().await?;
+            return Ok(RoleChange::Applied(Vec::new()));
+        }
         let mut inserted = Vec::new();
         for write in writes {
             match write {
                 RoleWrite::Delete { rel_id } => {
+                    let before = role_row_in(tx.conn(), rel_id).await?;
                     sqlx::query("DELETE FROM role_assignments WHERE id = $1")
                         .bind(rel_id)
-                        .execute(&mut *tx)
+                        .execute(tx.conn())
                         .await?;
+                    role_event(&mut tx, EventKind::RoleAssignmentDeleted, &before).await?;
                 }
                 RoleWrite::Update {
                     rel_id,
@@ -336,8 +421,10 @@ impl Store {
                     .bind(roles_to_text(&roles))
                     .bind(i64::from(from.0))
                     .bind(i64::from(to.0))
-                    .execute(&mut *tx)
+                    .execute(tx.conn())
                     .await?;
+                    let after = role_row_in(tx.conn(), rel_id).await?;
+                    role_event(&mut tx, EventKind::RoleAssignmentUpdated, &after).await?;
                 }
                 RoleWrite::Insert { roles, from, to } => {
                     let row = sqlx::query(
@@ -349,19 +436,16 @@ impl Store {
                     .bind(roles_to_text(&roles))
                     .bind(i64::from(from.0))
                     .bind(i64::from(to.0))
-                    .fetch_one(&mut *tx)
+                    .fetch_one(tx.conn())
                     .await?;
-                    inserted.push(row.try_get("id")?);
+                    let rel_id: i64 = row.try_get("id")?;
+                    inserted.push(rel_id);
+                    let after = role_row_in(tx.conn(), rel_id).await?;
+                    role_event(&mut tx, EventKind::RoleAssignmentCreated, &after).await?;
                 }
             }
         }
-        tx.commit().await.map_err(|err| {
-            if is_exclusion_violation(&err) {
-                StoreError::Taken("validity dates")
-            } else {
-                StoreError::Database(err)
-            }
-        })?;
+        self.commit_or(tx, map_commit_error).await?;
         Ok(RoleChange::Applied(inserted))
     }
 }
