@@ -107,6 +107,9 @@ pub struct ServeArgs {
     /// How long a sign-in token stays valid, e.g. 12h, 30m, 7days.
     #[arg(long, env = "FLEETDESK_TOKEN_TTL", default_value = "12h", value_parser = humantime::parse_duration)]
     pub token_ttl: Duration,
+    /// How long events (the activity log) are kept, e.g. 400days, 90days, 12h.
+    #[arg(long, env = "FLEETDESK_EVENT_RETENTION", default_value = "400days", value_parser = humantime::parse_duration)]
+    pub event_retention: Duration,
     #[arg(long, env = "FLEETDESK_ADMIN_EMAIL", hide = true)]
     pub admin_email: Option<String>,
     #[arg(
@@ -238,6 +241,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         token_ttl: args.token_ttl,
         bootstrap_admin,
         demo: args.demo,
+        event_retention: args.event_retention,
+        event_keep_alive: server::events::DEFAULT_KEEP_ALIVE,
     };
     let running = server::start(config).await?;
     // The one line on stdout; scripts read the real port from it.

@@ -3,6 +3,7 @@
 //! ([`ClientError`]). No UI code here, and nothing from the server or the store.
 
 mod error;
+mod events;
 
 use std::fmt;
 use std::time::Duration;
@@ -13,7 +14,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use error::ClientError;
+pub use events::{EventStream, StreamItem};
 
+use crate::api::events::{ActivityPage, ActivityQuery};
 use crate::api::roles::{
     NewOrganization, OrganizationEnvelope, OrganizationsEnvelope, ResolveRequest,
     RoleAssignmentRequest, RoleAssignmentsEnvelope, RoleEnvelope, UserRoles,
@@ -34,6 +37,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 #[derive(Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
+    /// For the event stream: no limit on the whole answer, which never ends.
+    stream_http: reqwest::Client,
     /// Validated; its path has no trailing slash (except the root, which Url keeps as "/").
     base: Url,
     /// `base` as text without a trailing slash, for messages and the UI.
@@ -77,9 +82,20 @@ impl ApiClient {
             .map_err(|err| ClientError::Config {
                 message: format!("The HTTP client cannot start: {err}."),
             })?;
+        let stream_http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .read_timeout(events::STREAM_SILENCE)
+            .tcp_keepalive(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("fleetdesk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|err| ClientError::Config {
+                message: format!("The HTTP client cannot start: {err}."),
+            })?;
         let base_text = base.as_str().trim_end_matches('/').to_string();
         Ok(ApiClient {
             http,
+            stream_http,
             base,
             base_text,
             token: None,
@@ -309,6 +325,42 @@ impl ApiClient {
             .send(Method::DELETE, self.url(&path), None, true)
             .await?;
         decode_ok(&format!("DELETE {path}"), reply)
+    }
+
+    // ---- events ----
+
+    /// The live stream of changes: from now on, or replaying everything after `after` first.
+    pub fn events(&self, after: Option<i64>) -> EventStream {
+        EventStream::new(self.clone(), after)
+    }
+
+    /// The activity log, newest first; pass the answer's `next_before` as `before` to page on.
+    pub async fn activity(&self, query: &ActivityQuery) -> Result<ActivityPage, ClientError> {
+        let mut pairs = Vec::new();
+        let ids = [
+            ("limit", query.limit),
+            ("before", query.before),
+            ("vehicleId", query.vehicle_id),
+            ("technicianId", query.technician_id),
+            ("userId", query.user_id),
+            ("actorId", query.actor_id),
+        ];
+        for (name, value) in ids {
+            if let Some(value) = value {
+                pairs.push((name, value.to_string()));
+            }
+        }
+        if let Some(kind) = query.kind {
+            pairs.push(("kind", kind.as_str().to_string()));
+        }
+        for (name, at) in [("since", query.since), ("until", query.until)] {
+            if let Some(at) = at {
+                pairs.push((name, at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+            }
+        }
+        let url = with_query(self.url("/api/admin/activity"), &pairs);
+        let reply = self.send(Method::GET, url, None, true).await?;
+        decode_ok("GET /api/admin/activity", reply)
     }
 
     // ---- plumbing ----

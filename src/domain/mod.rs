@@ -1,4 +1,5 @@
 //! Pure rules: no I/O, no async. Used by the server, the client and the tests alike.
 
+pub mod events;
 pub mod fleet;
 pub mod roles;

@@ -92,9 +92,10 @@ impl TokenKeys {
             .map_err(ApiError::internal)
     }
 
-    fn user_id(&self, token: &str) -> Option<i64> {
+    /// The user id and the expiry (seconds since the epoch) of a valid token.
+    fn verify(&self, token: &str) -> Option<(i64, i64)> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        data.claims.sub.parse().ok()
+        Some((data.claims.sub.parse().ok()?, data.claims.exp))
     }
 }
 
@@ -225,7 +226,13 @@ pub struct AuthUser(pub User);
 /// A signed-in user whose system role is `admin`.
 pub struct AdminUser(pub User);
 
-impl FromRequestParts<AppState> for AuthUser {
+/// A signed-in user and when their sign-in ends (the live stream closes then).
+pub struct Session {
+    pub user: User,
+    pub expires_at: chrono::DateTime<Utc>,
+}
+
+impl FromRequestParts<AppState> for Session {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -252,8 +259,18 @@ impl FromRequestParts<AppState> for AuthUser {
                 "The token is invalid or has expired; sign in again.".to_string(),
             )
         };
-        let user_id = state.tokens.user_id(token).ok_or_else(invalid)?;
+        let (user_id, exp) = state.tokens.verify(token).ok_or_else(invalid)?;
         let user = state.store.get_user(user_id).await?.ok_or_else(invalid)?;
+        let expires_at = chrono::DateTime::from_timestamp(exp, 0).ok_or_else(invalid)?;
+        Ok(Session { user, expires_at })
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Session { user, .. } = Session::from_request_parts(parts, state).await?;
         Ok(AuthUser(user))
     }
 }

@@ -4,6 +4,7 @@ pub mod assignments;
 pub mod auth;
 pub mod demo_data;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod roles;
 pub mod users;
@@ -45,6 +46,9 @@ pub struct AppInner {
     pub limiter: LoginLimiter,
     /// Verified against when the e-mail is unknown, so both failures take as long.
     pub dummy_hash: String,
+    pub events: Arc<events::EventHub>,
+    /// How often an idle event stream sends a comment.
+    pub event_keep_alive: Duration,
 }
 
 impl std::ops::Deref for AppState {
@@ -70,6 +74,10 @@ pub struct ServeConfig {
     pub token_ttl: Duration,
     pub bootstrap_admin: Option<BootstrapAdmin>,
     pub demo: bool,
+    /// Events older than this are pruned.
+    pub event_retention: Duration,
+    /// The comment an idle event stream sends this often keeps proxies from closing it.
+    pub event_keep_alive: Duration,
 }
 
 impl ServeConfig {
@@ -81,6 +89,8 @@ impl ServeConfig {
             token_ttl: Duration::from_secs(12 * 3600),
             bootstrap_admin: None,
             demo: false,
+            event_retention: events::DEFAULT_RETENTION,
+            event_keep_alive: events::DEFAULT_KEEP_ALIVE,
         }
     }
 }
@@ -112,6 +122,8 @@ pub fn router(state: AppState) -> Router {
             patch(assignments::return_assignment),
         )
         .route("/api/admin/dashboard", get(assignments::dashboard))
+        .route("/api/admin/activity", get(events::activity))
+        .route("/api/events", get(events::stream))
         .route(
             "/api/organizations",
             get(roles::list_organizations).post(roles::create_organization),
@@ -154,6 +166,7 @@ fn in_the_right_body(uri: &Uri, error: ApiError) -> Response {
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub store: Store,
+    pub events: Arc<events::EventHub>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -165,6 +178,8 @@ impl RunningServer {
 
     /// Stops accepting, lets requests in flight finish, closes the pool.
     pub async fn stop(mut self) -> Result<()> {
+        // Event streams never end by themselves; they must close for the server to stop.
+        self.events.close();
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -203,11 +218,16 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer> {
     let dummy_hash = tokio::task::spawn_blocking(|| auth::hash_password("not a real password"))
         .await?
         .map_err(|err| eyre!(err))?;
+    let hub = events::EventHub::start(&store, config.event_retention)
+        .await
+        .map_err(|err| eyre!("cannot follow the event log: {err}"))?;
     let state = AppState(Arc::new(AppInner {
         store: store.clone(),
         tokens: TokenKeys::new(&secret, config.token_ttl),
         limiter: LoginLimiter::default(),
         dummy_hash,
+        events: hub.clone(),
+        event_keep_alive: config.event_keep_alive,
     }));
     let listener = TcpListener::bind(&config.bind)
         .await
@@ -225,6 +245,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer> {
     Ok(RunningServer {
         addr,
         store,
+        events: hub,
         shutdown: Some(shutdown),
         task,
     })

@@ -490,3 +490,149 @@ macro_rules! on_both_databases {
         )+
     };
 }
+
+/// One Server-Sent Events message, or a comment line (`comment` holds its text).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SseMessage {
+    pub id: Option<String>,
+    pub event: Option<String>,
+    pub data: String,
+    pub comment: Option<String>,
+}
+
+impl SseMessage {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.data)
+            .unwrap_or_else(|err| panic!("SSE data is not JSON ({err}): {}", self.data))
+    }
+
+    pub fn id_number(&self) -> i64 {
+        self.id
+            .as_deref()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_else(|| panic!("an SSE message without a numeric id: {self:?}"))
+    }
+}
+
+/// Reads `GET /api/events` as raw text, the way any SSE client would.
+pub struct SseStream {
+    response: reqwest::Response,
+    buffer: String,
+    pub ended: bool,
+}
+
+impl SseStream {
+    /// Opens the stream; panics unless the answer is 200 text/event-stream.
+    pub async fn open(base_url: &str, token: &str, query: &str, last_event_id: Option<&str>) -> SseStream {
+        let client = reqwest::Client::new();
+        let mut request = client
+            .get(format!("{base_url}/api/events{query}"))
+            .bearer_auth(token);
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let response = request.send().await.expect("the stream request reaches the server");
+        assert_eq!(response.status(), StatusCode::OK, "GET /api/events{query}");
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+        SseStream {
+            response,
+            buffer: String::new(),
+            ended: false,
+        }
+    }
+
+    /// The next message or comment within `within`; None on timeout or when the stream ended.
+    pub async fn next_any(&mut self, within: Duration) -> Option<SseMessage> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut message = SseMessage::default();
+                for line in block.lines() {
+                    if let Some(comment) = line.strip_prefix(':') {
+                        message.comment = Some(comment.trim().to_string());
+                        continue;
+                    }
+                    let (field, value) = line.split_once(':').unwrap_or((line, ""));
+                    let value = value.strip_prefix(' ').unwrap_or(value);
+                    match field {
+                        "id" => message.id = Some(value.to_string()),
+                        "event" => message.event = Some(value.to_string()),
+                        "data" => {
+                            if !message.data.is_empty() {
+                                message.data.push('\n');
+                            }
+                            message.data.push_str(value);
+                        }
+                        _ => {}
+                    }
+                }
+                return Some(message);
+            }
+            if self.ended {
+                return None;
+            }
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Err(_) => return None,
+                Ok(Ok(Some(bytes))) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                Ok(Ok(None)) | Ok(Err(_)) => self.ended = true,
+            }
+        }
+    }
+
+    /// The next message that is not a comment.
+    pub async fn next(&mut self, within: Duration) -> Option<SseMessage> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let message = self.next_any(left).await?;
+            if message.comment.is_none() || message.id.is_some() || message.event.is_some() {
+                return Some(message);
+            }
+        }
+    }
+
+    /// Exactly `count` messages, each within `each`; panics naming what came short.
+    pub async fn take(&mut self, count: usize, each: Duration) -> Vec<SseMessage> {
+        let mut messages = Vec::with_capacity(count);
+        while messages.len() < count {
+            match self.next(each).await {
+                Some(message) => messages.push(message),
+                None => panic!("only {} of {count} messages arrived: {messages:?}", messages.len()),
+            }
+        }
+        messages
+    }
+}
+
+impl TestServer {
+    /// The activity log, newest first, as JSON events (all of them, up to 1,000).
+    pub async fn activity(&self, query: &str) -> Vec<Value> {
+        let separator = if query.is_empty() { "" } else { "&" };
+        let reply = self
+            .get(&format!("/api/admin/activity?limit=1000{separator}{query}"))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        reply.body["events"].as_array().expect("events").clone()
+    }
+
+    /// Waits until the activity log holds `count` events (PostgreSQL numbers them just after
+    /// commit), then returns them oldest first.
+    pub async fn events_when(&self, count: usize) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut events = self.activity("").await;
+            if events.len() >= count || tokio::time::Instant::now() > deadline {
+                events.reverse();
+                return events;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
