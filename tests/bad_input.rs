@@ -596,24 +596,58 @@ fn table(f: &Fixture, admin_token: &str) -> Vec<Case> {
     cases.extend([
         get("events: after not a number", "/api/events?after=abc"),
         get("events: after negative", "/api/events?after=-1"),
-        get("events: after past i64", "/api/events?after=99999999999999999999"),
+        get(
+            "events: after past i64",
+            "/api/events?after=99999999999999999999",
+        ),
         get("events: after with a fraction", "/api/events?after=1.5"),
         get("events: after with a sign", "/api/events?after=%2B5"),
         get("events: technician with a bad after", "/api/events?after=x").auth(Auth::Technician),
-        get("events: no token", "/api/events").auth(Auth::None).fails(S::UNAUTHORIZED, "unauthorized"),
+        get("events: no token", "/api/events")
+            .auth(Auth::None)
+            .fails(S::UNAUTHORIZED, "unauthorized"),
         get("activity: limit 0", "/api/admin/activity?limit=0"),
-        get("activity: limit past the maximum", "/api/admin/activity?limit=1001"),
-        get("activity: unknown kind", "/api/admin/activity?kind=vehicle.exploded"),
-        get("activity: vehicleId text", "/api/admin/activity?vehicleId=abc"),
-        get("activity: technicianId zero", "/api/admin/activity?technicianId=0"),
+        get(
+            "activity: limit past the maximum",
+            "/api/admin/activity?limit=1001",
+        ),
+        get(
+            "activity: unknown kind",
+            "/api/admin/activity?kind=vehicle.exploded",
+        ),
+        get(
+            "activity: vehicleId text",
+            "/api/admin/activity?vehicleId=abc",
+        ),
+        get(
+            "activity: technicianId zero",
+            "/api/admin/activity?technicianId=0",
+        ),
         get("activity: userId negative", "/api/admin/activity?userId=-4"),
-        get("activity: actorId huge", "/api/admin/activity?actorId=99999999999999999999"),
+        get(
+            "activity: actorId huge",
+            "/api/admin/activity?actorId=99999999999999999999",
+        ),
         get("activity: before text", "/api/admin/activity?before=last"),
-        get("activity: since not a time", "/api/admin/activity?since=yesterday"),
-        get("activity: until a date only", "/api/admin/activity?until=2026-11-28"),
-        get("activity: since after until", "/api/admin/activity?since=2026-11-28T10:00:00Z&until=2026-11-28T09:00:00Z"),
-        get("activity: unknown parameter", "/api/admin/activity?vehicle=3"),
-        get("technician: activity", "/api/admin/activity").auth(Auth::Technician).fails(S::FORBIDDEN, "forbidden"),
+        get(
+            "activity: since not a time",
+            "/api/admin/activity?since=yesterday",
+        ),
+        get(
+            "activity: until a date only",
+            "/api/admin/activity?until=2026-11-28",
+        ),
+        get(
+            "activity: since after until",
+            "/api/admin/activity?since=2026-11-28T10:00:00Z&until=2026-11-28T09:00:00Z",
+        ),
+        get(
+            "activity: unknown parameter",
+            "/api/admin/activity?vehicle=3",
+        ),
+        get("technician: activity", "/api/admin/activity")
+            .auth(Auth::Technician)
+            .fails(S::FORBIDDEN, "forbidden"),
     ]);
 
     for (i, name) in sql_names.iter().enumerate() {

@@ -22,7 +22,9 @@ pub enum StreamItem {
     Event(Box<Event>),
     /// The id resumed from is no longer kept (or unknown): reload everything; the stream goes
     /// on after `last_id`.
-    Reset { last_id: i64 },
+    Reset {
+        last_id: i64,
+    },
 }
 
 type Messages = Pin<

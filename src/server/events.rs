@@ -25,9 +25,7 @@ use tokio::task::JoinHandle;
 use super::auth::{AdminUser, Session};
 use super::error::{ApiError, ApiResult};
 use super::AppState;
-use crate::api::events::{
-    ActivityPage, ActivityQuery, Event, EventKind, ResetNotice, RESET_EVENT,
-};
+use crate::api::events::{ActivityPage, ActivityQuery, Event, EventKind, ResetNotice, RESET_EVENT};
 use crate::api::User;
 use crate::domain::events::may_see;
 use crate::domain::fleet::PAGE_LIMIT_MAX;
@@ -256,9 +254,9 @@ fn resume_point(headers: &HeaderMap, params: &HashMap<String, String>) -> ApiRes
             })
     };
     if let Some(value) = headers.get("last-event-id") {
-        let text = value.to_str().map_err(|_| {
-            ApiError::Validation("Last-Event-ID must be an event id.".to_string())
-        })?;
+        let text = value
+            .to_str()
+            .map_err(|_| ApiError::Validation("Last-Event-ID must be an event id.".to_string()))?;
         if let Some(id) = parse("Last-Event-ID", text)? {
             return Ok(Some(id));
         }
@@ -426,7 +424,9 @@ fn positive_id(params: &HashMap<String, String>, name: &str) -> ApiResult<Option
             .ok()
             .filter(|id| *id > 0)
             .map(Some)
-            .ok_or_else(|| ApiError::Validation(format!("{name} must be a positive whole number."))),
+            .ok_or_else(|| {
+                ApiError::Validation(format!("{name} must be a positive whole number."))
+            }),
     }
 }
 
@@ -484,9 +484,10 @@ pub fn parse_activity(params: &HashMap<String, String>) -> ApiResult<ActivityQue
     };
     let kind = match params.get("kind").map(|text| text.trim()) {
         None | Some("") => None,
-        Some(text) => Some(text.parse::<EventKind>().map_err(|err| {
-            ApiError::Validation(format!("kind: {err}."))
-        })?),
+        Some(text) => Some(
+            text.parse::<EventKind>()
+                .map_err(|err| ApiError::Validation(format!("kind: {err}.")))?,
+        ),
     };
     let query = ActivityQuery {
         limit,

@@ -290,6 +290,14 @@ impl TestServer {
         }
     }
 
+    /// Stops the server but keeps its database (another instance may still use it).
+    pub async fn stop_keeping_database(mut self) -> TestDatabase {
+        if let Some(running) = self.server.take() {
+            running.stop().await.expect("the server stops cleanly");
+        }
+        self.database
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> String {
         let reply = self
             .call(
@@ -523,7 +531,12 @@ pub struct SseStream {
 
 impl SseStream {
     /// Opens the stream; panics unless the answer is 200 text/event-stream.
-    pub async fn open(base_url: &str, token: &str, query: &str, last_event_id: Option<&str>) -> SseStream {
+    pub async fn open(
+        base_url: &str,
+        token: &str,
+        query: &str,
+        last_event_id: Option<&str>,
+    ) -> SseStream {
         let client = reqwest::Client::new();
         let mut request = client
             .get(format!("{base_url}/api/events{query}"))
@@ -531,7 +544,10 @@ impl SseStream {
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id);
         }
-        let response = request.send().await.expect("the stream request reaches the server");
+        let response = request
+            .send()
+            .await
+            .expect("the stream request reaches the server");
         assert_eq!(response.status(), StatusCode::OK, "GET /api/events{query}");
         let content_type = response
             .headers()
@@ -539,7 +555,10 @@ impl SseStream {
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default()
             .to_string();
-        assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+        assert!(
+            content_type.starts_with("text/event-stream"),
+            "{content_type}"
+        );
         SseStream {
             response,
             buffer: String::new(),
@@ -604,7 +623,10 @@ impl SseStream {
         while messages.len() < count {
             match self.next(each).await {
                 Some(message) => messages.push(message),
-                None => panic!("only {} of {count} messages arrived: {messages:?}", messages.len()),
+                None => panic!(
+                    "only {} of {count} messages arrived: {messages:?}",
+                    messages.len()
+                ),
             }
         }
         messages
