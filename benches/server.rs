@@ -7,6 +7,9 @@
 //!    `POST /api/admin/assignments` then `PATCH /api/admin/assignments/:id/return`.
 //! 2. Reading history: with 100,000 assignments stored, the latency of the active list, the
 //!    first page and a page about halfway back.
+//! 3. Events: the time from sending a change to its event arriving on each of 1, 50 and 200
+//!    open `GET /api/events` streams, and create + return cycles with 200 streams open
+//!    (compared with none, on a fresh server each, in the same run).
 //!
 //! SQLite always runs (a file in a temporary directory, removed afterwards). PostgreSQL runs
 //! when `FLEETDESK_BENCH_POSTGRES_URL` names a server, e.g.
@@ -659,6 +662,226 @@ async fn bench_history(harness: &Harness) -> Result<HistoryResults> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 3. Events.
+
+const DELIVERY_WARMUP: usize = 10;
+const DELIVERY_CHANGES: usize = 100;
+const SUBSCRIBER_COUNTS: [usize; 3] = [1, 50, 200];
+const CYCLE_SUBSCRIBERS: usize = 200;
+
+/// One open stream: every event's `subject.vehicleId` (or 0) with the moment it arrived.
+async fn subscribe(
+    base: &str,
+    token: &str,
+    arrivals: tokio::sync::mpsc::UnboundedSender<(i64, Instant)>,
+) -> Result<tokio::task::JoinHandle<()>> {
+    let mut response = reqwest::Client::builder()
+        .no_proxy()
+        .build()?
+        .get(format!("{base}/api/events"))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    ensure!(
+        response.status() == StatusCode::OK,
+        "GET /api/events answered {}",
+        response.status()
+    );
+    Ok(tokio::spawn(async move {
+        let mut buffer = String::new();
+        while let Ok(Some(bytes)) = response.chunk().await {
+            let now = Instant::now();
+            buffer.push_str(&String::from_utf8_lossy(&bytes));
+            while let Some(end) = buffer.find("\n\n") {
+                let block: String = buffer.drain(..end + 2).collect();
+                let Some(data) = block.lines().find_map(|line| line.strip_prefix("data: ")) else {
+                    continue;
+                };
+                let vehicle = serde_json::from_str::<Value>(data)
+                    .ok()
+                    .and_then(|event| event["subject"]["vehicleId"].as_i64())
+                    .unwrap_or(0);
+                if arrivals.send((vehicle, now)).is_err() {
+                    return;
+                }
+            }
+        }
+    }))
+}
+
+struct DeliveryResult {
+    subscribers: usize,
+    latency: Stats,
+}
+
+/// Sequential vehicle creates; each one's event must reach every stream.
+async fn delivery(harness: &Harness, subscribers: usize, round: usize) -> Result<DeliveryResult> {
+    let (sender, mut arrivals) = tokio::sync::mpsc::unbounded_channel();
+    let mut streams = Vec::with_capacity(subscribers);
+    for _ in 0..subscribers {
+        streams.push(subscribe(&harness.base, &harness.token, sender.clone()).await?);
+    }
+    drop(sender);
+    let http = http_client()?;
+    let mut sent = std::collections::HashMap::new();
+    for i in 0..DELIVERY_WARMUP + DELIVERY_CHANGES {
+        let started = Instant::now();
+        let (_, body) = timed(
+            http.post(format!("{}/api/admin/vehicles", harness.base))
+                .bearer_auth(&harness.token)
+                .json(&json!({"name": format!("Delivery {round}-{i}"), "licensePlate": format!("DL-{round}-{i}")})),
+            StatusCode::CREATED,
+            "POST /api/admin/vehicles",
+        )
+        .await?;
+        let id = body["vehicle"]["id"]
+            .as_i64()
+            .ok_or_else(|| eyre!("no vehicle id: {body}"))?;
+        if i >= DELIVERY_WARMUP {
+            sent.insert(id, started);
+        }
+    }
+    let expected = sent.len() * subscribers;
+    let mut samples = Vec::with_capacity(expected);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while samples.len() < expected {
+        let (vehicle, at) = tokio::time::timeout_at(deadline, arrivals.recv())
+            .await
+            .map_err(|_| eyre!("only {} of {expected} deliveries arrived", samples.len()))?
+            .ok_or_else(|| eyre!("a stream ended early"))?;
+        if let Some(started) = sent.get(&vehicle) {
+            samples.push(at.saturating_duration_since(*started));
+        }
+    }
+    for stream in streams {
+        stream.abort();
+    }
+    Ok(DeliveryResult {
+        subscribers,
+        latency: stats(samples)?,
+    })
+}
+
+struct EventResults {
+    deliveries: Vec<DeliveryResult>,
+    cycles_without: f64,
+    cycles_with: f64,
+}
+
+async fn bench_deliveries(harness: &Harness) -> Result<Vec<DeliveryResult>> {
+    let mut results = Vec::new();
+    for (round, subscribers) in SUBSCRIBER_COUNTS.into_iter().enumerate() {
+        results.push(bounded("event delivery", delivery(harness, subscribers, round)).await?);
+    }
+    Ok(results)
+}
+
+/// Create + return cycles while `CYCLE_SUBSCRIBERS` streams receive every event.
+async fn bench_cycles_watched(harness: &Harness) -> Result<CycleResults> {
+    let (sender, mut arrivals) = tokio::sync::mpsc::unbounded_channel();
+    let mut streams = Vec::with_capacity(CYCLE_SUBSCRIBERS);
+    for _ in 0..CYCLE_SUBSCRIBERS {
+        streams.push(subscribe(&harness.base, &harness.token, sender.clone()).await?);
+    }
+    drop(sender);
+    let drain = tokio::spawn(async move {
+        let mut count = 0usize;
+        while arrivals.recv().await.is_some() {
+            count += 1;
+        }
+        count
+    });
+    let results = bench_cycles(harness).await;
+    for stream in streams {
+        stream.abort();
+    }
+    let _ = drain.await;
+    results
+}
+
+fn rate(cycles: &CycleResults) -> f64 {
+    cycles.cycles as f64 / cycles.wall.as_secs_f64()
+}
+
+async fn run_events(
+    kind: DbKind,
+    postgres_admin_url: Option<&str>,
+    without: f64,
+) -> Result<EventResults> {
+    let (deliveries, _) = on_fresh_server(kind, postgres_admin_url, |harness| {
+        Box::pin(bench_deliveries(harness))
+    })
+    .await
+    .wrap_err_with(|| format!("event delivery on {}", kind.label()))?;
+    for result in &deliveries {
+        println!(
+            "events {} delivery with {} streams: p50 {} ms, p99 {} ms, max {} ms ({} deliveries)",
+            kind.label(),
+            result.subscribers,
+            ms(result.latency.p50),
+            ms(result.latency.p99),
+            ms(result.latency.max),
+            result.latency.count
+        );
+    }
+    let (watched, _) = on_fresh_server(kind, postgres_admin_url, |harness| {
+        Box::pin(bench_cycles_watched(harness))
+    })
+    .await
+    .wrap_err_with(|| format!("cycles with streams on {}", kind.label()))?;
+    let with = rate(&watched);
+    println!(
+        "events {} cycles/s none {without:.0} with-{CYCLE_SUBSCRIBERS}-streams {with:.0} ratio {:.2}",
+        kind.label(),
+        with / without
+    );
+    Ok(EventResults {
+        deliveries,
+        cycles_without: without,
+        cycles_with: with,
+    })
+}
+
+fn events_table(results: &[(DbKind, EventResults)]) -> Result<String> {
+    let mut out = String::new();
+    writeln!(
+        out,
+        "| database | streams open | change → event on every stream, p50 | p99 | max |"
+    )?;
+    writeln!(out, "|---|---:|---:|---:|---:|")?;
+    for (kind, result) in results {
+        for delivery in &result.deliveries {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                kind.label(),
+                delivery.subscribers,
+                ms(delivery.latency.p50),
+                ms(delivery.latency.p99),
+                ms(delivery.latency.max)
+            )?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "| database | create + return, no streams | with {CYCLE_SUBSCRIBERS} streams | ratio |"
+    )?;
+    writeln!(out, "|---|---:|---:|---:|")?;
+    for (kind, result) in results {
+        writeln!(
+            out,
+            "| {} | {:.0} cycles/s | {:.0} cycles/s | {:.2} |",
+            kind.label(),
+            result.cycles_without,
+            result.cycles_with,
+            result.cycles_with / result.cycles_without
+        )?;
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
 // Driving it.
 
 struct BackendResults {
@@ -830,9 +1053,19 @@ async fn main() -> Result<()> {
         .ok()
         .filter(|url| !url.is_empty());
     let mut results = vec![run_backend(DbKind::Sqlite, None).await?];
+    let without = rate(&results[0].cycles);
+    let mut events = vec![(
+        DbKind::Sqlite,
+        run_events(DbKind::Sqlite, None, without).await?,
+    )];
     let skipped = match &postgres_admin_url {
         Some(url) => {
             results.push(run_backend(DbKind::Postgres, Some(url)).await?);
+            let without = rate(&results[1].cycles);
+            events.push((
+                DbKind::Postgres,
+                run_events(DbKind::Postgres, Some(url), without).await?,
+            ));
             None
         }
         None => {
@@ -846,5 +1079,7 @@ async fn main() -> Result<()> {
     };
     println!();
     print!("{}", table(&results, skipped.as_deref())?);
+    println!();
+    print!("{}", events_table(&events)?);
     Ok(())
 }
