@@ -619,7 +619,9 @@ on_both_databases!(
 /// Retention: events older than `--event-retention` are pruned, and resuming from before them
 /// starts with `reset`.
 async fn retention_reset(kind: DbKind) {
-    let database = TestDatabase::new(kind).await;
+    let Some(database) = TestDatabase::try_new(kind).await else {
+        return;
+    };
     let s = TestServer::start_on(kind, database, |url| {
         let mut config = config_for(url);
         config.event_retention = Duration::from_secs(3);
@@ -660,14 +662,15 @@ async fn retention_reset_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs PostgreSQL: set FLEETDESK_TEST_POSTGRES_URL and pass --include-ignored"]
 async fn retention_reset_postgres() {
     retention_reset(DbKind::Postgres).await;
 }
 
 /// A comment keeps an idle stream open, and the stream ends when the token expires.
 async fn keep_alive_and_expiry(kind: DbKind) {
-    let database = TestDatabase::new(kind).await;
+    let Some(database) = TestDatabase::try_new(kind).await else {
+        return;
+    };
     let s = TestServer::start_on(kind, database, |url| {
         let mut config = config_for(url);
         config.event_keep_alive = Duration::from_millis(300);
@@ -699,7 +702,6 @@ async fn keep_alive_and_expiry_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs PostgreSQL: set FLEETDESK_TEST_POSTGRES_URL and pass --include-ignored"]
 async fn keep_alive_and_expiry_postgres() {
     keep_alive_and_expiry(DbKind::Postgres).await;
 }
@@ -707,7 +709,9 @@ async fn keep_alive_and_expiry_postgres() {
 /// Two instances on one database: a stream on A receives what B commits, within a second on
 /// PostgreSQL; stopping A drops its stream, and resuming on B misses nothing.
 async fn two_instances(kind: DbKind) {
-    let a = TestServer::start(kind).await;
+    let Some(a) = TestServer::try_start(kind).await else {
+        return;
+    };
     let b = fleetdesk::server::start(config_for(&a.database.url))
         .await
         .expect("a second instance");
@@ -778,7 +782,6 @@ async fn two_instances_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs PostgreSQL: set FLEETDESK_TEST_POSTGRES_URL and pass --include-ignored"]
 async fn two_instances_postgres() {
     two_instances(DbKind::Postgres).await;
 }
@@ -787,7 +790,9 @@ async fn two_instances_postgres() {
 /// with `after=<last id>` on either instance: it sees every committed event exactly once, ids
 /// without gaps, and exactly the changes the writers made.
 async fn commit_order_race(kind: DbKind) {
-    let a = TestServer::start(kind).await;
+    let Some(a) = TestServer::try_start(kind).await else {
+        return;
+    };
     let b = fleetdesk::server::start(config_for(&a.database.url))
         .await
         .expect("a second instance");
@@ -922,7 +927,6 @@ async fn commit_order_race_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs PostgreSQL: set FLEETDESK_TEST_POSTGRES_URL and pass --include-ignored"]
 async fn commit_order_race_postgres() {
     commit_order_race(DbKind::Postgres).await;
 }

@@ -69,29 +69,18 @@ impl ApiClient {
     /// [`CONNECT_TIMEOUT`].
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, ClientError> {
         let base = parse_base_url(base_url)?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+        let config_error = |err: reqwest::Error| ClientError::Config {
+            message: format!("The HTTP client cannot start: {err}."),
+        };
+        let http = http_builder(timeout)
             .timeout(timeout)
-            // Finds a dead link (a laptop that slept, a dropped VPN) before the OS would.
-            .tcp_keepalive(Duration::from_secs(30))
-            // A redirect would turn a POST into a GET and drop the token on another host;
-            // better to say that the address is wrong.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("fleetdesk/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|err| ClientError::Config {
-                message: format!("The HTTP client cannot start: {err}."),
-            })?;
-        let stream_http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .map_err(config_error)?;
+        // The event stream never ends: a silence limit instead of a whole-answer limit.
+        let stream_http = http_builder(timeout)
             .read_timeout(events::STREAM_SILENCE)
-            .tcp_keepalive(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("fleetdesk/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|err| ClientError::Config {
-                message: format!("The HTTP client cannot start: {err}."),
-            })?;
+            .map_err(config_error)?;
         let base_text = base.as_str().trim_end_matches('/').to_string();
         Ok(ApiClient {
             http,
@@ -449,6 +438,18 @@ impl ApiClient {
             body,
         })
     }
+}
+
+/// What every connection to the server shares (TLS, timeouts, redirects, user agent).
+fn http_builder(timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+        // Finds a dead link (a laptop that slept, a dropped VPN) before the OS would.
+        .tcp_keepalive(Duration::from_secs(30))
+        // A redirect would turn a POST into a GET and drop the token on another host;
+        // better to say that the address is wrong.
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("fleetdesk/", env!("CARGO_PKG_VERSION")))
 }
 
 /// Checks and normalises the server address.
