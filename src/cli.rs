@@ -44,6 +44,9 @@ pub enum Command {
     /// Manage users straight in the database.
     #[command(subcommand)]
     User(UserCommand),
+    /// Copy a SQLite database to PATH while the server runs: a consistent snapshot that
+    /// `--database sqlite://PATH` opens as it is. (PostgreSQL: use pg_dump.)
+    Backup(BackupArgs),
     /// Try it with nothing set up: a demo depot server in-process and the terminal client,
     /// all removed on quit.
     Demo,
@@ -126,6 +129,29 @@ pub struct ServeArgs {
         hide = true
     )]
     pub admin_name: String,
+    /// Reverse proxies (addresses or networks, e.g. 10.0.0.5 or 10.0.0.0/8) whose
+    /// X-Forwarded-For names the client; from anyone else the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "ADDR",
+        num_args = 1..,
+        env = "FLEETDESK_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = server::proxy::parse_proxy
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// On SIGTERM, answer /readyz with 503 for this long before closing, so a load balancer
+    /// stops sending work first, e.g. 5s.
+    #[arg(long, env = "FLEETDESK_DRAIN_DELAY", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub drain_delay: Duration,
+}
+
+#[derive(Args, Debug)]
+pub struct BackupArgs {
+    /// Where the copy goes; it must not exist yet.
+    pub path: std::path::PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArg,
 }
 
 #[derive(Subcommand, Debug)]
@@ -187,6 +213,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::User(UserCommand::Add(args))) => user_add(args).await,
+        Some(Command::Backup(args)) => backup(args).await,
         Some(Command::Demo) => crate::demo::run_demo(theme_for(None)).await,
         Some(Command::Login(args)) => {
             let config = load_config(cli.config.as_deref(), cli.server)?;
@@ -230,7 +257,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
             name: args.admin_name,
         }),
         (Some(_), None) | (None, Some(_)) => {
-            bail!("set both FLEETDESK_ADMIN_EMAIL and FLEETDESK_ADMIN_PASSWORD, or neither")
+            return Err(server::ConfigError(
+                "set both FLEETDESK_ADMIN_EMAIL and FLEETDESK_ADMIN_PASSWORD, or neither".into(),
+            )
+            .into())
         }
         (None, None) => None,
     };
@@ -243,13 +273,28 @@ async fn serve(args: ServeArgs) -> Result<()> {
         demo: args.demo,
         event_retention: args.event_retention,
         event_keep_alive: server::events::DEFAULT_KEEP_ALIVE,
+        trusted_proxies: args.trusted_proxies,
     };
     let running = server::start(config).await?;
     // The one line on stdout; scripts read the real port from it.
     println!("listening on {}", running.url());
+    notify_systemd(&[sd_notify::NotifyState::Ready]);
     shutdown_signal().await;
+    running.drain();
+    notify_systemd(&[sd_notify::NotifyState::Stopping]);
+    if !args.drain_delay.is_zero() {
+        tracing::info!(delay = ?args.drain_delay, "draining: /readyz answers 503");
+        tokio::time::sleep(args.drain_delay).await;
+    }
     tracing::info!("shutting down: finishing requests in flight");
     running.stop().await
+}
+
+/// Tells systemd (`Type=notify`) how the service is doing; nothing without NOTIFY_SOCKET.
+fn notify_systemd(states: &[sd_notify::NotifyState]) {
+    if let Err(err) = sd_notify::notify(states) {
+        tracing::warn!(%err, "cannot notify systemd");
+    }
 }
 
 async fn shutdown_signal() {
@@ -277,6 +322,52 @@ async fn shutdown_signal() {
         () = interrupt => {},
         () = terminate => {},
     }
+}
+
+async fn backup(args: BackupArgs) -> Result<()> {
+    let url = args.database.resolve()?;
+    let config_error =
+        |message: String| -> color_eyre::Report { server::ConfigError(message).into() };
+    match crate::store::Backend::from_url(&url) {
+        Some(crate::store::Backend::Sqlite) => {}
+        Some(crate::store::Backend::Postgres) => {
+            return Err(config_error(
+                "backup copies SQLite databases; for PostgreSQL use pg_dump, e.g. \
+                 pg_dump --format=custom --file=fleetdesk.dump \"$FLEETDESK_DATABASE_URL\""
+                    .to_string(),
+            ))
+        }
+        None => {
+            return Err(config_error(
+                "unsupported database URL: use sqlite://PATH".to_string(),
+            ))
+        }
+    }
+    let Some(source) = server::sqlite_path(&url) else {
+        return Err(config_error(
+            "an in-memory database has nothing to back up".to_string(),
+        ));
+    };
+    if !source.exists() {
+        return Err(config_error(format!(
+            "there is no database at {}",
+            source.display()
+        )));
+    }
+    if args.path.exists() {
+        return Err(config_error(format!(
+            "{} exists already; give a new file name",
+            args.path.display()
+        )));
+    }
+    let store = Store::open(&url)
+        .await
+        .wrap_err("cannot open the database")?;
+    let result = store.backup_sqlite(&args.path).await;
+    store.close().await;
+    result.wrap_err_with(|| format!("cannot write the backup {}", args.path.display()))?;
+    println!("backed up {} to {}", source.display(), args.path.display());
+    Ok(())
 }
 
 fn read_new_password() -> Result<String> {

@@ -1,7 +1,8 @@
 //! Client settings: the config file, the environment and the command line.
 //!
 //! Precedence, highest first: flags ([`ConfigOverrides`]) > environment (`FLEETDESK_SERVER`,
-//! `FLEETDESK_EMAIL`, `FLEETDESK_TOKEN_STORE`, and `NO_COLOR`, which makes the theme `mono`) >
+//! `FLEETDESK_CA_FILE`, `FLEETDESK_EMAIL`, `FLEETDESK_TOKEN_STORE`, and `NO_COLOR`, which
+//! makes the theme `mono`) >
 //! the TOML file > defaults. The file lives at `<config dir>/fleetdesk/config.toml`
 //! (`~/.config/fleetdesk/config.toml` on Linux) unless `--config PATH` names another one;
 //! `config.example.toml` at the root of the repository documents every key.
@@ -28,9 +29,10 @@ pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 /// How often the lists are refreshed when nothing else says.
 pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
 /// Every key the config file may hold at its top level.
-pub const KNOWN_KEYS: [&str; 6] = [
+pub const KNOWN_KEYS: [&str; 7] = [
     "server",
     "email",
+    "ca_file",
     "refresh_interval",
     "theme",
     "token_store",
@@ -86,6 +88,9 @@ impl FromStr for Theme {
 pub struct Config {
     /// Base URL of the fleetdesk server, without a trailing `/`.
     pub server: String,
+    /// PEM certificates trusted for `https://` servers besides the platform's own, e.g. a
+    /// company's private CA.
+    pub ca_file: Option<PathBuf>,
     /// The e-mail address offered at sign-in.
     pub email: Option<String>,
     /// How often the open list and the header counts are refreshed.
@@ -105,6 +110,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             server: DEFAULT_SERVER.to_string(),
+            ca_file: None,
             email: None,
             refresh_interval: DEFAULT_REFRESH_INTERVAL,
             theme: Theme::Auto,
@@ -283,6 +289,9 @@ impl Config {
                 .server
                 .unwrap_or_else(|| DEFAULT_SERVER.to_string()),
         };
+        let ca_file = env("FLEETDESK_CA_FILE")
+            .map(|file| PathBuf::from(file.trim()))
+            .or(settings.ca_file);
         let email = overrides
             .email
             .map(|email| email.trim().to_string())
@@ -319,6 +328,7 @@ impl Config {
         };
         Ok(Config {
             server,
+            ca_file,
             email,
             refresh_interval,
             theme,
@@ -389,6 +399,7 @@ impl Config {
 #[derive(Debug, Default)]
 struct FileSettings {
     server: Option<String>,
+    ca_file: Option<PathBuf>,
     email: Option<String>,
     refresh_interval: Option<Duration>,
     theme: Option<Theme>,
@@ -471,6 +482,15 @@ impl FileSettings {
             let invalid = |message: String| value_error(value.span(), name, message);
             match name {
                 "server" => settings.server = Some(parse_server(string).map_err(invalid)?),
+                "ca_file" => {
+                    let file = PathBuf::from(string.trim());
+                    // A relative path is relative to the config file, not to where fleetdesk runs.
+                    settings.ca_file = match path.parent() {
+                        Some(dir) if file.is_relative() => Some(dir.join(file)),
+                        _ => Some(file),
+                    }
+                    .filter(|file| !file.as_os_str().is_empty() && !string.trim().is_empty());
+                }
                 "email" => {
                     settings.email =
                         Some(string.trim().to_string()).filter(|email| !email.is_empty())
@@ -878,6 +898,28 @@ quit = "ctrl-q"
         assert_eq!(config.keys["refresh"], KeySpec::plain(KeyCode::F(5)));
         assert_eq!(config.keys["quit"], key("ctrl-q"));
         assert!(config.check_key_actions(&["refresh", "quit"]).is_ok());
+    }
+
+    #[test]
+    fn ca_file_is_relative_to_the_config_file_and_the_environment_wins() {
+        let config = parse("ca_file = \"certs/depot-ca.pem\"\n").unwrap();
+        assert_eq!(
+            config.ca_file.as_deref(),
+            Some(Path::new("/home/ana/.config/fleetdesk/certs/depot-ca.pem"))
+        );
+        let absolute = parse("ca_file = \"/etc/ssl/depot-ca.pem\"\n").unwrap();
+        assert_eq!(
+            absolute.ca_file.as_deref(),
+            Some(Path::new("/etc/ssl/depot-ca.pem"))
+        );
+        assert_eq!(parse("ca_file = \"\"\n").unwrap().ca_file, None);
+        let env = |name: &str| (name == "FLEETDESK_CA_FILE").then(|| "/env/ca.pem".to_string());
+        let settings = FileSettings {
+            ca_file: Some(PathBuf::from("/file/ca.pem")),
+            ..FileSettings::default()
+        };
+        let config = Config::resolve(None, settings, &env, ConfigOverrides::default()).unwrap();
+        assert_eq!(config.ca_file.as_deref(), Some(Path::new("/env/ca.pem")));
     }
 
     #[test]

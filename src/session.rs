@@ -24,8 +24,11 @@ fn token_store(config: &Config) -> TokenStore {
 }
 
 fn client_for(config: &Config) -> Result<ApiClient> {
-    ApiClient::new(&config.server, REQUEST_TIMEOUT)
-        .map_err(|err| eyre!("the server URL {:?} is not usable: {err}", config.server))
+    Ok(ApiClient::with_ca_file(
+        &config.server,
+        REQUEST_TIMEOUT,
+        config.ca_file.as_deref(),
+    )?)
 }
 
 fn remember_email(config: &Config, email: &str) {

@@ -118,44 +118,103 @@ async fn serve_announces_its_port_bootstraps_the_admin_and_stops_on_sigterm() {
     drop(child);
 }
 
+/// Runs `fleetdesk serve` that must refuse to start; returns its stderr after checking the
+/// exit code (2) and that it is one line without a backtrace, even with RUST_BACKTRACE=1.
+async fn refused_config(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut command = fleetdesk();
+    command
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_BACKTRACE", "1");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().await.expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(
+        stderr.trim().lines().count(),
+        1,
+        "{args:?}: one line: {stderr}"
+    );
+    assert!(stderr.starts_with("fleetdesk: "), "{stderr}");
+    assert!(
+        !stderr.contains("BACKTRACE") && !stderr.contains("Location"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "nothing on stdout");
+    stderr
+}
+
 #[tokio::test]
-async fn postgres_without_a_secret_is_a_clear_error() {
-    let output = fleetdesk()
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--database",
-            "postgres://postgres@127.0.0.1:5432/postgres",
-        ])
-        .output()
-        .await
-        .expect("runs");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+async fn configuration_errors_are_one_line_and_exit_code_2() {
+    let secret = [("FLEETDESK_JWT_SECRET", JWT_SECRET)];
+    let postgres = "postgres://postgres@127.0.0.1:5432/postgres";
+    let stderr = refused_config(&["--database", postgres], &[]).await;
     assert!(
         stderr.contains("FLEETDESK_JWT_SECRET is required with PostgreSQL"),
         "{stderr}"
     );
-}
-
-#[tokio::test]
-async fn short_secret_and_bad_url_are_refused() {
-    let output = fleetdesk()
-        .args(["serve", "--database", "mysql://x"])
-        .output()
-        .await
-        .expect("runs");
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported database URL"));
-    let output = fleetdesk()
-        .args(["serve", "--database", "sqlite::memory:"])
-        .env("FLEETDESK_JWT_SECRET", "short")
-        .output()
-        .await
-        .expect("runs");
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 32 characters"));
+    let stderr = refused_config(&["--database", "mysql://x"], &[]).await;
+    assert!(stderr.contains("unsupported database URL"), "{stderr}");
+    let stderr = refused_config(
+        &["--database", "sqlite::memory:"],
+        &[("FLEETDESK_JWT_SECRET", "short")],
+    )
+    .await;
+    assert!(stderr.contains("at least 32 characters"), "{stderr}");
+    let stderr = refused_config(
+        &["--database", "postgres://postgres@127.0.0.1:notaport/x"],
+        &secret,
+    )
+    .await;
+    assert!(
+        stderr.contains("the database URL is not usable"),
+        "{stderr}"
+    );
+    let stderr = refused_config(
+        &["--database", &format!("{postgres}?sslmode=sometimes")],
+        &secret,
+    )
+    .await;
+    assert!(
+        stderr.contains("the database URL is not usable"),
+        "{stderr}"
+    );
+    // A certificate file that is not there is named before any connection is tried.
+    let stderr = refused_config(
+        &[
+            "--database",
+            &format!("{postgres}?sslmode=verify-full&sslrootcert=/nonexistent/root.crt"),
+        ],
+        &secret,
+    )
+    .await;
+    assert!(
+        stderr.contains("cannot read sslrootcert /nonexistent/root.crt"),
+        "{stderr}"
+    );
+    let stderr = refused_config(
+        &[
+            "--database",
+            &format!("{postgres}?sslmode=verify-full&sslrootcert={}", file!()),
+        ],
+        &secret,
+    )
+    .await;
+    assert!(stderr.contains("holds no PEM certificate"), "{stderr}");
+    let stderr = refused_config(
+        &["--database", "sqlite::memory:"],
+        &[("FLEETDESK_ADMIN_EMAIL", "root@depot.example")],
+    )
+    .await;
+    assert!(stderr.contains("FLEETDESK_ADMIN_PASSWORD"), "{stderr}");
+    let stderr = refused_config(
+        &["--database", "sqlite::memory:"],
+        &[("FLEETDESK_LOG_FORMAT", "xml")],
+    )
+    .await;
+    assert!(stderr.contains("FLEETDESK_LOG_FORMAT"), "{stderr}");
 }
 
 #[tokio::test]
@@ -483,4 +542,114 @@ async fn login_and_logout_from_the_shell() {
     );
     let _ = std::fs::remove_dir_all(&home);
     drop(child);
+}
+
+/// As a systemd service would run it: JSON logs, readiness told over `NOTIFY_SOCKET`, and on
+/// SIGTERM `/readyz` answers 503 for the drain delay before the server stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_logs_json_notifies_systemd_and_drains_before_stopping() {
+    let database = TestDatabase::new(DbKind::Sqlite).await;
+    let socket_path = std::env::temp_dir().join(format!(
+        "fleetdesk-notify-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let socket = tokio::net::UnixDatagram::bind(&socket_path).expect("a notify socket");
+    let mut command = fleetdesk();
+    command
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database",
+            &database.url,
+        ])
+        .args(["--drain-delay", "2s"])
+        .env("FLEETDESK_LOG_FORMAT", "json")
+        .env("FLEETDESK_LOG", "info")
+        .env("NOTIFY_SOCKET", &socket_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("the binary starts");
+    let mut notices = Vec::new();
+    let mut buffer = [0u8; 256];
+    let received = tokio::time::timeout(Duration::from_secs(60), socket.recv(&mut buffer))
+        .await
+        .expect("systemd hears from it within a minute")
+        .expect("a datagram");
+    notices.push(String::from_utf8_lossy(&buffer[..received]).to_string());
+    assert_eq!(notices[0].trim(), "READY=1");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let line = BufReader::new(stdout)
+        .lines()
+        .next_line()
+        .await
+        .expect("readable")
+        .expect("a line");
+    let url = line
+        .strip_prefix("listening on ")
+        .expect("the address")
+        .to_string();
+
+    let http = reqwest::Client::new();
+    let health = http
+        .get(format!("{url}/healthz"))
+        .header("x-request-id", "probe-42")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(health.status(), StatusCode::OK);
+
+    let started = std::time::Instant::now();
+    terminate(&child);
+    let received = tokio::time::timeout(Duration::from_secs(10), socket.recv(&mut buffer))
+        .await
+        .expect("told systemd it stops")
+        .expect("a datagram");
+    assert_eq!(
+        String::from_utf8_lossy(&buffer[..received]).trim(),
+        "STOPPING=1"
+    );
+    let ready = http
+        .get(format!("{url}/readyz"))
+        .send()
+        .await
+        .expect("still serving while draining");
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = ready.json().await.expect("JSON");
+    assert_eq!(body["status"], "draining");
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("exits after the drain delay")
+        .expect("exit status");
+    assert!(status.success(), "{status}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "drained for the delay first"
+    );
+    let _ = std::fs::remove_file(&socket_path);
+
+    let mut stderr = String::new();
+    tokio::io::AsyncReadExt::read_to_string(
+        &mut child.stderr.take().expect("piped stderr"),
+        &mut stderr,
+    )
+    .await
+    .expect("readable");
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}"))
+        })
+        .collect();
+    let request_log = lines
+        .iter()
+        .find(|line| line["span"]["id"] == "probe-42" && line["fields"]["status"] == 200)
+        .unwrap_or_else(|| panic!("no request line with id and status: {stderr}"));
+    assert_eq!(request_log["level"], "INFO");
+    assert_eq!(request_log["span"]["path"], "/healthz");
+    assert_eq!(request_log["span"]["client"], "127.0.0.1");
+    assert!(
+        request_log["fields"]["latency"].is_string(),
+        "{request_log}"
+    );
 }

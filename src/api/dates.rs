@@ -95,6 +95,24 @@ impl<'de> Deserialize<'de> for Day {
     }
 }
 
+/// On the wire a day is a date-time at midnight UTC (input may also be a plain date).
+impl utoipa::PartialSchema for Day {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some(
+                "A whole UTC day: midnight UTC, written 2021-01-01T00:00:00+00:00; input may \
+                 also be 2021-01-01 or any RFC 3339 time that is midnight UTC.",
+            ))
+            .examples(["2021-01-01T00:00:00+00:00"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Day {}
+
 /// What was wrong with a date; see [`DateError::kind`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DateErrorKind {

@@ -5,19 +5,22 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::api::roles::{Organization, RoleAssignmentRow};
 use crate::api::{Assignment, User, Vehicle};
 
 /// Who made a change: `{"id", "name"}` (null in an event made outside a request).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Actor {
     pub id: i64,
     pub name: String,
 }
 
 /// What kind of change an event records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 pub enum EventKind {
     #[serde(rename = "vehicle.created")]
     VehicleCreated,
@@ -141,7 +144,7 @@ impl FromStr for EventKind {
 }
 
 /// Every id an event concerns; the activity filters match on them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventSubject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,7 +164,7 @@ pub struct EventSubject {
 }
 
 /// One committed change.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Event {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -212,7 +215,7 @@ impl Event {
 }
 
 /// `GET /api/admin/activity`: newest first; `nextBefore` pages on.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivityPage {
     pub events: Vec<Event>,
@@ -238,7 +241,7 @@ pub struct ActivityQuery {
 pub const RESET_EVENT: &str = "reset";
 
 /// The data of a `reset` message: the stream goes on after `lastId`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResetNotice {
     pub last_id: i64,

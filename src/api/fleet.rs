@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
 
 use crate::api::events::Actor;
 
@@ -17,13 +18,13 @@ pub mod codes {
     pub const INTERNAL: &str = "internal";
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     pub error: String,
     pub message: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SystemRole {
     Admin,
@@ -47,7 +48,7 @@ impl SystemRole {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct User {
     pub id: i64,
     pub name: String,
@@ -65,13 +66,13 @@ impl User {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginResponse {
     pub token: String,
@@ -79,17 +80,17 @@ pub struct LoginResponse {
     pub user: User,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct UserEnvelope {
     pub user: User,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct UsersEnvelope {
     pub users: Vec<User>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct NewUser {
     pub name: String,
     pub email: String,
@@ -97,7 +98,7 @@ pub struct NewUser {
     pub role: SystemRole,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct UserPatch {
     #[serde(
         default,
@@ -125,7 +126,7 @@ pub struct UserPatch {
     pub role: Option<SystemRole>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Vehicle {
     pub id: i64,
@@ -137,12 +138,12 @@ pub struct Vehicle {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct VehicleEnvelope {
     pub vehicle: Vehicle,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewVehicle {
     pub name: String,
@@ -155,8 +156,9 @@ pub struct NewVehicle {
     pub year: Option<i64>,
 }
 
-/// `None` = leave as is; `Some(None)` = set to null (only for the nullable fields).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+/// Any subset of the fields; `null` clears `make`, `model` or `year`.
+// In Rust: `None` = leave as is; `Some(None)` = set to null (only for the nullable fields).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VehiclePatch {
     #[serde(
@@ -209,14 +211,14 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TechnicianRef {
     pub id: i64,
     pub name: String,
     pub email: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VehicleActiveAssignment {
     pub id: i64,
@@ -224,7 +226,7 @@ pub struct VehicleActiveAssignment {
     pub assigned_date: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VehicleListItem {
     #[serde(flatten)]
@@ -232,12 +234,12 @@ pub struct VehicleListItem {
     pub active_assignment: Option<VehicleActiveAssignment>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct VehiclesEnvelope {
     pub vehicles: Vec<VehicleListItem>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TechnicianActiveAssignment {
     pub id: i64,
@@ -245,7 +247,7 @@ pub struct TechnicianActiveAssignment {
     pub assigned_date: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TechnicianListItem {
     #[serde(flatten)]
@@ -253,12 +255,12 @@ pub struct TechnicianListItem {
     pub active_assignment: Option<TechnicianActiveAssignment>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TechniciansEnvelope {
     pub technicians: Vec<TechnicianListItem>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AssignmentStatus {
     Active,
@@ -282,7 +284,7 @@ impl AssignmentStatus {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Assignment {
     pub id: i64,
@@ -301,17 +303,18 @@ pub struct Assignment {
     pub returned_by: Option<Actor>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AssignmentEnvelope {
     pub assignment: Assignment,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignmentsEnvelope {
     pub assignments: Vec<Assignment>,
     /// Present only when the request gave `limit`; then `null` on the last page.
     #[serde(default, skip_serializing_if = "Paging::is_unpaged")]
+    #[schema(value_type = Option<i64>, required = false)]
     pub next_before: Paging,
 }
 
@@ -352,7 +355,7 @@ impl<'de> Deserialize<'de> for Paging {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewAssignment {
     pub vehicle_id: i64,
@@ -362,28 +365,28 @@ pub struct NewAssignment {
     pub return_conflicting: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictReason {
     VehicleBusy,
     TechnicianBusy,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AssignmentConflict {
     pub reason: ConflictReason,
     pub assignment: Assignment,
 }
 
 /// The 409 body of `POST /api/admin/assignments`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AssignmentConflictBody {
     pub error: String,
     pub message: String,
     pub conflicts: Vec<AssignmentConflict>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DashboardSummary {
     pub active_assignments: i64,
@@ -393,7 +396,7 @@ pub struct DashboardSummary {
     pub available_technicians: i64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Dashboard {
     pub summary: DashboardSummary,
 }

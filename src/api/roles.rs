@@ -4,11 +4,14 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::api::dates::Day;
 
 /// A role held in an organization, lowest to highest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Employee,
@@ -82,7 +85,7 @@ impl fmt::Display for UnknownRole {
 impl std::error::Error for UnknownRole {}
 
 /// What a suggestion does to an assignment to make room for a new one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictType {
     NoUpdate,
@@ -162,7 +165,7 @@ mod tests {
 
 // ---- wire types of the role API (API.md section 4) ----
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Organization {
     pub id: String,
@@ -170,17 +173,17 @@ pub struct Organization {
     pub parent_id: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OrganizationsEnvelope {
     pub organizations: Vec<Organization>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OrganizationEnvelope {
     pub organization: Organization,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewOrganization {
     pub name: String,
@@ -189,7 +192,7 @@ pub struct NewOrganization {
 }
 
 /// A user id: a string in the seed, a JSON number accepted too.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum UserIdValue {
     Text(String),
@@ -207,7 +210,7 @@ impl UserIdValue {
 }
 
 /// The body of `POST /api/users/assignment` (and `request` in a resolve).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleAssignmentRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -227,7 +230,7 @@ pub struct RoleAssignmentRequest {
 }
 
 /// One item of a 409's `data`, and of a resolve's `resolution`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConflictItem {
     pub rel_id: Option<i64>,
@@ -247,7 +250,7 @@ pub struct ConflictItem {
     pub current_valid_to: Option<Day>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvelopeItem {
     pub message: String,
@@ -258,7 +261,7 @@ pub struct EnvelopeItem {
 }
 
 /// The seed's envelope around every answer of the role API.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RoleEnvelope {
     pub items: Vec<EnvelopeItem>,
     pub valid: Option<bool>,
@@ -293,14 +296,14 @@ impl RoleEnvelope {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ResolveRequest {
     pub request: RoleAssignmentRequest,
     pub resolution: Vec<ConflictItem>,
 }
 
 /// `GET /api/users/:userId`: roles grouped as in seed 002's mapping.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct UserRoles {
     pub id: String,
     pub name: String,
@@ -308,13 +311,13 @@ pub struct UserRoles {
     pub roles: Vec<RoleGroup>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RoleGroup {
     pub role: Role,
     pub organizations: Vec<RoleOrganization>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleOrganization {
     pub id: String,
@@ -325,7 +328,7 @@ pub struct RoleOrganization {
 }
 
 /// Extension: one row of `GET /api/users/assignments`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleAssignmentRow {
     pub rel_id: i64,
@@ -338,7 +341,7 @@ pub struct RoleAssignmentRow {
     pub valid_to: Day,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RoleAssignmentsEnvelope {
     pub assignments: Vec<RoleAssignmentRow>,
 }

@@ -6,6 +6,7 @@ mod error;
 mod events;
 
 use std::fmt;
+use std::path::Path;
 use std::time::Duration;
 
 use reqwest::header::{HeaderValue, AUTHORIZATION};
@@ -66,18 +67,31 @@ struct Reply {
 impl ApiClient {
     /// A client for the server at `base_url` (`http` or `https`, a path prefix allowed, a
     /// trailing slash tolerated) with `timeout` per request; connecting waits at most
-    /// [`CONNECT_TIMEOUT`].
+    /// [`CONNECT_TIMEOUT`]. `https` servers are checked against the platform's trust store.
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, ClientError> {
+        ApiClient::with_ca_file(base_url, timeout, None)
+    }
+
+    /// [`ApiClient::new`], also trusting the PEM certificates in `ca_file` (a private CA).
+    pub fn with_ca_file(
+        base_url: &str,
+        timeout: Duration,
+        ca_file: Option<&Path>,
+    ) -> Result<Self, ClientError> {
         let base = parse_base_url(base_url)?;
         let config_error = |err: reqwest::Error| ClientError::Config {
             message: format!("The HTTP client cannot start: {err}."),
         };
-        let http = http_builder(timeout)
+        let certificates = match ca_file {
+            Some(path) => read_certificates(path)?,
+            None => Vec::new(),
+        };
+        let http = http_builder(timeout, &certificates)
             .timeout(timeout)
             .build()
             .map_err(config_error)?;
         // The event stream never ends: a silence limit instead of a whole-answer limit.
-        let stream_http = http_builder(timeout)
+        let stream_http = http_builder(timeout, &certificates)
             .read_timeout(events::STREAM_SILENCE)
             .build()
             .map_err(config_error)?;
@@ -441,15 +455,40 @@ impl ApiClient {
 }
 
 /// What every connection to the server shares (TLS, timeouts, redirects, user agent).
-fn http_builder(timeout: Duration) -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
+/// `https` servers are checked against the platform's trust store and `certificates`.
+fn http_builder(
+    timeout: Duration,
+    certificates: &[reqwest::Certificate],
+) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         // Finds a dead link (a laptop that slept, a dropped VPN) before the OS would.
         .tcp_keepalive(Duration::from_secs(30))
         // A redirect would turn a POST into a GET and drop the token on another host;
         // better to say that the address is wrong.
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("fleetdesk/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("fleetdesk/", env!("CARGO_PKG_VERSION")));
+    if certificates.is_empty() {
+        builder
+    } else {
+        builder.tls_certs_merge(certificates.iter().cloned())
+    }
+}
+
+/// The certificates of a PEM file (a CA, or a bundle of them).
+fn read_certificates(path: &Path) -> Result<Vec<reqwest::Certificate>, ClientError> {
+    let config = |why: String| ClientError::Config {
+        message: format!("The CA file {} {why}.", path.display()),
+    };
+    let pem = std::fs::read(path).map_err(|err| config(format!("cannot be read: {err}")))?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|err| config(format!("is not PEM: {err}")))?;
+    if certificates.is_empty() {
+        return Err(config(
+            "holds no certificate (-----BEGIN CERTIFICATE-----)".to_string(),
+        ));
+    }
+    Ok(certificates)
 }
 
 /// Checks and normalises the server address.

@@ -15,6 +15,7 @@ use crate::api::{
     AssignmentConflict, AssignmentEnvelope, AssignmentStatus, AssignmentsEnvelope, ConflictReason,
     Dashboard, NewAssignment, Paging, SystemRole,
 };
+use crate::api::{AssignmentConflictBody, ErrorBody};
 use crate::domain::fleet::{check_id, PAGE_LIMIT_MAX};
 use crate::store::{AssignmentQuery, CreateAssignmentOutcome, StoreError};
 
@@ -62,6 +63,24 @@ fn parse_query(params: &HashMap<String, String>) -> ApiResult<AssignmentQuery> {
     })
 }
 
+/// Assignments, newest first; `limit` and `before` page through history.
+#[utoipa::path(
+    get,
+    path = "/api/admin/assignments",
+    tag = "fleet",
+    security(("bearer" = [])),
+    params(
+        ("status" = Option<AssignmentStatus>, Query, description = "Only active or only returned ones."),
+        ("limit" = Option<i64>, Query, description = "Page size, 1 to 1000; the answer then has `nextBefore`."),
+        ("before" = Option<i64>, Query, description = "An assignment id: the page after it."),
+    ),
+    responses(
+        (status = 200, description = "The assignments.", body = AssignmentsEnvelope),
+        (status = 400, description = "A query parameter is invalid.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+    )
+)]
 pub async fn list(
     _: AdminUser,
     State(state): State<AppState>,
@@ -103,6 +122,20 @@ pub async fn list(
     }))
 }
 
+/// One assignment.
+#[utoipa::path(
+    get,
+    path = "/api/admin/assignments/{id}",
+    tag = "fleet",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The assignment's id.")),
+    responses(
+        (status = 200, description = "The assignment.", body = AssignmentEnvelope),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+        (status = 404, description = "No such assignment.", body = ErrorBody),
+    )
+)]
 pub async fn get(
     _: AdminUser,
     State(state): State<AppState>,
@@ -130,6 +163,21 @@ fn describe(conflict: &AssignmentConflict) -> String {
     }
 }
 
+/// Assigns a vehicle to a technician.
+#[utoipa::path(
+    post,
+    path = "/api/admin/assignments",
+    tag = "fleet",
+    security(("bearer" = [])),
+    request_body = NewAssignment,
+    responses(
+        (status = 201, description = "Assigned.", body = AssignmentEnvelope),
+        (status = 400, description = "A field is invalid, or the vehicle or technician does not exist.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+        (status = 409, description = "The vehicle or the technician already has an active assignment; every one in the way is listed.", body = AssignmentConflictBody),
+    )
+)]
 pub async fn create(
     AdminUser(caller): AdminUser,
     State(state): State<AppState>,
@@ -190,6 +238,20 @@ pub async fn create(
     }
 }
 
+/// Returns an assignment; returning it again answers the same record.
+#[utoipa::path(
+    patch,
+    path = "/api/admin/assignments/{id}/return",
+    tag = "fleet",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The assignment's id.")),
+    responses(
+        (status = 200, description = "Returned (or already returned).", body = AssignmentEnvelope),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+        (status = 404, description = "No such assignment.", body = ErrorBody),
+    )
+)]
 pub async fn return_assignment(
     AdminUser(caller): AdminUser,
     State(state): State<AppState>,
@@ -203,6 +265,18 @@ pub async fn return_assignment(
     Ok(Json(AssignmentEnvelope { assignment }))
 }
 
+/// Counts at request time.
+#[utoipa::path(
+    get,
+    path = "/api/admin/dashboard",
+    tag = "fleet",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The counts.", body = Dashboard),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+    )
+)]
 pub async fn dashboard(_: AdminUser, State(state): State<AppState>) -> ApiResult<Json<Dashboard>> {
     Ok(Json(Dashboard {
         summary: state.store.dashboard().await?,

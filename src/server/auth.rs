@@ -1,12 +1,12 @@
 //! Sign-in: Argon2id password hashes, HS256 tokens with an expiry, and a limit on failures.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::Json;
@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::ApiJson;
+use super::proxy::ClientAddr;
 use super::AppState;
+use crate::api::ErrorBody;
 use crate::api::{LoginRequest, LoginResponse, SystemRole, User, UserEnvelope};
 use crate::domain::fleet::{email_key, EMAIL_MAX, PASSWORD_MAX};
 
@@ -172,9 +174,22 @@ impl LoginLimiter {
 
 const WRONG_CREDENTIALS: &str = "Wrong e-mail or password.";
 
+/// Signs in with e-mail and password.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in: a bearer token and its expiry.", body = LoginResponse),
+        (status = 400, description = "A field is missing or not a string.", body = ErrorBody),
+        (status = 401, description = "Wrong e-mail or password (one answer for both).", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts for this e-mail or address; see `Retry-After`.", body = ErrorBody),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(address): ClientAddr,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     // No stored e-mail is that long or holds control characters (PostgreSQL refuses NUL).
@@ -184,7 +199,6 @@ pub async fn login(
     {
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.to_string()));
     }
-    let address = peer.ip();
     if let Some(retry_after_seconds) = state.limiter.blocked_for(&request.email, address) {
         return Err(ApiError::RateLimited {
             retry_after_seconds,
@@ -216,6 +230,17 @@ pub async fn login(
     }))
 }
 
+/// The signed-in user.
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in user.", body = UserEnvelope),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+    )
+)]
 pub async fn me(AuthUser(user): AuthUser) -> Json<UserEnvelope> {
     Json(UserEnvelope { user })
 }

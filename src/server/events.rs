@@ -26,7 +26,7 @@ use super::auth::{AdminUser, Session};
 use super::error::{ApiError, ApiResult};
 use super::AppState;
 use crate::api::events::{ActivityPage, ActivityQuery, Event, EventKind, ResetNotice, RESET_EVENT};
-use crate::api::User;
+use crate::api::{ErrorBody, User};
 use crate::domain::events::may_see;
 use crate::domain::fleet::PAGE_LIMIT_MAX;
 use crate::store::{EventSignals, Store, STAMP_BATCH};
@@ -366,6 +366,23 @@ impl Drop for Subscriber {
     }
 }
 
+/// The live event stream (Server-Sent Events): stored events after `Last-Event-ID` or
+/// `after` first, then live ones; `event: reset` when that id is no longer kept.
+#[utoipa::path(
+    get,
+    path = "/api/events",
+    tag = "events",
+    security(("bearer" = [])),
+    params(
+        ("after" = Option<i64>, Query, description = "Replay every event after this id first."),
+        ("Last-Event-ID" = Option<i64>, Header, description = "As `after`; what an SSE client sends when it reconnects."),
+    ),
+    responses(
+        (status = 200, description = "`text/event-stream`: one message per event, `id: <id>`, `event: <kind>`, `data: <Event as JSON>`; a comment line every 15 s.", content_type = "text/event-stream", body = Event),
+        (status = 400, description = "The resume id is not an event id.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+    )
+)]
 pub async fn stream(
     Session { user, expires_at }: Session,
     State(state): State<AppState>,
@@ -510,6 +527,30 @@ pub fn parse_activity(params: &HashMap<String, String>) -> ApiResult<ActivityQue
     Ok(query)
 }
 
+/// The audit log, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/admin/activity",
+    tag = "events",
+    security(("bearer" = [])),
+    params(
+        ("limit" = Option<i64>, Query, description = "Page size, 1 to 1000."),
+        ("before" = Option<i64>, Query, description = "An event id: the page after it."),
+        ("kind" = Option<EventKind>, Query, description = "Only events of this kind."),
+        ("vehicleId" = Option<i64>, Query, description = "Only events concerning this vehicle."),
+        ("technicianId" = Option<i64>, Query, description = "Only events concerning this technician."),
+        ("userId" = Option<i64>, Query, description = "Only events concerning this user."),
+        ("actorId" = Option<i64>, Query, description = "Only changes made by this user."),
+        ("since" = Option<DateTime<Utc>>, Query, description = "Not before this time (RFC 3339)."),
+        ("until" = Option<DateTime<Utc>>, Query, description = "Not after this time (RFC 3339)."),
+    ),
+    responses(
+        (status = 200, description = "A page of events.", body = ActivityPage),
+        (status = 400, description = "A query parameter is invalid or unknown.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+    )
+)]
 pub async fn activity(
     _: AdminUser,
     State(state): State<AppState>,

@@ -7,9 +7,13 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use serde::de::DeserializeOwned;
-use tracing::Instrument;
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
+use tower_http::trace::{DefaultOnRequest, DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
+use tracing::Level;
 
 use super::error::ApiError;
+use super::proxy::{ClientAddr, TrustedProxies};
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
@@ -96,24 +100,62 @@ fn acceptable_request_id(value: &HeaderValue) -> Option<String> {
     fits.then(|| text.to_string())
 }
 
-/// Gives every request an id (the caller's, if sane), runs it in a span carrying that id so
-/// every log line of the request has it, and returns it in `x-request-id`.
-pub async fn request_id(req: Request, next: Next) -> Response {
+/// The request's id, as sent back in `x-request-id`.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// Gives every request an id (the caller's, if sane), for the request log's span (see
+/// [`trace_layer`]) and the `x-request-id` header of the answer.
+pub async fn request_id(mut req: Request, next: Next) -> Response {
     let id = req
         .headers()
         .get(REQUEST_ID_HEADER)
         .and_then(acceptable_request_id)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let span = tracing::info_span!(
-        "request",
-        id = %id,
-        method = %req.method(),
-        path = %req.uri().path()
-    );
-    let mut response = next.run(req).instrument(span.clone()).await;
-    span.in_scope(|| tracing::debug!(status = response.status().as_u16(), "answered"));
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(req).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     response
+}
+
+/// The request log: one span per request carrying its id, method, path and client (so every
+/// log line of a request names it), and one line at `info` when it is answered, with status
+/// and latency.
+pub fn trace_layer(
+    proxies: TrustedProxies,
+) -> TraceLayer<
+    SharedClassifier<ServerErrorsAsFailures>,
+    impl Fn(&Request) -> tracing::Span + Clone,
+    DefaultOnRequest,
+    DefaultOnResponse,
+    (),
+    (),
+    (),
+> {
+    TraceLayer::new_for_http()
+        .make_span_with(move |req: &Request| {
+            let id = req
+                .extensions()
+                .get::<RequestId>()
+                .map_or("", |id| id.0.as_str());
+            let client = ClientAddr::of(req.extensions(), req.headers(), &proxies).0;
+            tracing::info_span!(
+                "request",
+                id = %id,
+                method = %req.method(),
+                path = %req.uri().path(),
+                client = %client,
+            )
+        })
+        .on_response(
+            DefaultOnResponse::new()
+                .level(Level::INFO)
+                .latency_unit(LatencyUnit::Micros),
+        )
+        // 5xx are logged by the error mapping with their cause; once is enough.
+        .on_failure(())
+        .on_body_chunk(())
+        .on_eos(())
 }

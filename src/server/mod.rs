@@ -6,6 +6,10 @@ pub mod demo_data;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod health;
+pub mod metrics;
+pub mod openapi;
+pub mod proxy;
 pub mod roles;
 pub mod users;
 pub mod vehicles;
@@ -13,19 +17,22 @@ pub mod vehicles;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
 use axum::{middleware, Router};
 use chrono::Utc;
-use color_eyre::eyre::{bail, eyre, Result, WrapErr};
+use color_eyre::eyre::{eyre, Result, WrapErr};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::api::SystemRole;
 use crate::domain::fleet::{check_email, check_password, check_text, email_key, NAME_MAX};
@@ -33,9 +40,20 @@ use crate::store::{Backend, Store, StoreError, UserRecord};
 use auth::{LoginLimiter, TokenKeys};
 use error::ApiError;
 use extract::BODY_LIMIT_BYTES;
+use metrics::Metrics;
+use proxy::TrustedProxies;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const MIN_SECRET_LENGTH: usize = 32;
+
+/// A setting the server cannot start with (`fleetdesk serve` exits 2 with this one line).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+fn config_error(message: impl Into<String>) -> color_eyre::Report {
+    ConfigError(message.into()).into()
+}
 
 #[derive(Clone)]
 pub struct AppState(Arc<AppInner>);
@@ -49,6 +67,10 @@ pub struct AppInner {
     pub events: Arc<events::EventHub>,
     /// How often an idle event stream sends a comment.
     pub event_keep_alive: Duration,
+    pub metrics: Metrics,
+    pub trusted_proxies: TrustedProxies,
+    /// Set once shutting down: `/readyz` answers 503 from then on.
+    pub draining: AtomicBool,
 }
 
 impl std::ops::Deref for AppState {
@@ -78,6 +100,8 @@ pub struct ServeConfig {
     pub event_retention: Duration,
     /// The comment an idle event stream sends this often keeps proxies from closing it.
     pub event_keep_alive: Duration,
+    /// Peers whose `X-Forwarded-For` names the client (reverse proxies).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl ServeConfig {
@@ -91,54 +115,54 @@ impl ServeConfig {
             demo: false,
             event_retention: events::DEFAULT_RETENTION,
             event_keep_alive: events::DEFAULT_KEEP_ALIVE,
+            trusted_proxies: Vec::new(),
         }
     }
 }
 
+/// Every route the server serves, each with its OpenAPI description: the one list of routes.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(metrics::render))
+        .routes(routes!(openapi::openapi_json))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::me))
+        .routes(routes!(vehicles::list, vehicles::create))
+        .routes(routes!(vehicles::get, vehicles::update, vehicles::delete))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::update))
+        .routes(routes!(users::technicians))
+        .routes(routes!(assignments::list, assignments::create))
+        .routes(routes!(assignments::get))
+        .routes(routes!(assignments::return_assignment))
+        .routes(routes!(assignments::dashboard))
+        .routes(routes!(events::activity))
+        .routes(routes!(events::stream))
+        .routes(routes!(
+            roles::list_organizations,
+            roles::create_organization
+        ))
+        .routes(routes!(roles::list_assignments))
+        .routes(routes!(roles::save_assignment))
+        .routes(routes!(roles::resolve))
+        .routes(routes!(roles::delete_assignment))
+        .routes(routes!(roles::user_roles))
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/auth/login", post(auth::login))
-        .route("/api/auth/me", get(auth::me))
-        .route(
-            "/api/admin/vehicles",
-            get(vehicles::list).post(vehicles::create),
-        )
-        .route(
-            "/api/admin/vehicles/{id}",
-            get(vehicles::get)
-                .patch(vehicles::update)
-                .delete(vehicles::delete),
-        )
-        .route("/api/admin/users", get(users::list).post(users::create))
-        .route("/api/admin/users/{id}", patch(users::update))
-        .route("/api/admin/technicians", get(users::technicians))
-        .route(
-            "/api/admin/assignments",
-            get(assignments::list).post(assignments::create),
-        )
-        .route("/api/admin/assignments/{id}", get(assignments::get))
-        .route(
-            "/api/admin/assignments/{id}/return",
-            patch(assignments::return_assignment),
-        )
-        .route("/api/admin/dashboard", get(assignments::dashboard))
-        .route("/api/admin/activity", get(events::activity))
-        .route("/api/events", get(events::stream))
-        .route(
-            "/api/organizations",
-            get(roles::list_organizations).post(roles::create_organization),
-        )
-        .route("/api/users/assignments", get(roles::list_assignments))
-        .route("/api/users/assignment", post(roles::save_assignment))
-        .route("/api/users/assignment/resolve", post(roles::resolve))
-        .route(
-            "/api/users/assignment/{rel_id}",
-            axum::routing::delete(roles::delete_assignment),
-        )
-        .route("/api/users/{user_id}", get(roles::user_roles))
+    let (routes, _) = routes().split_for_parts();
+    routes
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        // Outermost last: the request id, then the request log inside it, then the metrics.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(extract::trace_layer(state.trusted_proxies.clone()))
         .layer(middleware::from_fn(extract::request_id))
         .with_state(state)
 }
@@ -167,8 +191,10 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     pub store: Store,
     pub events: Arc<events::EventHub>,
+    state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    upkeep: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -176,14 +202,22 @@ impl RunningServer {
         format!("http://{}", self.addr)
     }
 
+    /// From now on `/readyz` answers 503, so a load balancer sends no new work; requests are
+    /// still served until [`RunningServer::stop`].
+    pub fn drain(&self) {
+        self.state.draining.store(true, Ordering::Relaxed);
+    }
+
     /// Stops accepting, lets requests in flight finish, closes the pool.
     pub async fn stop(mut self) -> Result<()> {
+        self.drain();
         // Event streams never end by themselves; they must close for the server to stop.
         self.events.close();
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
         let served = (&mut self.task).await;
+        self.upkeep.abort();
         self.store.close().await;
         served
             .wrap_err("the server task failed")?
@@ -191,24 +225,31 @@ impl RunningServer {
     }
 }
 
-/// Opens the database (running migrations), prepares it, binds and starts serving.
-pub async fn start(config: ServeConfig) -> Result<RunningServer> {
+/// Opens the database (running migrations) and prepares everything the router needs.
+pub async fn open(config: &ServeConfig) -> Result<AppState> {
     let backend = Backend::from_url(&config.database_url).ok_or_else(|| {
-        eyre!(
-            "unsupported database URL {:?}: use sqlite://PATH or postgres://...",
-            config.database_url
-        )
+        let scheme = config.database_url.split(':').next().unwrap_or_default();
+        config_error(format!(
+            "unsupported database URL (scheme {scheme:?}): use sqlite://PATH or postgres://..."
+        ))
     })?;
     if let Some(path) = sqlite_path(&config.database_url) {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .wrap_err_with(|| format!("cannot create the directory {}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(|err| {
+                config_error(format!(
+                    "cannot create the database's directory {}: {err}",
+                    parent.display()
+                ))
+            })?;
         }
     }
-    let secret = resolve_secret(&config, backend)?;
+    if backend == Backend::Postgres {
+        check_tls_files(&config.database_url)?;
+    }
+    let secret = resolve_secret(config, backend)?;
     let store = Store::open(&config.database_url)
         .await
-        .wrap_err("cannot open the database")?;
+        .map_err(opening_failed)?;
     if config.demo {
         demo_data::load(&store).await?;
     }
@@ -221,20 +262,28 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer> {
     let hub = events::EventHub::start(&store, config.event_retention)
         .await
         .map_err(|err| eyre!("cannot follow the event log: {err}"))?;
-    let state = AppState(Arc::new(AppInner {
-        store: store.clone(),
+    Ok(AppState(Arc::new(AppInner {
+        store,
         tokens: TokenKeys::new(&secret, config.token_ttl),
         limiter: LoginLimiter::default(),
         dummy_hash,
-        events: hub.clone(),
+        events: hub,
         event_keep_alive: config.event_keep_alive,
-    }));
+        metrics: Metrics::new(),
+        trusted_proxies: TrustedProxies::new(config.trusted_proxies.clone()),
+        draining: AtomicBool::new(false),
+    })))
+}
+
+/// Opens the database, prepares it, binds and starts serving.
+pub async fn start(config: ServeConfig) -> Result<RunningServer> {
+    let state = open(&config).await?;
     let listener = TcpListener::bind(&config.bind)
         .await
         .wrap_err_with(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
@@ -242,13 +291,86 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer> {
             })
             .await
     });
+    let handle = state.metrics.handle().clone();
+    let upkeep = tokio::spawn(async move {
+        let mut interval = tokio::time::interval(metrics::UPKEEP_INTERVAL);
+        loop {
+            interval.tick().await;
+            handle.run_upkeep();
+        }
+    });
     Ok(RunningServer {
         addr,
-        store,
-        events: hub,
+        store: state.store.clone(),
+        events: state.events.clone(),
+        state,
         shutdown: Some(shutdown),
         task,
+        upkeep,
     })
+}
+
+/// A database that cannot be opened for a reason in its URL is a configuration error.
+fn opening_failed(err: StoreError) -> color_eyre::Report {
+    match err {
+        StoreError::UnsupportedUrl(_) => config_error(err.to_string()),
+        StoreError::Database(sqlx::Error::Configuration(cause)) => {
+            config_error(format!("the database URL is not usable: {cause}"))
+        }
+        StoreError::Database(sqlx::Error::Tls(cause)) => tls_failed(&cause.to_string()),
+        // A certificate the handshake refused surfaces as an I/O error around rustls' own.
+        StoreError::Database(sqlx::Error::Io(cause))
+            if cause
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+        {
+            tls_failed(&cause.to_string())
+        }
+        other => eyre!(other).wrap_err("cannot open the database"),
+    }
+}
+
+fn tls_failed(cause: &str) -> color_eyre::Report {
+    config_error(format!(
+        "TLS to the database failed: {cause} (check sslmode, sslrootcert and the host name in \
+         the database URL)"
+    ))
+}
+
+/// The certificate and key files a PostgreSQL URL names must be readable before we connect,
+/// so that a typo is reported as such rather than as a failed handshake.
+fn check_tls_files(database_url: &str) -> Result<()> {
+    let Ok(url) = url::Url::parse(database_url) else {
+        // sqlx reports what is wrong with it.
+        return Ok(());
+    };
+    for (key, value) in url.query_pairs() {
+        let named_file = matches!(
+            key.as_ref(),
+            "sslrootcert"
+                | "ssl-root-cert"
+                | "ssl-ca"
+                | "sslcert"
+                | "ssl-cert"
+                | "sslkey"
+                | "ssl-key"
+        );
+        if named_file {
+            let text = std::fs::read(value.as_ref())
+                .map_err(|err| config_error(format!("cannot read {key} {value}: {err}")))?;
+            let is_root = matches!(key.as_ref(), "sslrootcert" | "ssl-root-cert" | "ssl-ca");
+            if is_root
+                && !text
+                    .windows(27)
+                    .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+            {
+                return Err(config_error(format!(
+                    "{key} {value} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The file of a `sqlite://PATH` URL, without its query; None for other URLs and memory.
@@ -263,15 +385,17 @@ pub fn sqlite_path(url: &str) -> Option<PathBuf> {
 fn resolve_secret(config: &ServeConfig, backend: Backend) -> Result<Vec<u8>> {
     if let Some(secret) = &config.jwt_secret {
         if secret.len() < MIN_SECRET_LENGTH {
-            bail!("FLEETDESK_JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters long");
+            return Err(config_error(format!(
+                "FLEETDESK_JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters long"
+            )));
         }
         return Ok(secret.as_bytes().to_vec());
     }
     match backend {
-        Backend::Postgres => bail!(
+        Backend::Postgres => Err(config_error(
             "FLEETDESK_JWT_SECRET is required with PostgreSQL: every server instance must \
-             sign tokens with the same secret"
-        ),
+             sign tokens with the same secret",
+        )),
         Backend::Sqlite => match sqlite_path(&config.database_url) {
             Some(path) => secret_beside(&path),
             None => Ok(random_secret()?.into_bytes()),
@@ -295,9 +419,19 @@ fn secret_beside(database: &Path) -> Result<Vec<u8>> {
         Ok(text) if text.trim().len() >= MIN_SECRET_LENGTH => {
             return Ok(text.trim().as_bytes().to_vec())
         }
-        Ok(_) => bail!("{} is too short to be a signing secret", path.display()),
+        Ok(_) => {
+            return Err(config_error(format!(
+                "{} is too short to be a signing secret",
+                path.display()
+            )))
+        }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(err) => return Err(err).wrap_err_with(|| format!("cannot read {}", path.display())),
+        Err(err) => {
+            return Err(config_error(format!(
+                "cannot read the signing secret {}: {err}",
+                path.display()
+            )))
+        }
     }
     let secret = random_secret()?;
     let mut options = std::fs::OpenOptions::new();

@@ -20,6 +20,7 @@ use crate::api::roles::{
     ResolveRequest, Role, RoleAssignmentRequest, RoleAssignmentsEnvelope, RoleEnvelope, RoleGroup,
     RoleOrganization, UserIdValue, UserRoles,
 };
+use crate::api::ErrorBody;
 use crate::api::{SystemRole, User};
 use crate::domain::fleet::{check_text, NAME_MAX};
 use crate::domain::roles::{
@@ -126,6 +127,17 @@ impl FromRequestParts<AppState> for RelIdParam {
 
 // ---- organizations ----
 
+/// The organization tree, flat.
+#[utoipa::path(
+    get,
+    path = "/api/organizations",
+    tag = "roles",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every organization.", body = OrganizationsEnvelope),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+    )
+)]
 pub async fn list_organizations(
     _: AuthUser,
     State(state): State<AppState>,
@@ -135,6 +147,20 @@ pub async fn list_organizations(
     }))
 }
 
+/// Creates an organization.
+#[utoipa::path(
+    post,
+    path = "/api/organizations",
+    tag = "roles",
+    security(("bearer" = [])),
+    request_body = NewOrganization,
+    responses(
+        (status = 201, description = "Created.", body = OrganizationEnvelope),
+        (status = 400, description = "A field is invalid, or the parent does not exist.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+    )
+)]
 pub async fn create_organization(
     AdminUser(caller): AdminUser,
     State(state): State<AppState>,
@@ -188,6 +214,19 @@ impl FromRequestParts<AppState> for UserIdPath {
     }
 }
 
+/// A user's roles grouped by role, each with its organizations and dates.
+#[utoipa::path(
+    get,
+    path = "/api/users/{user_id}",
+    tag = "roles",
+    security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "The user's roles.", body = UserRoles),
+        (status = 401, description = "No valid token.", body = RoleEnvelope),
+        (status = 404, description = "No such user.", body = RoleEnvelope),
+    )
+)]
 pub async fn user_roles(
     _: Caller,
     State(state): State<AppState>,
@@ -230,6 +269,22 @@ pub async fn user_roles(
     }))
 }
 
+/// Role assignments, by user, organization and start.
+#[utoipa::path(
+    get,
+    path = "/api/users/assignments",
+    tag = "roles",
+    security(("bearer" = [])),
+    params(
+        ("userId" = Option<String>, Query, description = "Only this user's."),
+        ("organizationId" = Option<String>, Query, description = "Only in this organization."),
+    ),
+    responses(
+        (status = 200, description = "The assignments.", body = RoleAssignmentsEnvelope),
+        (status = 400, description = "A query parameter is invalid.", body = RoleEnvelope),
+        (status = 401, description = "No valid token.", body = RoleEnvelope),
+    )
+)]
 pub async fn list_assignments(
     _: Caller,
     State(state): State<AppState>,
@@ -505,6 +560,22 @@ fn success(
     }
 }
 
+/// Creates a role assignment, or edits the one named by `relId`.
+#[utoipa::path(
+    post,
+    path = "/api/users/assignment",
+    tag = "roles",
+    security(("bearer" = [])),
+    request_body = RoleAssignmentRequest,
+    responses(
+        (status = 200, description = "Created or updated; a create names the new `relId`.", body = RoleEnvelope),
+        (status = 400, description = "A field is missing or invalid.", body = RoleEnvelope),
+        (status = 401, description = "No valid token.", body = RoleEnvelope),
+        (status = 403, description = "The caller may not assign in that organization.", body = RoleEnvelope),
+        (status = 404, description = "The user, organization or relId does not exist.", body = RoleEnvelope),
+        (status = 409, description = "The dates overlap; `data` suggests how to make room.", body = RoleEnvelope),
+    )
+)]
 pub async fn save_assignment(
     Caller(caller): Caller,
     State(state): State<AppState>,
@@ -566,6 +637,22 @@ const STILL_OVERLAPS: &str = "The resolution still leaves an overlap; nothing wa
 const STALE: &str =
     "The assignments changed since these suggestions were made; nothing was applied.";
 
+/// Applies a conflict's suggestions (possibly edited) and the request, in one transaction.
+#[utoipa::path(
+    post,
+    path = "/api/users/assignment/resolve",
+    tag = "roles",
+    security(("bearer" = [])),
+    request_body = ResolveRequest,
+    responses(
+        (status = 200, description = "Applied.", body = RoleEnvelope),
+        (status = 400, description = "A field is missing or invalid.", body = RoleEnvelope),
+        (status = 401, description = "No valid token.", body = RoleEnvelope),
+        (status = 403, description = "The caller may not assign in that organization.", body = RoleEnvelope),
+        (status = 404, description = "The user, organization or a relId does not exist.", body = RoleEnvelope),
+        (status = 409, description = "Stale or still overlapping: nothing applied, fresh suggestions.", body = RoleEnvelope),
+    )
+)]
 pub async fn resolve(
     Caller(caller): Caller,
     State(state): State<AppState>,
@@ -658,6 +745,20 @@ pub async fn resolve(
     Err(ApiError::internal("the resolution kept colliding with concurrent changes").into())
 }
 
+/// Deletes a role assignment.
+#[utoipa::path(
+    delete,
+    path = "/api/users/assignment/{rel_id}",
+    tag = "roles",
+    security(("bearer" = [])),
+    params(("rel_id" = i64, Path, description = "The assignment's relId.")),
+    responses(
+        (status = 200, description = "Deleted.", body = RoleEnvelope),
+        (status = 401, description = "No valid token.", body = RoleEnvelope),
+        (status = 403, description = "The caller may not change assignments there.", body = RoleEnvelope),
+        (status = 404, description = "No such assignment.", body = RoleEnvelope),
+    )
+)]
 pub async fn delete_assignment(
     Caller(caller): Caller,
     State(state): State<AppState>,

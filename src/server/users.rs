@@ -9,6 +9,7 @@ use super::auth::{hash_password_blocking, AdminUser};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, IdParam};
 use super::AppState;
+use crate::api::ErrorBody;
 use crate::api::{NewUser, TechniciansEnvelope, UserEnvelope, UserPatch, UsersEnvelope};
 use crate::domain::fleet::{check_email, check_password, check_text, email_key, NAME_MAX};
 use crate::store::{StoreError, UserRecord};
@@ -19,12 +20,36 @@ fn email_taken(email: &str) -> ApiError {
     ))
 }
 
+/// Every user.
+#[utoipa::path(
+    get,
+    path = "/api/admin/users",
+    tag = "fleet",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The users.", body = UsersEnvelope),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+    )
+)]
 pub async fn list(_: AdminUser, State(state): State<AppState>) -> ApiResult<Json<UsersEnvelope>> {
     Ok(Json(UsersEnvelope {
         users: state.store.list_users().await?,
     }))
 }
 
+/// The technicians, each with the vehicle they hold now, ordered by name.
+#[utoipa::path(
+    get,
+    path = "/api/admin/technicians",
+    tag = "fleet",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The technicians.", body = TechniciansEnvelope),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+    )
+)]
 pub async fn technicians(
     _: AdminUser,
     State(state): State<AppState>,
@@ -34,6 +59,21 @@ pub async fn technicians(
     }))
 }
 
+/// Creates a user.
+#[utoipa::path(
+    post,
+    path = "/api/admin/users",
+    tag = "fleet",
+    security(("bearer" = [])),
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "Created.", body = UserEnvelope),
+        (status = 400, description = "A field is missing or invalid; the message names it.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+        (status = 409, description = "The e-mail address is taken.", body = ErrorBody),
+    )
+)]
 pub async fn create(
     AdminUser(caller): AdminUser,
     State(state): State<AppState>,
@@ -60,6 +100,23 @@ pub async fn create(
     }
 }
 
+/// Changes a user's name, e-mail, password or role.
+#[utoipa::path(
+    patch,
+    path = "/api/admin/users/{id}",
+    tag = "fleet",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The user's id.")),
+    request_body = UserPatch,
+    responses(
+        (status = 200, description = "Changed.", body = UserEnvelope),
+        (status = 400, description = "A field is invalid; the message names it.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+        (status = 404, description = "No such user.", body = ErrorBody),
+        (status = 409, description = "The e-mail address is taken.", body = ErrorBody),
+    )
+)]
 pub async fn update(
     AdminUser(caller): AdminUser,
     State(state): State<AppState>,

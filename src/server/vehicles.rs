@@ -9,6 +9,7 @@ use super::auth::AdminUser;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, IdParam};
 use super::AppState;
+use crate::api::ErrorBody;
 use crate::api::{NewVehicle, VehicleEnvelope, VehiclePatch, VehiclesEnvelope};
 use crate::domain::fleet::{
     check_optional_text, check_plate, check_text, check_year, plate_key, MAKE_MODEL_MAX, NAME_MAX,
@@ -25,6 +26,18 @@ fn plate_taken(plate: &str) -> ApiError {
     ))
 }
 
+/// Every vehicle with its active assignment, ordered by name.
+#[utoipa::path(
+    get,
+    path = "/api/admin/vehicles",
+    tag = "fleet",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The vehicles.", body = VehiclesEnvelope),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+    )
+)]
 pub async fn list(
     _: AdminUser,
     State(state): State<AppState>,
@@ -34,6 +47,21 @@ pub async fn list(
     }))
 }
 
+/// One vehicle.
+#[utoipa::path(
+    get,
+    path = "/api/admin/vehicles/{id}",
+    tag = "fleet",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The vehicle's id.")),
+    responses(
+        (status = 200, description = "The vehicle.", body = VehicleEnvelope),
+        (status = 400, description = "The id is not a positive integer.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+        (status = 404, description = "No such vehicle.", body = ErrorBody),
+    )
+)]
 pub async fn get(
     _: AdminUser,
     State(state): State<AppState>,
@@ -47,6 +75,22 @@ pub async fn get(
     Ok(Json(VehicleEnvelope { vehicle }))
 }
 
+/// Creates a vehicle.
+#[utoipa::path(
+    post,
+    path = "/api/admin/vehicles",
+    tag = "fleet",
+    security(("bearer" = [])),
+    request_body = NewVehicle,
+    responses(
+        (status = 201, description = "Created.", body = VehicleEnvelope),
+        (status = 400, description = "A field is missing or invalid; the message names it.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+        (status = 409, description = "The licence plate is taken.", body = ErrorBody),
+        (status = 413, description = "The body is over 64 KiB.", body = ErrorBody),
+    )
+)]
 pub async fn create(
     AdminUser(caller): AdminUser,
     State(state): State<AppState>,
@@ -78,6 +122,23 @@ pub async fn create(
     }
 }
 
+/// Changes any subset of a vehicle's fields.
+#[utoipa::path(
+    patch,
+    path = "/api/admin/vehicles/{id}",
+    tag = "fleet",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The vehicle's id.")),
+    request_body = VehiclePatch,
+    responses(
+        (status = 200, description = "Changed.", body = VehicleEnvelope),
+        (status = 400, description = "A field is invalid; the message names it.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+        (status = 404, description = "No such vehicle.", body = ErrorBody),
+        (status = 409, description = "The licence plate is taken.", body = ErrorBody),
+    )
+)]
 pub async fn update(
     AdminUser(caller): AdminUser,
     State(state): State<AppState>,
@@ -131,6 +192,21 @@ pub async fn update(
     }
 }
 
+/// Deletes a vehicle that has never been assigned.
+#[utoipa::path(
+    delete,
+    path = "/api/admin/vehicles/{id}",
+    tag = "fleet",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The vehicle's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "No valid token.", body = ErrorBody),
+        (status = 403, description = "Not an admin.", body = ErrorBody),
+        (status = 404, description = "No such vehicle.", body = ErrorBody),
+        (status = 409, description = "The vehicle has assignment history, which is never deleted.", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     AdminUser(caller): AdminUser,
     State(state): State<AppState>,

@@ -71,6 +71,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    Unsupported(&'static str),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl StoreError {
@@ -183,6 +187,51 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// A consistent copy of a SQLite database at `path`, taken while others read and write
+    /// (`VACUUM INTO` reads one snapshot; writers go on meanwhile in WAL mode). The copy is
+    /// written beside `path` first and renamed into place, so `path` never holds half a copy.
+    pub async fn backup_sqlite(&self, path: &std::path::Path) -> StoreResult<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Unsupported(
+                "backup copies SQLite databases only",
+            ));
+        }
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = std::path::PathBuf::from(partial);
+        let _ = std::fs::remove_file(&partial);
+        let target = partial
+            .to_str()
+            .ok_or_else(|| StoreError::Corrupt("the backup path is not UTF-8".to_string()))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target.to_string())
+            .execute(&self.pool)
+            .await?;
+        let renamed = std::fs::File::open(&partial)
+            .and_then(|file| file.sync_all())
+            .and_then(|()| std::fs::rename(&partial, path));
+        if let Err(err) = renamed {
+            let _ = std::fs::remove_file(&partial);
+            return Err(StoreError::Io(err));
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The pool's connections now (open, of which idle) and its upper bound.
+    pub fn pool_numbers(&self) -> (u32, usize, u32) {
+        (
+            self.pool.size(),
+            self.pool.num_idle(),
+            self.pool.options().get_max_connections(),
+        )
     }
 
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {

@@ -284,6 +284,10 @@ impl TestServer {
         &self.server.as_ref().expect("running").store
     }
 
+    pub fn running(&self) -> &RunningServer {
+        self.server.as_ref().expect("running")
+    }
+
     pub async fn stop(mut self) {
         if let Some(running) = self.server.take() {
             running.stop().await.expect("the server stops cleanly");

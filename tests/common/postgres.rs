@@ -88,6 +88,14 @@ pub fn postgres() -> &'static Result<Postgres, Unavailable> {
     })
 }
 
+/// A PostgreSQL program (`pg_dump`, `pg_restore`, …) from the installation the throwaway
+/// servers come from, when there is one.
+pub fn program(name: &str) -> Option<PathBuf> {
+    find_bin_dir()
+        .map(|dir| dir.join(name))
+        .filter(|path| path.is_file())
+}
+
 /// The directory holding `initdb`, `pg_ctl` and `postgres`: PATH first, then the newest of
 /// Debian's `/usr/lib/postgresql/*/bin`.
 fn find_bin_dir() -> Option<PathBuf> {
