@@ -55,6 +55,19 @@ pub fn postgres_or_skip() -> Option<&'static postgres::Postgres> {
     }
 }
 
+/// This test binary's own PostgreSQL (never `FLEETDESK_TEST_POSTGRES_URL`'s), or None after
+/// saying why the test is skipped.
+pub fn throwaway_postgres_or_skip() -> Option<&'static postgres::Postgres> {
+    match postgres::throwaway() {
+        Ok(server) => Some(server),
+        Err(postgres::Unavailable::Missing(reason)) => {
+            skip(reason);
+            None
+        }
+        Err(postgres::Unavailable::Broken(reason)) => panic!("{reason}"),
+    }
+}
+
 /// `tmux` works here, or None after saying why the test is skipped.
 pub fn tmux_or_skip() -> Option<()> {
     match std::process::Command::new("tmux").arg("-V").output() {
@@ -147,19 +160,22 @@ impl TestDatabase {
                     cleanup: Cleanup::Sqlite(dir),
                 }
             }
-            DbKind::Postgres => {
-                let admin_url = postgres_admin_url();
-                sqlx::any::install_default_drivers();
-                let name = format!("fleetdesk_test_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = connect_admin(&admin_url).await;
-                conn.execute(format!("CREATE DATABASE {name}").as_str())
-                    .await
-                    .expect("create the test database");
-                TestDatabase {
-                    url: database_url(&admin_url, &name),
-                    cleanup: Cleanup::Postgres { admin_url, name },
-                }
-            }
+            DbKind::Postgres => TestDatabase::on_postgres(&postgres_admin_url()).await,
+        }
+    }
+
+    /// A fresh database on the PostgreSQL server at `admin_url`.
+    pub async fn on_postgres(admin_url: &str) -> TestDatabase {
+        let admin_url = admin_url.to_string();
+        sqlx::any::install_default_drivers();
+        let name = format!("fleetdesk_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = connect_admin(&admin_url).await;
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create the test database");
+        TestDatabase {
+            url: database_url(&admin_url, &name),
+            cleanup: Cleanup::Postgres { admin_url, name },
         }
     }
 }

@@ -68,8 +68,9 @@ pub enum Unavailable {
 }
 
 static POSTGRES: OnceLock<Result<Postgres, Unavailable>> = OnceLock::new();
+static THROWAWAY: OnceLock<Result<Postgres, Unavailable>> = OnceLock::new();
 
-/// The server for this test binary, started on first use.
+/// The server for this test binary: `FLEETDESK_TEST_POSTGRES_URL`, else [`throwaway`].
 pub fn postgres() -> &'static Result<Postgres, Unavailable> {
     POSTGRES.get_or_init(|| match std::env::var(POSTGRES_ENV) {
         Ok(url) if !url.trim().is_empty() => Ok(Postgres {
@@ -77,14 +78,28 @@ pub fn postgres() -> &'static Result<Postgres, Unavailable> {
             ca_file: None,
             _lifeline: None,
         }),
-        _ => match find_bin_dir() {
-            Some(bin) => start_throwaway(&bin).map_err(Unavailable::Broken),
-            None => Err(Unavailable::Missing(format!(
-                "needs PostgreSQL: set {POSTGRES_ENV}, or install PostgreSQL's server binaries \
-                 (initdb and pg_ctl on PATH or in /usr/lib/postgresql/*/bin; Debian: \
-                 apt-get install postgresql)"
-            ))),
+        _ => match throwaway() {
+            Ok(server) => Ok(Postgres {
+                admin_url: server.admin_url.clone(),
+                ca_file: server.ca_file.clone(),
+                _lifeline: None,
+            }),
+            Err(Unavailable::Missing(reason)) => Err(Unavailable::Missing(reason.clone())),
+            Err(Unavailable::Broken(reason)) => Err(Unavailable::Broken(reason.clone())),
         },
+    })
+}
+
+/// This test binary's own server, started on first use, whatever `FLEETDESK_TEST_POSTGRES_URL`
+/// says: for tests that need to know its certificate authority.
+pub fn throwaway() -> &'static Result<Postgres, Unavailable> {
+    THROWAWAY.get_or_init(|| match find_bin_dir() {
+        Some(bin) => start_throwaway(&bin).map_err(Unavailable::Broken),
+        None => Err(Unavailable::Missing(format!(
+            "needs PostgreSQL: set {POSTGRES_ENV}, or install PostgreSQL's server binaries \
+             (initdb and pg_ctl on PATH or in /usr/lib/postgresql/*/bin; Debian: \
+             apt-get install postgresql)"
+        ))),
     })
 }
 
