@@ -544,6 +544,15 @@ async fn login_and_logout_from_the_shell() {
     drop(child);
 }
 
+/// A file removed when the test ends, also when it fails.
+struct RemovedOnDrop(std::path::PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// As a systemd service would run it: JSON logs, readiness told over `NOTIFY_SOCKET`, and on
 /// SIGTERM `/readyz` answers 503 for the drain delay before the server stops.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -554,6 +563,7 @@ async fn serve_logs_json_notifies_systemd_and_drains_before_stopping() {
         uuid::Uuid::new_v4().simple()
     ));
     let socket = tokio::net::UnixDatagram::bind(&socket_path).expect("a notify socket");
+    let _remove_socket = RemovedOnDrop(socket_path.clone());
     let mut command = fleetdesk();
     command
         .args([
@@ -626,7 +636,6 @@ async fn serve_logs_json_notifies_systemd_and_drains_before_stopping() {
         started.elapsed() >= Duration::from_secs(2),
         "drained for the delay first"
     );
-    let _ = std::fs::remove_file(&socket_path);
 
     let mut stderr = String::new();
     tokio::io::AsyncReadExt::read_to_string(

@@ -28,7 +28,10 @@ pub const POSTGRES_ENV: &str = "FLEETDESK_TEST_POSTGRES_URL";
 const SCRIPT: &str = r#"
 set -eu
 bin="$1"; port="$2"
-dir="$(mktemp -d "${TMPDIR:-/tmp}/fleetdesk-test-postgres.XXXXXX")"
+base="${TMPDIR:-/tmp}"
+# Run as `postgres`, the caller's private TMPDIR may be out of reach.
+[ -w "$base" ] || base=/tmp
+dir="$(mktemp -d "$base/fleetdesk-test-postgres.XXXXXX")"
 trap 'rm -rf "$dir"' EXIT
 "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-locale -E UTF8 --no-sync \
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
