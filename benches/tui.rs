@@ -2,11 +2,11 @@
 //!
 //! An `App` holds 100,000 assignments (200 vehicles, 120 technicians), built in memory and fed
 //! as one `Response::Assignments` answer, on the Assignments tab. Measured:
-//! 1. frame time of `view` into ratatui's `TestBackend` at 100×30 and 200×50, moving the
+//! 1. frame time of `App::draw` into ratatui's `TestBackend` at 100×30 and 200×50, moving the
 //!    selection down one row between frames; and the `update` time of each filter keystroke;
 //! 2. bytes written to a terminal (ratatui's `CrosstermBackend` over a counting writer) when
 //!    the selection moves one row at 200×50, inside the window and when the list scrolls;
-//! 3. idle: ticks with nothing changing leave `app.dirty` false; a redraw of an unchanged app
+//! 3. idle: ticks with nothing changing leave `needs_draw()` false; a redraw of an unchanged app
 //!    writes no cells, only the backend's fixed per-draw sequences;
 //! 4. resident size of the loaded history (`/proc/self/statm`);
 //! 5. the Roles tab: frame time with 300 organizations in the tree and 1,000 role assignments
@@ -28,9 +28,7 @@ use fleetdesk::api::{
     TechnicianActiveAssignment, TechnicianListItem, TechnicianRef, User, Vehicle,
     VehicleActiveAssignment, VehicleListItem,
 };
-use fleetdesk::tui::app::{App, Command, Connection, Event, Response, Row, Tab};
-use fleetdesk::tui::theme::Theme;
-use fleetdesk::tui::view::view;
+use fleetdesk::tui::{App, Command, Connection, Event, Response, Row, Tab, Theme};
 use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -358,10 +356,10 @@ fn loaded_app() -> Loaded {
     let rss_loaded = rss_bytes();
 
     app.update(press(KeyCode::Char('3')));
-    assert_eq!(app.tab, Tab::Assignments);
-    assert_eq!(app.assignments.visible.len(), ASSIGNMENTS as usize);
-    assert_eq!(app.connection, Connection::Live, "every request answered");
-    assert_eq!(app.in_flight, 0);
+    assert_eq!(app.tab(), Tab::Assignments);
+    assert_eq!(app.row_counts().0, ASSIGNMENTS as usize);
+    assert_eq!(app.connection(), Connection::Live, "every request answered");
+    assert_eq!(app.in_flight(), 0);
     Loaded {
         app,
         depot,
@@ -413,13 +411,13 @@ fn frame_times(app: &mut App, theme: Theme, width: u16, height: u16) -> FrameTim
         terminal
             .draw(|frame| {
                 let view_started = Instant::now();
-                view(app, theme, frame);
+                app.draw(theme, frame);
                 view_time = view_started.elapsed();
             })
             .expect("drawn");
         let draw = started.elapsed();
         let wait = sched_wait_ns().saturating_sub(wait_before);
-        app.dirty = false;
+        app.drawn();
         if frame_index >= WARMUP_FRAMES {
             if wait == 0 {
                 unpreempted.push(draw);
@@ -430,7 +428,7 @@ fn frame_times(app: &mut App, theme: Theme, width: u16, height: u16) -> FrameTim
             updates.push(update);
         }
     }
-    assert_eq!(app.assignments.selected, WARMUP_FRAMES + FRAMES);
+    assert_eq!(app.position().0, WARMUP_FRAMES + FRAMES);
     let preempted = draws.len() - unpreempted.len();
     let over_target = draws
         .iter()
@@ -452,45 +450,39 @@ fn frame_times(app: &mut App, theme: Theme, width: u16, height: u16) -> FrameTim
 }
 
 /// Each filter keystroke's `update` over all rows: '/', then "van 1" one key at a time.
-fn filter_keys(app: &mut App) -> Vec<(String, Duration, usize)> {
+fn filter_keys(app: &mut App, depot: &Depot) -> Vec<(String, Duration, usize)> {
     app.update(press(KeyCode::Home));
     let mut times = Vec::new();
     let started = Instant::now();
     app.update(press(KeyCode::Char('/')));
-    times.push((
-        "/".to_string(),
-        started.elapsed(),
-        app.assignments.visible.len(),
-    ));
+    times.push(("/".to_string(), started.elapsed(), app.row_counts().0));
     for c in "van 1".chars() {
         let started = Instant::now();
         app.update(press(KeyCode::Char(c)));
         let took = started.elapsed();
-        times.push((
-            format!("{:?}", app.filter_text()),
-            took,
-            app.assignments.visible.len(),
-        ));
+        times.push((format!("{:?}", app.filter_text()), took, app.row_counts().0));
     }
-    // Where a keystroke's time goes: the row text the filter builds for every row.
+    // Where a keystroke's time goes: the row text the filter builds for every row (of the
+    // same history, built again here: the app's rows are its own).
+    let items = build_assignments(depot);
     let started = Instant::now();
-    for item in &app.assignments.items {
+    for item in &items {
         std::hint::black_box(item.cells());
     }
     times.push((
         "(`Row::cells()` alone, every row)".to_string(),
         started.elapsed(),
-        app.assignments.items.len(),
+        items.len(),
     ));
     let started = Instant::now();
-    for item in &app.assignments.items {
+    for item in &items {
         let lowered: Vec<String> = item.cells().iter().map(|c| c.to_lowercase()).collect();
         std::hint::black_box(lowered);
     }
     times.push((
         "(`cells()` + `to_lowercase()`, every row)".to_string(),
         started.elapsed(),
-        app.assignments.items.len(),
+        items.len(),
     ));
     // Esc clears the filter: one more pass over every row.
     let started = Instant::now();
@@ -498,9 +490,9 @@ fn filter_keys(app: &mut App) -> Vec<(String, Duration, usize)> {
     times.push((
         "Esc (clear)".to_string(),
         started.elapsed(),
-        app.assignments.visible.len(),
+        app.row_counts().0,
     ));
-    assert_eq!(app.assignments.visible.len(), ASSIGNMENTS as usize);
+    assert_eq!(app.row_counts().0, ASSIGNMENTS as usize);
     times
 }
 
@@ -543,11 +535,11 @@ impl ByteTerminal {
     }
 
     /// Draws; returns (bytes written, cells changed, rows changed, runs of changed cells).
-    fn draw(&mut self, app: &App, theme: Theme) -> (usize, usize, usize, usize) {
+    fn draw(&mut self, app: &mut App, theme: Theme) -> (usize, usize, usize, usize) {
         self.bytes.store(0, Ordering::Relaxed);
         let completed = self
             .terminal
-            .draw(|frame| view(app, theme, frame))
+            .draw(|frame| app.draw(theme, frame))
             .expect("drawn");
         let current = completed.buffer.clone();
         let diff = self.previous.diff(&current);
@@ -580,12 +572,11 @@ fn move_bytes(app: &mut App, theme: Theme) -> (MoveBytes, MoveBytes, usize) {
     let mut terminal = ByteTerminal::new(width, height);
     // To the middle of the list; the first draw puts the selection at the window's bottom.
     app.update(press(KeyCode::Home));
-    while app.assignments.selected < ASSIGNMENTS as usize / 2 {
+    while app.position().0 < ASSIGNMENTS as usize / 2 {
         app.update(press(KeyCode::PageDown));
     }
     let (first_draw, ..) = terminal.draw(app, theme);
-    let rows_in_window = app.page_rows.get();
-    let offset = app.assignments.offset.get();
+    let (_, offset, rows_in_window) = app.position();
     // Up to the window's top first (these moves count too: none of them scrolls).
     let mut inside = MoveBytes {
         bytes: Vec::new(),
@@ -594,9 +585,9 @@ fn move_bytes(app: &mut App, theme: Theme) -> (MoveBytes, MoveBytes, usize) {
         runs: Vec::new(),
         scrolled: 0,
     };
-    let mut going_up = app.assignments.selected > offset;
+    let mut going_up = app.position().0 > offset;
     while inside.bytes.len() < MOVES {
-        let selected = app.assignments.selected;
+        let selected = app.position().0;
         if selected <= offset {
             going_up = false;
         } else if selected + 1 >= offset + rows_in_window {
@@ -604,13 +595,13 @@ fn move_bytes(app: &mut App, theme: Theme) -> (MoveBytes, MoveBytes, usize) {
         }
         app.update(press(if going_up { KeyCode::Up } else { KeyCode::Down }));
         let drawn = terminal.draw(app, theme);
-        if app.assignments.offset.get() != offset {
+        if app.position().1 != offset {
             inside.scrolled += 1;
         }
         record(&mut inside, drawn);
     }
     // To the window's bottom, then every Down scrolls the list by one row.
-    while app.assignments.selected + 1 < app.assignments.offset.get() + rows_in_window {
+    while app.position().0 + 1 < app.position().1 + rows_in_window {
         app.update(press(KeyCode::Down));
     }
     terminal.draw(app, theme);
@@ -622,10 +613,10 @@ fn move_bytes(app: &mut App, theme: Theme) -> (MoveBytes, MoveBytes, usize) {
         scrolled: 0,
     };
     for _ in 0..MOVES {
-        let before = app.assignments.offset.get();
+        let before = app.position().1;
         app.update(press(KeyCode::Down));
         let drawn = terminal.draw(app, theme);
-        if app.assignments.offset.get() == before + 1 {
+        if app.position().1 == before + 1 {
             scrolling.scrolled += 1;
         }
         record(&mut scrolling, drawn);
@@ -654,7 +645,7 @@ struct Idle {
 fn idle(app: &mut App, depot: &Depot, theme: Theme) -> Idle {
     let mut terminal = ByteTerminal::new(200, 50);
     terminal.draw(app, theme);
-    app.dirty = false;
+    app.drawn();
     let mut result = Idle {
         quiet_ticks: 0,
         quiet_dirty: 0,
@@ -668,50 +659,46 @@ fn idle(app: &mut App, depot: &Depot, theme: Theme) -> Idle {
     };
     for _ in 0..IDLE_TICKS {
         let commands = app.update(Event::Tick);
-        if app.dirty {
+        if app.needs_draw() {
             result.dirty_ticks += 1;
         }
         if commands.is_empty() {
             result.quiet_ticks += 1;
-            if app.dirty {
+            if app.needs_draw() {
                 result.quiet_dirty += 1;
             }
         }
         // The runtime draws after each event that left the app dirty.
-        if app.dirty {
+        if app.needs_draw() {
             let (bytes, cells, ..) = terminal.draw(app, theme);
             result.redraws += 1;
             result.redraw_cells += cells;
             result.redraw_bytes.push(bytes);
-            app.dirty = false;
+            app.drawn();
         }
         for command in commands {
             assert_eq!(command, Command::LoadDashboard, "only the header refreshes");
             app.update(answer(Response::Dashboard(Ok(depot.summary))));
-            if app.dirty {
+            if app.needs_draw() {
                 result.dirty_answers += 1;
                 let (bytes, cells, ..) = terminal.draw(app, theme);
                 result.redraws += 1;
                 result.redraw_cells += cells;
                 result.redraw_bytes.push(bytes);
-                app.dirty = false;
+                app.drawn();
             }
         }
     }
-    assert_eq!(app.in_flight, 0);
+    assert_eq!(app.in_flight(), 0);
     // The bytes themselves of one redraw with nothing changed.
     let captured = Arc::new(Mutex::new(Vec::new()));
     let backend = CrosstermBackend::new(CaptureWriter {
         bytes: captured.clone(),
     });
     let mut capture = Terminal::with_options(backend, fixed(200, 50)).expect("a terminal");
-    capture
-        .draw(|frame| view(app, theme, frame))
-        .expect("drawn");
+    capture.draw(|frame| app.draw(theme, frame)).expect("drawn");
     captured.lock().expect("capture lock").clear();
-    capture
-        .draw(|frame| view(app, theme, frame))
-        .expect("drawn");
+    capture.draw(|frame| app.draw(theme, frame)).expect("drawn");
     result.unchanged = captured.lock().expect("capture lock").clone();
     result
 }
@@ -724,7 +711,7 @@ const ROLE_ROWS: usize = 1_000;
 /// The Roles tab filled: a three-level tree, one organization holding `ROLE_ROWS` assignments.
 fn roles_loaded(app: &mut App) {
     let commands = app.update(press(KeyCode::Char('4')));
-    assert_eq!(app.tab, Tab::Roles);
+    assert_eq!(app.tab(), Tab::Roles);
     assert!(commands.contains(&Command::LoadOrganizations));
     let organizations: Vec<Organization> = (0..ROLE_ORGANIZATIONS)
         .map(|n| Organization {
@@ -777,7 +764,7 @@ fn roles_loaded(app: &mut App) {
     }));
     app.update(press(KeyCode::Right));
     assert_eq!(
-        app.roles.shown_rows().map(|rows| rows.len()),
+        app.roles().shown_rows().map(|rows| rows.len()),
         Some(ROLE_ROWS)
     );
 }
@@ -791,11 +778,11 @@ fn roles_frames(app: &mut App, theme: Theme, width: u16, height: u16) -> (f64, f
         app.update(press(KeyCode::Down));
         let started = Instant::now();
         terminal
-            .draw(|frame| view(app, theme, frame))
+            .draw(|frame| app.draw(theme, frame))
             .expect("drawn");
         draws.push(started.elapsed());
     }
-    assert_eq!(app.roles.list_selected, ROLE_ROWS - 1);
+    assert_eq!(app.roles().list_selected(), ROLE_ROWS - 1);
     stats(draws)
 }
 
@@ -921,7 +908,7 @@ fn main() {
         over.push("idle ticks set dirty".to_string());
     }
 
-    let filter = filter_keys(&mut app);
+    let filter = filter_keys(&mut app, &depot);
     for (key, took, visible) in &filter {
         if key.starts_with('(') {
             table.push(format!(

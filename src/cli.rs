@@ -11,6 +11,7 @@ use crate::api::SystemRole;
 use crate::config::{Config, ConfigOverrides};
 use crate::server::{self, BootstrapAdmin, ServeConfig, DEFAULT_BIND};
 use crate::store::{Store, StoreError};
+use crate::tui::Theme;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -214,7 +215,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::User(UserCommand::Add(args))) => user_add(args).await,
         Some(Command::Backup(args)) => backup(args).await,
-        Some(Command::Demo) => crate::demo::run_demo(theme_for(None)).await,
+        Some(Command::Demo) => {
+            let setting = crate::config::Theme::from_environment(&|name| std::env::var(name).ok());
+            crate::demo::run_demo(Theme::from_setting(setting)).await
+        }
         Some(Command::Login(args)) => {
             let config = load_config(cli.config.as_deref(), cli.server)?;
             crate::session::login(&config, args.email, args.password).await
@@ -225,8 +229,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         None => {
             let config = load_config(cli.config.as_deref(), cli.server)?;
-            let theme = theme_for(Some(config.theme));
-            crate::session::open_client(&config, theme).await
+            crate::session::open_client(&config, Theme::from_setting(config.theme)).await
         }
     }
 }
@@ -241,12 +244,6 @@ fn load_config(path: Option<&std::path::Path>, server: Option<String>) -> Result
         &|name| std::env::var(name).ok(),
         overrides,
     )?)
-}
-
-/// `NO_COLOR` (any non-empty value) and theme `mono` turn colour off.
-fn theme_for(setting: Option<crate::config::Theme>) -> crate::tui::theme::Theme {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-    crate::tui::theme::Theme::from_env(no_color || setting == Some(crate::config::Theme::Mono))
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {

@@ -11,8 +11,7 @@ use color_eyre::eyre::{eyre, Result, WrapErr};
 use crate::client::ApiClient;
 use crate::server::demo_data::{demo_data, DEMO_DISPATCHER};
 use crate::server::{self, ServeConfig};
-use crate::tui::runtime::{run, RunOptions};
-use crate::tui::theme::Theme;
+use crate::tui::{run, KeyMap, RunOptions, Theme};
 
 /// A directory removed when dropped, also when the client fails.
 struct TemporaryDirectory(PathBuf);
@@ -58,7 +57,7 @@ pub async fn run_demo(theme: Theme) -> Result<()> {
             refresh_every: Duration::from_secs(5),
             // The demo keeps its token in memory only.
             keep_token: Box::new(|_| {}),
-            keys: crate::tui::keys::KeyMap::default(),
+            keys: KeyMap::default(),
         })
         .await
     }

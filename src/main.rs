@@ -32,6 +32,8 @@ fn configuration_error(err: &color_eyre::Report) -> Option<String> {
             Some(config.to_string())
         } else if let Some(config) = cause.downcast_ref::<fleetdesk::config::ConfigError>() {
             Some(config.to_string())
+        } else if let Some(keys) = cause.downcast_ref::<fleetdesk::tui::KeyError>() {
+            Some(keys.to_string())
         } else if let Some(fleetdesk::client::ClientError::Config { message }) =
             cause.downcast_ref::<fleetdesk::client::ClientError>()
         {
@@ -66,7 +68,8 @@ fn log_format() -> color_eyre::Result<LogFormat> {
 
 fn run() -> color_eyre::Result<()> {
     // Plain reports where colour would be noise: a service manager's log, or NO_COLOR.
-    let plain = !std::io::stderr().is_terminal() || std::env::var_os("NO_COLOR").is_some();
+    let plain = !std::io::stderr().is_terminal()
+        || fleetdesk::config::no_color(&|name| std::env::var(name).ok());
     let hook = color_eyre::config::HookBuilder::default();
     let hook = if plain {
         hook.theme(color_eyre::config::Theme::new())

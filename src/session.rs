@@ -11,9 +11,7 @@ use crate::api::User;
 use crate::client::{ApiClient, ClientError};
 use crate::config::Config;
 use crate::credentials::TokenStore;
-use crate::tui::keys::{action_names, KeyMap};
-use crate::tui::runtime::{run, RunOptions};
-use crate::tui::theme::Theme;
+use crate::tui::{run, KeyMap, RunOptions, Theme};
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -43,8 +41,7 @@ fn remember_email(config: &Config, email: &str) {
 /// Opens the terminal client. A kept token that still works signs in straight away;
 /// otherwise the client opens on its sign-in screen.
 pub async fn open_client(config: &Config, theme: Theme) -> Result<()> {
-    config.check_key_actions(&action_names())?;
-    let keys = KeyMap::from_config(&config.keys);
+    let keys = KeyMap::from_config(config)?;
     let store = std::sync::Arc::new(token_store(config));
     let mut client = client_for(config)?;
     // Keyrings answer over D-Bus or syscalls: kept off the async threads.

@@ -662,3 +662,33 @@ async fn serve_logs_json_notifies_systemd_and_drains_before_stopping() {
         "{request_log}"
     );
 }
+
+/// A config file that gives one key two actions stops the client before it starts: one line
+/// naming the file, the line and both actions, and exit code 2 like any setting to fix.
+#[tokio::test]
+async fn a_key_bound_twice_is_refused_with_its_line() {
+    let home =
+        std::env::temp_dir().join(format!("fleetdesk-keys-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&home).expect("a home");
+    let config = home.join("clash.toml");
+    std::fs::write(&config, "# my keys\n[keys]\nrefresh = \"n\"\n").expect("written");
+    let output = fleetdesk()
+        .arg("--config")
+        .arg(&config)
+        .env("HOME", &home)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("FLEETDESK_TOKEN_STORE", "memory")
+        .env_remove("FLEETDESK_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "a setting to fix: {stderr}");
+    assert!(
+        stderr.contains(&format!("{}:3: keys.refresh = \"n\"", config.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`new`"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&home);
+}

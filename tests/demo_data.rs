@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{config_for, DbKind, TestDatabase, TestServer};
+use common::{config_for, DbKind, TestDatabase, TestServer, ADMIN_EMAIL};
 use fleetdesk::server::demo_data::demo_data;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -54,11 +54,43 @@ const RECIPES: [Recipe; 2] = [
 ];
 
 async fn demo_has_a_tree_role_assignments_and_working_recipes(s: &TestServer) {
-    // The organization tree: at least 8, and three levels deep.
+    // The depot the README promises: 3 dispatchers, 25 technicians, 42 vehicles, 532
+    // assignments of history, 12 of them active.
+    let reply = s.get("/api/admin/dashboard").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let summary = &reply.body["summary"];
+    assert_eq!(summary["vehicles"], 42, "{summary}");
+    assert_eq!(summary["technicians"], 25, "{summary}");
+    assert_eq!(summary["activeAssignments"], 12, "{summary}");
+    let reply = s.get("/api/admin/users").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let dispatchers = reply.body["users"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|user| user["role"] == "admin" && user["email"] != ADMIN_EMAIL)
+        .count();
+    assert_eq!(dispatchers, 3, "{}", reply.text);
+    let reply = s.get("/api/admin/assignments?limit=1000").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let history = reply.body["assignments"].as_array().expect("a list");
+    assert_eq!(
+        history.len(),
+        532,
+        "{} assignments of history",
+        history.len()
+    );
+    assert!(
+        reply.body["nextBefore"].is_null(),
+        "{}",
+        reply.body["nextBefore"]
+    );
+
+    // The organization tree the README promises: 10 organizations, three levels deep.
     let reply = s.get("/api/organizations").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let organizations = reply.body["organizations"].as_array().expect("a list");
-    assert!(organizations.len() >= 8, "{}", reply.text);
+    assert_eq!(organizations.len(), 10, "{}", reply.text);
     let parents: HashMap<&str, Option<&str>> = organizations
         .iter()
         .map(|o| (o["id"].as_str().expect("id"), o["parentId"].as_str()))
@@ -72,13 +104,13 @@ async fn demo_has_a_tree_role_assignments_and_working_recipes(s: &TestServer) {
         }
         deepest = deepest.max(depth);
     }
-    assert!(deepest >= 3, "the tree is {deepest} levels deep");
+    assert_eq!(deepest, 3, "the tree is {deepest} levels deep");
 
-    // The role assignments.
+    // The 68 role assignments the README promises.
     let reply = s.get("/api/users/assignments").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let assignments = reply.body["assignments"].as_array().expect("a list");
-    assert!(assignments.len() >= 60, "{} assignments", assignments.len());
+    assert_eq!(assignments.len(), 68, "{} assignments", assignments.len());
     let find = |field: &str, value: &str, id_field: &str| -> String {
         assignments
             .iter()

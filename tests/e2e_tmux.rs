@@ -195,13 +195,36 @@ fn framed(screen: &str) -> String {
     format!("+----\n{}\n+----", lines.join("\n"))
 }
 
-fn line(screen: &str, index: usize) -> &str {
-    screen.lines().nth(index).unwrap_or("")
+/// The first line that `is` says is the one, or "".
+fn line_where(screen: &str, is: impl Fn(&str) -> bool) -> &str {
+    screen.lines().find(|line| is(line)).unwrap_or("")
 }
 
-/// The count at the right of the status line (row 4): "N of M" (M may end in "+").
+/// The header: "fleetdesk", the server, the user, the counts and the connection badge.
+fn header(screen: &str) -> &str {
+    line_where(screen, |line| line.starts_with(" fleetdesk "))
+}
+
+/// The tab bar: "[1 Vehicles]  2 Technicians …".
+fn tab_bar(screen: &str) -> &str {
+    line_where(screen, |line| {
+        line.contains("1 Vehicles") && line.contains("2 Technicians")
+    })
+}
+
+/// The status line: the filter, or how to start one, and the counts at the right.
+fn status_line(screen: &str) -> &str {
+    line_where(screen, |line| {
+        let text = line.trim_start();
+        ["filter: ", "/ to filter", "status: "]
+            .iter()
+            .any(|start| text.starts_with(start))
+    })
+}
+
+/// The count at the right of the status line: "N of M" (M may end in "+").
 fn counts(screen: &str) -> Option<(usize, usize)> {
-    let words: Vec<&str> = line(screen, 3).split_whitespace().collect();
+    let words: Vec<&str> = status_line(screen).split_whitespace().collect();
     match words[..] {
         [.., shown, "of", total] => Some((
             shown.parse().ok()?,
@@ -224,11 +247,13 @@ fn selected_cell(screen: &str, column: &str) -> Option<String> {
     Some(row.chars().skip(at).collect::<String>().trim().to_string())
 }
 
-/// The list rows under the header (row 5) down to the rule above the footer.
+/// The list rows under the column titles (the line with the sort arrow) down to the rule
+/// above the footer.
 fn list_rows(screen: &str) -> Vec<&str> {
     screen
         .lines()
-        .skip(5)
+        .skip_while(|line| !line.contains(" ▼") && !line.contains(" ▲"))
+        .skip(1)
         .take_while(|line| !line.starts_with('─'))
         .filter(|line| !line.trim().is_empty())
         .collect()
@@ -251,7 +276,14 @@ fn is_prompt_last(screen: &str) -> bool {
 }
 
 fn live(screen: &str) -> bool {
-    line(screen, 0).contains("● live")
+    header(screen).contains("● live")
+}
+
+/// The Roles tab: the title of the role list, right of the tree's heading.
+fn role_list_title(screen: &str) -> Option<&str> {
+    role_list_part(line_where(screen, |line| {
+        line.starts_with(" ORGANIZATIONS")
+    }))
 }
 
 /// The Roles tab: a line's part right of the tree's rule, without the list's row marker.
@@ -484,7 +516,7 @@ fn demo_in_a_real_terminal() {
     // 1. Signed in, everything loaded.
     let screen = tmux.wait_for("the client, live, with vehicles", START_TIMEOUT, |s| {
         live(s)
-            && line(s, 1).contains("[1 Vehicles]")
+            && tab_bar(s).contains("[1 Vehicles]")
             && counts(s).is_some_and(|(shown, total)| shown == total && total > 0)
     });
     let (_, vehicle_total) = counts(&screen).expect("a count line");
@@ -502,8 +534,8 @@ fn demo_in_a_real_terminal() {
         &format!("the list filtered to {FREE_VEHICLE}"),
         TIMEOUT,
         |s| {
-            line(s, 3).contains(&format!("filter: {FREE_VEHICLE}"))
-                && !line(s, 3).contains('█')
+            status_line(s).contains(&format!("filter: {FREE_VEHICLE}"))
+                && !status_line(s).contains('█')
                 && selected_row(s).is_some_and(|row| row.starts_with(&format!("▶ {FREE_VEHICLE} ")))
         },
     );
@@ -533,7 +565,7 @@ fn demo_in_a_real_terminal() {
     //    Enter returns it and assigns.
     tmux.key("Escape");
     tmux.wait_for("the filter cleared", TIMEOUT, |s| {
-        line(s, 3).contains("/ to filter") && counts(s) == Some((vehicle_total, vehicle_total))
+        status_line(s).contains("/ to filter") && counts(s) == Some((vehicle_total, vehicle_total))
     });
     tmux.type_text("/");
     tmux.type_text(BUSY_VEHICLE);
@@ -542,8 +574,8 @@ fn demo_in_a_real_terminal() {
         &format!("the list filtered to {BUSY_VEHICLE}"),
         TIMEOUT,
         |s| {
-            line(s, 3).contains(&format!("filter: {BUSY_VEHICLE}"))
-                && !line(s, 3).contains('█')
+            status_line(s).contains(&format!("filter: {BUSY_VEHICLE}"))
+                && !status_line(s).contains('█')
                 && selected_row(s).is_some_and(|row| row.starts_with(&format!("▶ {BUSY_VEHICLE} ")))
         },
     );
@@ -590,7 +622,7 @@ fn demo_in_a_real_terminal() {
     tmux.type_text("3");
     tmux.type_text("g");
     tmux.wait_for("the new assignment selected, newest first", TIMEOUT, |s| {
-        line(s, 1).contains("[3 Assignments]")
+        tab_bar(s).contains("[3 Assignments]")
             && selected_row(s).is_some_and(|row| {
                 row.contains(BUSY_VEHICLE) && row.contains(&second) && row.contains("active")
             })
@@ -611,8 +643,8 @@ fn demo_in_a_real_terminal() {
     // 5. Filter as you type: the count changes; Esc clears.
     tmux.type_text("1");
     tmux.wait_for("the whole vehicle list", TIMEOUT, |s| {
-        line(s, 1).contains("[1 Vehicles]")
-            && line(s, 3).contains("/ to filter")
+        tab_bar(s).contains("[1 Vehicles]")
+            && status_line(s).contains("/ to filter")
             && counts(s) == Some((vehicle_total, vehicle_total))
     });
     tmux.type_text("/");
@@ -621,7 +653,7 @@ fn demo_in_a_real_terminal() {
         &format!("the list filtered to {FILTER_TEXT}"),
         TIMEOUT,
         |s| {
-            line(s, 3).contains(&format!("filter: {FILTER_TEXT}█"))
+            status_line(s).contains(&format!("filter: {FILTER_TEXT}█"))
                 && counts(s).is_some_and(|(shown, total)| {
                     total == vehicle_total && shown > 0 && shown < total
                 })
@@ -636,7 +668,7 @@ fn demo_in_a_real_terminal() {
     );
     tmux.key("Escape");
     tmux.wait_for("the filter cleared", TIMEOUT, |s| {
-        line(s, 3).contains("/ to filter") && counts(s) == Some((vehicle_total, vehicle_total))
+        status_line(s).contains("/ to filter") && counts(s) == Some((vehicle_total, vehicle_total))
     });
 
     // 6. Resize: 80×24 still shows everything; 60×20 says so; back to 100×30.
@@ -646,8 +678,8 @@ fn demo_in_a_real_terminal() {
         lines.len() == 24
             && lines.iter().all(|line| line.chars().count() <= 80)
             && live(s)
-            && lines[1].contains("3 Assignments")
-            && lines[23].contains("q quit")
+            && tab_bar(s).contains("3 Assignments")
+            && lines.last().is_some_and(|footer| footer.contains("q quit"))
             && counts(s) == Some((vehicle_total, vehicle_total))
     });
     tmux.resize(60, 20);
@@ -660,8 +692,8 @@ fn demo_in_a_real_terminal() {
         lines.len() == 30
             && !s.contains("too small")
             && live(s)
-            && lines[1].contains("[1 Vehicles]")
-            && lines[29].contains("q quit")
+            && tab_bar(s).contains("[1 Vehicles]")
+            && lines.last().is_some_and(|footer| footer.contains("q quit"))
     });
 
     // 7. Quit: the terminal is restored; the demo removed its temporary directory.
@@ -713,40 +745,30 @@ fn hangup_removes_the_demo_directory() {
     }
 }
 
-/// The Roles tab: filters the tree to `name` (Enter keeps the filter, ancestors stay), moves
-/// down until the selected row is `name`, and returns the screen once its role list shows.
+/// The Roles tab: filters the tree to `name` and keeps the filter with Enter, which selects
+/// `name` (the first match; its ancestors stay only for context); returns the screen once its
+/// role list shows.
 fn select_organization(tmux: &Tmux, name: &str) -> String {
     tmux.type_text("/");
     tmux.type_text(name);
     tmux.key("Enter");
-    let mut screen = tmux.wait_for(&format!("the tree filtered to {name}"), TIMEOUT, |s| {
-        line(s, 3).contains(&format!("filter: {name}"))
-            && !line(s, 3).contains('█')
+    let screen = tmux.wait_for(&format!("the tree filtered to {name}"), TIMEOUT, |s| {
+        status_line(s).contains(&format!("filter: {name}"))
+            && !status_line(s).contains('█')
             && s.lines().any(|l| {
                 l.split('│')
                     .next()
                     .is_some_and(|t| t.trim_end().ends_with(name))
             })
     });
-    // The filter keeps the ancestors, so a few rows may come before it.
-    for _ in 0..10 {
-        let selected = tree_selected(&screen);
-        if selected.as_deref() == Some(name) {
-            break;
-        }
-        tmux.type_text("j");
-        screen = tmux.wait_for("the tree's selection to move", TIMEOUT, |s| {
-            tree_selected(s) != selected
-        });
-    }
     assert_eq!(
         tree_selected(&screen).as_deref(),
         Some(name),
-        "{name} should be selected in the tree:\n{}",
+        "Enter should select {name}, the first match:\n{}",
         framed(&screen)
     );
     tmux.wait_for(&format!("{name}'s role list"), TIMEOUT, |s| {
-        role_list_part(line(s, 4)).is_some_and(|title| {
+        role_list_title(s).is_some_and(|title| {
             title.starts_with(&format!("{name} · ")) && title.contains("role assignment")
         })
     })
@@ -821,9 +843,9 @@ fn roles_conflict_in_a_real_terminal() {
     // 1. The Roles tab, Depot North selected; Dmitri Ruiz's three assignments as in the demo.
     tmux.type_text("4");
     tmux.wait_for("the Roles tab with its tree", TIMEOUT, |s| {
-        line(s, 1).contains("[4 Roles]")
+        tab_bar(s).contains("[4 Roles]")
             && s.contains(" ORGANIZATIONS")
-            && role_list_part(line(s, 4)).is_some_and(|t| t.contains("role assignment"))
+            && role_list_title(s).is_some_and(|t| t.contains("role assignment"))
     });
     let screen = select_organization(&tmux, ORGANIZATION);
     assert_eq!(

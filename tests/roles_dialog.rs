@@ -14,9 +14,10 @@ use fleetdesk::api::roles::{
     ConflictType, NewOrganization, Role, RoleAssignmentRequest, RoleAssignmentRow, UserIdValue,
 };
 use fleetdesk::client::ApiClient;
-use fleetdesk::tui::app::{App, Command, Dialog, Event, FlashKind, Tab};
-use fleetdesk::tui::roles::{Chosen, RoleConflict, RoleField, RoleForm, RolesFocus};
-use fleetdesk::tui::runtime::execute;
+use fleetdesk::tui::{
+    execute, App, Chosen, Command, Dialog, Event, FlashKind, RoleConflict, RoleField, RoleForm,
+    RolesFocus, Tab,
+};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -54,7 +55,7 @@ async fn settle(app: &mut App, client: &ApiClient, commands: Vec<Command>) -> Ve
         queue.extend(app.update(Event::Response(Box::new(response))));
     }
     // Each request counted out is counted back; a leak would keep the spinner going.
-    assert_eq!(app.in_flight, 0, "requests left in flight after {ran:?}");
+    assert_eq!(app.in_flight(), 0, "requests left in flight after {ran:?}");
     ran
 }
 
@@ -98,10 +99,10 @@ impl Desk {
     /// Opens the Roles tab and moves the tree's selection down to `id`.
     async fn select_organization(&mut self, id: &str) {
         self.press(KeyCode::Char('4')).await;
-        assert_eq!(self.app.tab, Tab::Roles);
-        assert!(self.app.roles.loaded, "the organizations are loaded");
-        assert_eq!(self.app.roles.focus, RolesFocus::Tree);
-        for _ in 0..self.app.roles.rows.len() {
+        assert_eq!(self.app.tab(), Tab::Roles);
+        assert!(self.app.roles().is_loaded(), "the organizations are loaded");
+        assert_eq!(self.app.roles().focus(), RolesFocus::Tree);
+        for _ in 0..self.app.roles().tree().len() {
             if self.selected_organization().as_deref() == Some(id) {
                 break;
             }
@@ -109,54 +110,49 @@ impl Desk {
         }
         assert_eq!(self.selected_organization().as_deref(), Some(id));
         assert!(
-            self.app.roles.shown_rows().is_some(),
+            self.app.roles().shown_rows().is_some(),
             "the organization's assignments are loaded"
         );
     }
 
     fn selected_organization(&self) -> Option<String> {
-        self.app.roles.selected_organization().map(|o| o.id.clone())
+        self.app
+            .roles()
+            .selected_organization()
+            .map(|o| o.id.clone())
     }
 
     /// Fills the role form for `scene`'s user with employee over `from`..`to` and sends it.
     async fn send_new_assignment(&mut self, scene: &Scene, from: &str, to: &str) -> Vec<Command> {
         self.select_organization(&scene.org).await;
         self.press(KeyCode::Char('n')).await;
-        assert_eq!(role_form(&self.app).focus, RoleField::User);
-        assert_eq!(role_form(&self.app).organization.id, scene.org);
+        assert_eq!(role_form(&self.app).focus(), RoleField::User);
+        assert_eq!(role_form(&self.app).organization().id, scene.org);
         // Enter on the User field opens the picker; typing filters it.
         self.press(KeyCode::Enter).await;
         self.type_text("lindq").await;
-        let Some(Dialog::Picker(picker)) = self.app.dialogs.last() else {
-            panic!(
-                "expected the user picker, got {:?}",
-                self.app.dialogs.last()
-            );
+        let Some(picker) = role_form(&self.app).picker() else {
+            panic!("expected the user picker, got {:?}", self.app.dialog());
         };
-        let labels: Vec<&str> = picker
-            .visible
-            .iter()
-            .filter_map(|index| picker.items.get(*index))
-            .map(|item| item.label.as_str())
-            .collect();
+        let labels = picker.visible_labels();
         assert_eq!(labels, ["Rosa Lindqvist <rosa@depot.example>"]);
         self.press(KeyCode::Enter).await;
         let form = role_form(&self.app);
         assert_eq!(
-            form.user,
-            Some(Chosen {
+            form.user(),
+            Some(&Chosen {
                 id: scene.user.to_string(),
                 label: USER.to_string()
             })
         );
-        assert_eq!(form.focus, RoleField::Roles);
+        assert_eq!(form.focus(), RoleField::Roles);
         self.press(KeyCode::Char(' ')).await;
         assert_eq!(role_form(&self.app).ticked_roles(), [Role::Employee]);
         self.press(KeyCode::Tab).await;
-        assert_eq!(role_form(&self.app).focus, RoleField::ValidFrom);
+        assert_eq!(role_form(&self.app).focus(), RoleField::ValidFrom);
         self.type_text(from).await;
         self.press(KeyCode::Tab).await;
-        assert_eq!(role_form(&self.app).focus, RoleField::ValidTo);
+        assert_eq!(role_form(&self.app).focus(), RoleField::ValidTo);
         self.type_text(to).await;
         self.press(KeyCode::Enter).await
     }
@@ -171,21 +167,22 @@ impl Desk {
         };
         assert_eq!(*request, scene.request());
         let dialog = conflict(&self.app);
-        assert_eq!(dialog.message, CONFLICT_MESSAGE);
-        assert_eq!(dialog.why, None);
-        assert!(!dialog.sending);
-        assert_eq!(dialog.request, scene.request());
+        assert_eq!(dialog.message(), CONFLICT_MESSAGE);
+        assert_eq!(dialog.why(), None);
+        assert!(!dialog.is_sending());
+        assert_eq!(*dialog.request(), scene.request());
         assert_eq!(
-            (dialog.user_name.as_str(), dialog.organization_name.as_str()),
+            (dialog.user_name(), dialog.organization_name()),
             (USER, ORG)
         );
         assert_eq!(items_of(dialog), scene.suggestions());
-        assert_eq!(dialog.items, dialog.suggested);
-        assert!(dialog.outcome.is_ok(), "{:?}", dialog.outcome);
+        assert_eq!(dialog.items(), dialog.suggested());
+        assert!(dialog.outcome().is_ok(), "{:?}", dialog.outcome());
         // The form stays underneath, to go back to.
-        let under = self.app.dialogs.len().checked_sub(2);
+        let dialogs = self.app.dialogs();
+        let under = dialogs.len().checked_sub(2);
         assert!(matches!(
-            under.and_then(|index| self.app.dialogs.get(index)),
+            under.and_then(|index| dialogs.get(index)),
             Some(Dialog::RoleForm(_))
         ));
     }
@@ -193,7 +190,7 @@ impl Desk {
     /// The user's rows as the app's list shows them.
     fn listed(&self, user: i64) -> Vec<RoleAssignmentRow> {
         self.app
-            .roles
+            .roles()
             .shown_rows()
             .expect("the list is loaded")
             .into_iter()
@@ -203,20 +200,20 @@ impl Desk {
     }
 
     fn flash(&self) -> (FlashKind, String) {
-        let flash = self.app.flash.as_ref().expect("a flash message");
+        let flash = self.app.flash().expect("a flash message");
         (flash.kind, flash.text.clone())
     }
 }
 
 fn role_form(app: &App) -> &RoleForm {
-    match app.dialogs.last() {
+    match app.dialog() {
         Some(Dialog::RoleForm(form)) => form,
         other => panic!("expected the role form on top, got {other:?}"),
     }
 }
 
 fn conflict(app: &App) -> &RoleConflict {
-    match app.dialogs.last() {
+    match app.dialog() {
         Some(Dialog::RoleConflict(dialog)) => dialog,
         other => panic!("expected the role conflict dialog on top, got {other:?}"),
     }
@@ -227,7 +224,7 @@ type ItemSummary = (Option<i64>, ConflictType, String, String, Option<String>);
 
 fn items_of(dialog: &RoleConflict) -> Vec<ItemSummary> {
     dialog
-        .items
+        .items()
         .iter()
         .map(|item| {
             (
@@ -507,7 +504,7 @@ async fn accepting_the_suggestions_trims_the_rest(s: &TestServer) {
     // Nothing was written by the refused save.
     assert_eq!(scene.held(&desk.client).await.len(), 3);
 
-    let sent_items = conflict(&desk.app).items.clone();
+    let sent_items = conflict(&desk.app).items().to_vec();
     let ran = desk.press(KeyCode::Enter).await;
     match ran.first() {
         Some(Command::ResolveRoleConflict(resolve)) => {
@@ -517,9 +514,9 @@ async fn accepting_the_suggestions_trims_the_rest(s: &TestServer) {
         other => panic!("expected a resolve first, got {other:?}"),
     }
     assert!(
-        desk.app.dialogs.is_empty(),
+        desk.app.dialogs().is_empty(),
         "the form and the dialog close: {:?}",
-        desk.app.dialogs
+        desk.app.dialogs()
     );
     assert_eq!(
         desk.flash(),
@@ -557,31 +554,28 @@ async fn edited_suggestions_are_checked_then_applied(s: &TestServer) {
     let before = scene.held(&desk.client).await;
     desk.open_conflict(&scene).await;
     assert_eq!(
-        conflict(&desk.app).selected,
+        conflict(&desk.app).selected(),
         0,
         "the first row is the early one"
     );
 
     // The early assignment ends 2025-03-15: still inside the new range.
     desk.press(KeyCode::Char('e')).await;
-    let edit = conflict(&desk.app)
-        .editing
-        .as_ref()
-        .expect("the date editor");
+    let edit = conflict(&desk.app).editing().expect("the date editor");
     assert_eq!(
-        (edit.from.value(), edit.to.value(), edit.focus),
-        ("2025-01-01", "2025-02-28", 0)
+        (edit.values(), edit.is_on_to()),
+        (("2025-01-01", "2025-02-28"), false)
     );
     desk.press(KeyCode::Tab).await;
     desk.backspace("02-28".len()).await;
     desk.type_text("03-15").await;
     desk.press(KeyCode::Enter).await;
     let dialog = conflict(&desk.app);
-    assert!(dialog.editing.is_none(), "{:?}", dialog.editing);
+    assert!(!dialog.is_editing());
     assert!(dialog.is_edited(0));
-    assert_eq!(dialog.items[0].valid_to, day("2025-03-15"));
+    assert_eq!(dialog.items()[0].valid_to, day("2025-03-15"));
     let why = dialog
-        .outcome
+        .outcome()
         .as_ref()
         .expect_err("the edit still overlaps");
     assert!(why.contains("overlap"), "{why}");
@@ -591,8 +585,8 @@ async fn edited_suggestions_are_checked_then_applied(s: &TestServer) {
         "an overlapping resolution is not sent: {ran:?}"
     );
     let dialog = conflict(&desk.app);
-    assert!(!dialog.sending);
-    let error = dialog.error.as_deref().expect("the reason it was not sent");
+    assert!(!dialog.is_sending());
+    let error = dialog.error().expect("the reason it was not sent");
     assert!(error.starts_with("Not sent:"), "{error}");
     assert_eq!(scene.held(&desk.client).await, before);
 
@@ -600,8 +594,8 @@ async fn edited_suggestions_are_checked_then_applied(s: &TestServer) {
     desk.press(KeyCode::Char('u')).await;
     let dialog = conflict(&desk.app);
     assert_eq!(items_of(dialog), scene.suggestions());
-    assert!(dialog.outcome.is_ok(), "{:?}", dialog.outcome);
-    assert_eq!(dialog.error, None);
+    assert!(dialog.outcome().is_ok(), "{:?}", dialog.outcome());
+    assert_eq!(dialog.error(), None);
 
     // Ending earlier than suggested leaves a gap, which is fine.
     desk.press(KeyCode::Char('e')).await;
@@ -610,7 +604,7 @@ async fn edited_suggestions_are_checked_then_applied(s: &TestServer) {
     desk.type_text("02-15").await;
     desk.press(KeyCode::Enter).await;
     let dialog = conflict(&desk.app);
-    assert!(dialog.editing.is_none(), "{:?}", dialog.editing);
+    assert!(!dialog.is_editing());
     assert!(dialog.is_edited(0) && !dialog.is_edited(3));
     assert_eq!(
         items_of(dialog)[0],
@@ -622,14 +616,14 @@ async fn edited_suggestions_are_checked_then_applied(s: &TestServer) {
             Some("2025-01-01")
         )
     );
-    assert!(dialog.outcome.is_ok(), "{:?}", dialog.outcome);
+    assert!(dialog.outcome().is_ok(), "{:?}", dialog.outcome());
 
     let ran = desk.press(KeyCode::Enter).await;
     assert!(
         matches!(ran.first(), Some(Command::ResolveRoleConflict(r)) if r.resolution[0].valid_to == day("2025-02-15")),
         "{ran:?}"
     );
-    assert!(desk.app.dialogs.is_empty(), "{:?}", desk.app.dialogs);
+    assert!(desk.app.dialogs().is_empty(), "{:?}", desk.app.dialogs());
     assert_eq!(desk.flash().0, FlashKind::Success);
     let held = scene.held(&desk.client).await;
     assert_eq!(
@@ -664,20 +658,17 @@ async fn cancelling_changes_nothing(s: &TestServer) {
         desk.flash(),
         (FlashKind::Info, "Cancelled; nothing changed.".to_string())
     );
-    assert_eq!(desk.app.dialogs.len(), 1, "{:?}", desk.app.dialogs);
+    assert_eq!(desk.app.dialogs().len(), 1, "{:?}", desk.app.dialogs());
     let form = role_form(&desk.app);
-    assert_eq!(form.rel_id, None);
+    assert_eq!(form.rel_id(), None);
     assert_eq!(
-        form.user.as_ref().map(|user| user.id.clone()),
+        form.user().map(|user| user.id.clone()),
         Some(scene.user.to_string())
     );
-    assert_eq!(form.organization.id, scene.org);
+    assert_eq!(form.organization().id, scene.org);
     assert_eq!(form.ticked_roles(), [Role::Employee]);
-    assert_eq!(
-        (form.valid_from.value(), form.valid_to.value()),
-        ("2025-03-01", "2025-08-31")
-    );
-    assert!(!form.sending, "the form can be sent again");
+    assert_eq!(form.dates(), ("2025-03-01", "2025-08-31"));
+    assert!(!form.is_sending(), "the form can be sent again");
     assert_eq!(everything(desk.client.clone()).await, before);
 
     // The form is live: Enter asks again and gets the same dialog.
@@ -719,18 +710,15 @@ async fn a_stale_resolve_brings_fresh_suggestions(s: &TestServer) {
         "a stale resolve with suggestions is not sent again by itself: {ran:?}"
     );
     let dialog = conflict(&desk.app);
-    let why = dialog
-        .why
-        .as_deref()
-        .expect("the dialog says why it changed");
+    let why = dialog.why().expect("the dialog says why it changed");
     assert!(why.contains("changed meanwhile"), "{why}");
     assert!(
-        dialog.message.contains("nothing was applied"),
+        dialog.message().contains("nothing was applied"),
         "{}",
-        dialog.message
+        dialog.message()
     );
-    assert!(!dialog.sending, "the fresh suggestions can be sent");
-    assert_eq!(dialog.request, scene.request());
+    assert!(!dialog.is_sending(), "the fresh suggestions can be sent");
+    assert_eq!(*dialog.request(), scene.request());
     let mut fresh = scene.suggestions();
     fresh[3] = summary(
         Some(scene.late),
@@ -740,8 +728,8 @@ async fn a_stale_resolve_brings_fresh_suggestions(s: &TestServer) {
         Some("2025-08-15"),
     );
     assert_eq!(items_of(dialog), fresh);
-    assert_eq!(dialog.items, dialog.suggested);
-    assert!(dialog.outcome.is_ok(), "{:?}", dialog.outcome);
+    assert_eq!(dialog.items(), dialog.suggested());
+    assert!(dialog.outcome().is_ok(), "{:?}", dialog.outcome());
     assert_eq!(
         scene.held(&desk.client).await,
         after_change,
@@ -753,7 +741,7 @@ async fn a_stale_resolve_brings_fresh_suggestions(s: &TestServer) {
         matches!(ran.first(), Some(Command::ResolveRoleConflict(_))),
         "{ran:?}"
     );
-    assert!(desk.app.dialogs.is_empty(), "{:?}", desk.app.dialogs);
+    assert!(desk.app.dialogs().is_empty(), "{:?}", desk.app.dialogs());
     assert_eq!(desk.flash().0, FlashKind::Success);
     let held = scene.held(&desk.client).await;
     assert_eq!(
@@ -806,7 +794,7 @@ async fn a_stale_resolve_without_overlaps_sends_the_request(s: &TestServer) {
         }
         other => panic!("expected a resolve, then the plain save: {other:?}"),
     }
-    assert!(desk.app.dialogs.is_empty(), "{:?}", desk.app.dialogs);
+    assert!(desk.app.dialogs().is_empty(), "{:?}", desk.app.dialogs());
     assert_eq!(
         desk.flash(),
         (
@@ -833,38 +821,39 @@ async fn deleting_from_the_tab(s: &TestServer) {
     let scene = Scene::build(s, &desk.client).await;
     desk.select_organization(&scene.org).await;
     desk.press(KeyCode::Right).await;
-    assert_eq!(desk.app.roles.focus, RolesFocus::List);
-    let shown = desk.app.roles.shown_rows().expect("loaded").len();
+    assert_eq!(desk.app.roles().focus(), RolesFocus::List);
+    let shown = desk.app.roles().shown_rows().expect("loaded").len();
     assert_eq!(shown, 4, "the colleague's row and Rosa's three");
     for _ in 0..shown {
-        if desk.app.roles.selected_assignment().map(|row| row.rel_id) == Some(scene.middle) {
+        if desk.app.roles().selected_assignment().map(|row| row.rel_id) == Some(scene.middle) {
             break;
         }
         desk.press(KeyCode::Down).await;
     }
     let row = desk
         .app
-        .roles
+        .roles()
         .selected_assignment()
         .expect("a selected row");
     assert_eq!(row.rel_id, scene.middle);
 
     desk.press(KeyCode::Char('d')).await;
-    match desk.app.dialogs.last() {
-        Some(Dialog::Confirm {
-            message, on_yes, ..
-        }) => {
+    match desk.app.dialog() {
+        Some(Dialog::Confirm(confirm)) => {
             assert_eq!(
-                message,
+                confirm.message(),
                 "Delete Rosa Lindqvist's employee, approver in Depot North (2025-05-01 to 2025-05-31)?"
             );
-            assert_eq!(*on_yes, Command::DeleteRoleAssignment(scene.middle));
+            assert_eq!(
+                *confirm.on_yes(),
+                Command::DeleteRoleAssignment(scene.middle)
+            );
         }
         other => panic!("expected a confirmation, got {other:?}"),
     }
     let ran = desk.press(KeyCode::Char('n')).await;
     assert!(ran.is_empty(), "{ran:?}");
-    assert!(desk.app.dialogs.is_empty());
+    assert!(desk.app.dialogs().is_empty());
     assert_eq!(scene.held(&desk.client).await.len(), 3, "`n` keeps it");
 
     desk.press(KeyCode::Char('d')).await;
@@ -873,7 +862,7 @@ async fn deleting_from_the_tab(s: &TestServer) {
         ran.first(),
         Some(&Command::DeleteRoleAssignment(scene.middle))
     );
-    assert!(desk.app.dialogs.is_empty(), "{:?}", desk.app.dialogs);
+    assert!(desk.app.dialogs().is_empty(), "{:?}", desk.app.dialogs());
     assert_eq!(
         desk.flash(),
         (
@@ -890,9 +879,12 @@ async fn deleting_from_the_tab(s: &TestServer) {
         ]
     );
     assert_eq!(desk.listed(scene.user), held);
-    assert_eq!(desk.app.roles.shown_rows().map(|rows| rows.len()), Some(3));
+    assert_eq!(
+        desk.app.roles().shown_rows().map(|rows| rows.len()),
+        Some(3)
+    );
     assert!(
-        desk.app.roles.selected_assignment().is_some(),
+        desk.app.roles().selected_assignment().is_some(),
         "the selection stays on a row"
     );
     scene.assert_bystanders_untouched(&desk.client).await;
@@ -906,19 +898,19 @@ async fn editing_a_row_into_a_conflict(s: &TestServer) {
     desk.select_organization(&scene.org).await;
     desk.press(KeyCode::Right).await;
     for _ in 0..4 {
-        if desk.app.roles.selected_assignment().map(|row| row.rel_id) == Some(scene.early) {
+        if desk.app.roles().selected_assignment().map(|row| row.rel_id) == Some(scene.early) {
             break;
         }
         desk.press(KeyCode::Down).await;
     }
     desk.press(KeyCode::Char('e')).await;
     let form = role_form(&desk.app);
-    assert_eq!(form.rel_id, Some(scene.early));
-    assert_eq!(form.focus, RoleField::Roles);
+    assert_eq!(form.rel_id(), Some(scene.early));
+    assert_eq!(form.focus(), RoleField::Roles);
     // Who and where are fixed: Tab goes from the roles to the dates.
     desk.press(KeyCode::Tab).await;
     desk.press(KeyCode::Tab).await;
-    assert_eq!(role_form(&desk.app).focus, RoleField::ValidTo);
+    assert_eq!(role_form(&desk.app).focus(), RoleField::ValidTo);
     desk.backspace("03-31".len()).await;
     desk.type_text("06-15").await;
     let ran = desk.press(KeyCode::Enter).await;
@@ -933,7 +925,7 @@ async fn editing_a_row_into_a_conflict(s: &TestServer) {
         Some(&Command::SaveRoleAssignment(edit.clone()))
     );
     let dialog = conflict(&desk.app);
-    assert_eq!(dialog.message, CONFLICT_MESSAGE);
+    assert_eq!(dialog.message(), CONFLICT_MESSAGE);
     assert_eq!(
         items_of(dialog),
         [
@@ -953,11 +945,11 @@ async fn editing_a_row_into_a_conflict(s: &TestServer) {
             ),
         ]
     );
-    assert!(dialog.outcome.is_ok(), "{:?}", dialog.outcome);
+    assert!(dialog.outcome().is_ok(), "{:?}", dialog.outcome());
     desk.press(KeyCode::Char('e')).await;
     let dialog = conflict(&desk.app);
-    assert!(dialog.editing.is_none());
-    let error = dialog.error.as_deref().expect("why the row is fixed");
+    assert!(!dialog.is_editing());
+    let error = dialog.error().expect("why the row is fixed");
     assert!(error.contains("the assignment you asked for"), "{error}");
 
     let ran = desk.press(KeyCode::Enter).await;
@@ -965,7 +957,7 @@ async fn editing_a_row_into_a_conflict(s: &TestServer) {
         matches!(ran.first(), Some(Command::ResolveRoleConflict(r)) if r.request == edit),
         "{ran:?}"
     );
-    assert!(desk.app.dialogs.is_empty(), "{:?}", desk.app.dialogs);
+    assert!(desk.app.dialogs().is_empty(), "{:?}", desk.app.dialogs());
     assert_eq!(
         desk.flash(),
         (
@@ -1005,11 +997,11 @@ async fn a_conflict_outside_the_selected_organization(s: &TestServer) {
     desk.type_text("lindq").await;
     desk.press(KeyCode::Enter).await;
     desk.press(KeyCode::BackTab).await;
-    assert_eq!(role_form(&desk.app).focus, RoleField::Organization);
+    assert_eq!(role_form(&desk.app).focus(), RoleField::Organization);
     desk.press(KeyCode::Enter).await;
     desk.type_text("depot").await;
     desk.press(KeyCode::Enter).await;
-    assert_eq!(role_form(&desk.app).organization.id, scene.org);
+    assert_eq!(role_form(&desk.app).organization().id, scene.org);
     desk.press(KeyCode::Char(' ')).await;
     desk.press(KeyCode::Tab).await;
     desk.type_text("2025-03-01").await;
@@ -1025,18 +1017,18 @@ async fn a_conflict_outside_the_selected_organization(s: &TestServer) {
     expected.remove(2);
     assert_eq!(items_of(dialog), expected, "the server knows it is gone");
     assert!(
-        dialog.outcome.is_ok(),
+        dialog.outcome().is_ok(),
         "the server's suggestions resolve the conflict, but the local check says {:?}",
-        dialog.outcome
+        dialog.outcome()
     );
 
     let ran = desk.press(KeyCode::Enter).await;
     assert!(
         matches!(ran.first(), Some(Command::ResolveRoleConflict(_))),
         "Enter sends the resolve: {ran:?} (dialog error: {:?})",
-        desk.app.dialogs.last()
+        desk.app.dialog()
     );
-    assert!(desk.app.dialogs.is_empty(), "{:?}", desk.app.dialogs);
+    assert!(desk.app.dialogs().is_empty(), "{:?}", desk.app.dialogs());
     let held = scene.held(&desk.client).await;
     assert_eq!(
         spans(&held),

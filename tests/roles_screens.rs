@@ -14,10 +14,9 @@ use fleetdesk::api::roles::{
 use fleetdesk::api::{AssignmentsEnvelope, DashboardSummary, Paging, SystemRole, User};
 use fleetdesk::client::ClientError;
 use fleetdesk::domain::roles::{suggest, ExistingAssignment, RequestedAssignment};
-use fleetdesk::tui::app::{App, Command, Connection, Dialog, Event, Response, Tab};
-use fleetdesk::tui::roles::{RoleField, RolesFocus};
-use fleetdesk::tui::theme::Theme;
-use fleetdesk::tui::view::view;
+use fleetdesk::tui::{
+    App, Command, Connection, Dialog, Done, Event, Response, RoleField, RolesFocus, Tab, Theme,
+};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -293,19 +292,19 @@ fn started_app() -> App {
 fn roles_app() -> App {
     let mut app = started_app();
     let commands = app.update(press(KeyCode::Char('4')));
-    assert_eq!(app.tab, Tab::Roles);
+    assert_eq!(app.tab(), Tab::Roles);
     // No organization is known yet, so there is nothing to list.
     assert_eq!(
         commands,
         vec![Command::LoadOrganizations, Command::LoadUsers]
     );
     serve(&mut app, commands);
-    assert_eq!(app.connection, Connection::Live);
+    assert_eq!(app.connection(), Connection::Live);
     app
 }
 
 fn selected_name(app: &App) -> String {
-    app.roles
+    app.roles()
         .selected_organization()
         .map(|org| org.name.clone())
         .unwrap_or_default()
@@ -313,7 +312,7 @@ fn selected_name(app: &App) -> String {
 
 /// Moves the tree selection onto `name`, answering the loads each step asks for.
 fn select(app: &mut App, name: &str) {
-    for _ in 0..app.roles.rows.len() {
+    for _ in 0..app.roles().tree().len() {
         if selected_name(app) == name {
             return;
         }
@@ -328,23 +327,23 @@ fn select(app: &mut App, name: &str) {
 }
 
 fn tree_names(app: &App) -> Vec<(usize, String)> {
-    app.roles
-        .rows
-        .iter()
-        .map(|row| (row.depth, app.roles.organizations[row.index].name.clone()))
+    app.roles()
+        .tree()
+        .into_iter()
+        .map(|(depth, name)| (depth, name.to_string()))
         .collect()
 }
 
-fn render(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+fn render(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
     terminal
-        .draw(|frame| view(app, Theme::mono(), frame))
+        .draw(|frame| app.draw(Theme::mono(), frame))
         .expect("drawn");
     terminal
 }
 
 /// Snapshots at both sizes; the text is what a user reads.
-fn snapshot_both(name: &str, app: &App) {
+fn snapshot_both(name: &str, app: &mut App) {
     for (width, height) in [(100, 30), (80, 24)] {
         let terminal = render(app, width, height);
         insta::assert_snapshot!(format!("{name}_{width}x{height}"), terminal.backend());
@@ -352,7 +351,7 @@ fn snapshot_both(name: &str, app: &App) {
 }
 
 /// The screen's lines at a size, for plain text checks.
-fn screen_lines(app: &App, width: u16, height: u16) -> Vec<String> {
+fn screen_lines(app: &mut App, width: u16, height: u16) -> Vec<String> {
     let terminal = render(app, width, height);
     let buffer = terminal.backend().buffer();
     (0..height)
@@ -364,7 +363,7 @@ fn screen_lines(app: &App, width: u16, height: u16) -> Vec<String> {
         .collect()
 }
 
-fn screen_text(app: &App) -> String {
+fn screen_text(app: &mut App) -> String {
     screen_lines(app, 100, 30).join("\n")
 }
 
@@ -677,7 +676,7 @@ fn conflict_app(case: &Case, rows: Vec<RoleAssignmentRow>) -> App {
         }),
     }));
     assert!(
-        matches!(app.dialogs.last(), Some(Dialog::RoleConflict(_))),
+        matches!(app.dialog(), Some(Dialog::RoleConflict(_))),
         "the conflict dialog opens"
     );
     // The list behind is refreshed so the dialog's timeline is current.
@@ -698,8 +697,8 @@ fn conflict_app(case: &Case, rows: Vec<RoleAssignmentRow>) -> App {
 }
 
 fn dialog_items(app: &App) -> Vec<ConflictItem> {
-    match app.dialogs.last() {
-        Some(Dialog::RoleConflict(dialog)) => dialog.items.clone(),
+    match app.dialog() {
+        Some(Dialog::RoleConflict(dialog)) => dialog.items().to_vec(),
         other => panic!("no conflict dialog on top: {other:?}"),
     }
 }
@@ -732,9 +731,9 @@ fn roles_tab_tree_and_list() {
         "three levels, sorted by name"
     );
     select(&mut app, "Depot North");
-    assert_eq!(app.roles.focus, RolesFocus::Tree);
-    snapshot_both("roles_tab", &app);
-    let text = screen_text(&app);
+    assert_eq!(app.roles().focus(), RolesFocus::Tree);
+    snapshot_both("roles_tab", &mut app);
+    let text = screen_text(&mut app);
     assert!(text.contains("Depot North · 13 role assignments"), "{text}");
     assert!(text.contains("open"), "open ends read \"open\"");
     assert!(text.contains('█'), "timeline bars are drawn");
@@ -747,23 +746,27 @@ fn roles_tab_with_a_folded_node_and_the_list_focused() {
     select(&mut app, "Depot Harbour");
     // Folding is not a move: nothing to load.
     assert!(app.update(press(KeyCode::Enter)).is_empty());
-    assert_eq!(app.roles.rows.len(), 8, "the two harbour units are hidden");
+    assert_eq!(
+        app.roles().tree().len(),
+        8,
+        "the two harbour units are hidden"
+    );
     assert_eq!(selected_name(&app), "Depot Harbour", "the selection stays");
     select(&mut app, "Depot North");
     assert!(app.update(press(KeyCode::Right)).is_empty());
-    assert_eq!(app.roles.focus, RolesFocus::List);
+    assert_eq!(app.roles().focus(), RolesFocus::List);
     // ↓ in the list moves the list only.
     assert!(app.update(press(KeyCode::Down)).is_empty());
-    assert_eq!(app.roles.list_selected, 1);
-    snapshot_both("roles_tab_folded_list_focused", &app);
-    let text = screen_text(&app);
+    assert_eq!(app.roles().list_selected(), 1);
+    snapshot_both("roles_tab_folded_list_focused", &mut app);
+    let text = screen_text(&mut app);
     assert!(text.contains("▸ Depot Harbour"), "folded marker: {text}");
     assert!(!text.contains("Parts Store Harbour"));
     // ← goes back to the tree; Enter there folds Depot North.
     app.update(press(KeyCode::Left));
-    assert_eq!(app.roles.focus, RolesFocus::Tree);
+    assert_eq!(app.roles().focus(), RolesFocus::Tree);
     app.update(press(KeyCode::Char(' ')));
-    assert_eq!(app.roles.rows.len(), 6);
+    assert_eq!(app.roles().tree().len(), 6);
 }
 
 #[test]
@@ -782,13 +785,13 @@ fn roles_tab_filtered_tree() {
         ],
         "matches with their ancestors"
     );
-    snapshot_both("roles_tab_filtered", &app);
-    let text = screen_text(&app);
+    snapshot_both("roles_tab_filtered", &mut app);
+    let text = screen_text(&mut app);
     assert!(text.contains("filter: work"), "{text}");
     assert!(text.contains("5 of 10 organizations"), "{text}");
     // Esc clears it and every unit is back.
     app.update(press(KeyCode::Esc));
-    assert_eq!(app.roles.rows.len(), 10);
+    assert_eq!(app.roles().tree().len(), 10);
 }
 
 // ---- the role form ----
@@ -797,29 +800,27 @@ fn roles_tab_filtered_tree() {
 fn role_form_parses_dates_live_and_refuses_a_bad_one() {
     let mut app = north_app();
     assert!(app.update(press(KeyCode::Char('n'))).is_empty());
-    assert!(matches!(app.dialogs.last(), Some(Dialog::RoleForm(_))));
+    assert!(matches!(app.dialog(), Some(Dialog::RoleForm(form)) if form.picker().is_none()));
     // Enter on the User field opens the picker; typing filters it.
     app.update(press(KeyCode::Enter));
-    assert!(matches!(app.dialogs.last(), Some(Dialog::Picker(_))));
+    assert!(matches!(app.dialog(), Some(Dialog::RoleForm(form)) if form.picker().is_some()));
     type_text(&mut app, "elif");
-    snapshot_both("role_form_user_picker", &app);
+    snapshot_both("role_form_user_picker", &mut app);
     assert!(app.update(press(KeyCode::Enter)).is_empty());
-    let Some(Dialog::RoleForm(form)) = app.dialogs.last() else {
-        panic!("back on the form: {:?}", app.dialogs.last());
+    let Some(Dialog::RoleForm(form)) = app.dialog() else {
+        panic!("back on the form: {:?}", app.dialog());
     };
-    assert_eq!(
-        form.user.as_ref().map(|u| u.label.as_str()),
-        Some("Elif Chen")
-    );
-    assert_eq!(form.focus, RoleField::Roles, "the roles come next");
+    assert!(form.picker().is_none());
+    assert_eq!(form.user().map(|u| u.label.as_str()), Some("Elif Chen"));
+    assert_eq!(form.focus(), RoleField::Roles, "the roles come next");
     // 3 ticks manager; Tab goes on to the dates.
     app.update(press(KeyCode::Char('3')));
     app.update(press(KeyCode::Tab));
     type_text(&mut app, "+30d");
     app.update(press(KeyCode::Tab));
     type_text(&mut app, "next week");
-    snapshot_both("role_form", &app);
-    let text = screen_text(&app);
+    snapshot_both("role_form", &mut app);
+    let text = screen_text(&mut app);
     assert!(
         text.contains("→ 2026-12-24"),
         "+30d from 2026-11-24: {text}"
@@ -828,14 +829,14 @@ fn role_form_parses_dates_live_and_refuses_a_bad_one() {
     assert!(text.contains("[x] manager"), "{text}");
     // The bad date keeps the form from sending.
     assert!(app.update(press(KeyCode::Enter)).is_empty());
-    let Some(Dialog::RoleForm(form)) = app.dialogs.last() else {
+    let Some(Dialog::RoleForm(form)) = app.dialog() else {
         panic!("the form stays open");
     };
-    assert_eq!(form.focus, RoleField::ValidTo);
+    assert_eq!(form.focus(), RoleField::ValidTo);
     assert!(
-        matches!(&form.field_error, Some((RoleField::ValidTo, _))),
+        matches!(form.field_error(), Some((RoleField::ValidTo, _))),
         "{:?}",
-        form.field_error
+        form.field_error()
     );
     // Cleared, the end is open and the request goes.
     backspaces(&mut app, "next week".len());
@@ -884,9 +885,9 @@ fn conflict_items_are_what_the_server_suggests() {
 #[test]
 fn conflict_to_delete() {
     let case = to_delete_case();
-    let app = conflict_app(&case, north_rows());
-    snapshot_both("role_conflict_to_delete", &app);
-    let text = screen_text(&app);
+    let mut app = conflict_app(&case, north_rows());
+    snapshot_both("role_conflict_to_delete", &mut app);
+    let text = screen_text(&mut app);
     assert!(text.contains("delete"), "{text}");
     assert!(text.contains("keep (yours)"), "{text}");
     assert!(text.contains("nothing overlaps"), "{text}");
@@ -895,17 +896,17 @@ fn conflict_to_delete() {
 #[test]
 fn conflict_date_to_updated() {
     let case = date_to_case();
-    let app = conflict_app(&case, north_rows());
-    snapshot_both("role_conflict_date_to_updated", &app);
-    assert!(screen_text(&app).contains("end earlier"));
+    let mut app = conflict_app(&case, north_rows());
+    snapshot_both("role_conflict_date_to_updated", &mut app);
+    assert!(screen_text(&mut app).contains("end earlier"));
 }
 
 #[test]
 fn conflict_date_from_updated() {
     let case = date_from_case();
-    let app = conflict_app(&case, north_rows());
-    snapshot_both("role_conflict_date_from_updated", &app);
-    assert!(screen_text(&app).contains("start later"));
+    let mut app = conflict_app(&case, north_rows());
+    snapshot_both("role_conflict_date_from_updated", &mut app);
+    assert!(screen_text(&mut app).contains("start later"));
 }
 
 #[test]
@@ -934,8 +935,8 @@ fn conflict_three_way_accept_all() {
         }),
     }));
     serve(&mut app, reload);
-    snapshot_both("role_conflict_three_way", &app);
-    let text = screen_text(&app);
+    snapshot_both("role_conflict_three_way", &mut app);
+    let text = screen_text(&mut app);
     for words in ["end earlier", "delete", "start later", "keep (yours)"] {
         assert!(text.contains(words), "{words}: {text}");
     }
@@ -959,18 +960,20 @@ fn conflict_three_way_accept_all() {
     // Done: the dialogs close and everything reloads.
     let reloads = app.update(answer(Response::Action {
         command: resolve[0].clone(),
-        result: Ok("The assignment was successfully created.".to_string()),
+        result: Ok(Done::Roles(
+            "The assignment was successfully created.".to_string(),
+        )),
     }));
-    assert!(app.dialogs.is_empty(), "{:?}", app.dialogs);
+    assert!(app.dialogs().is_empty(), "{:?}", app.dialogs());
     assert!(reloads.contains(&Command::LoadOrganizations), "{reloads:?}");
 }
 
 #[test]
 fn conflict_split() {
     let case = split_case();
-    let app = conflict_app(&case, north_rows());
-    snapshot_both("role_conflict_split", &app);
-    let text = screen_text(&app);
+    let mut app = conflict_app(&case, north_rows());
+    snapshot_both("role_conflict_split", &mut app);
+    let text = screen_text(&mut app);
     assert!(text.contains("end earlier"), "{text}");
     assert!(text.contains("start later"), "{text}");
     let new_rows = text
@@ -1008,14 +1011,14 @@ fn conflict_stale_reopens_with_fresh_suggestions() {
         result: Ok(changed),
     }));
     assert_eq!(
-        app.dialogs.len(),
+        app.dialogs().len(),
         1,
         "one dialog, renewed: {:?}",
-        app.dialogs
+        app.dialogs()
     );
     assert_eq!(dialog_items(&app), fresh_three_way_items());
-    snapshot_both("role_conflict_stale", &app);
-    let text = screen_text(&app);
+    snapshot_both("role_conflict_stale", &mut app);
+    let text = screen_text(&mut app);
     assert!(
         text.contains("⟳ The assignments changed meanwhile"),
         "{text}"
@@ -1059,10 +1062,10 @@ fn conflict_edit_dates_then_accept() {
     // The new assignment's own row is fixed.
     app.update(press(KeyCode::Down));
     app.update(press(KeyCode::Char('e')));
-    match app.dialogs.last() {
+    match app.dialog() {
         Some(Dialog::RoleConflict(dialog)) => {
-            assert!(dialog.editing.is_none());
-            assert!(dialog.error.is_some(), "says why it cannot be edited");
+            assert!(!dialog.is_editing());
+            assert!(dialog.error().is_some(), "says why it cannot be edited");
         }
         other => panic!("{other:?}"),
     }
@@ -1072,15 +1075,15 @@ fn conflict_edit_dates_then_accept() {
     app.update(press(KeyCode::Char('e')));
     backspaces(&mut app, "2025-09-01".len());
     type_text(&mut app, "2025-10-01");
-    snapshot_both("role_conflict_editing", &app);
-    let text = screen_text(&app);
+    snapshot_both("role_conflict_editing", &mut app);
+    let text = screen_text(&mut app);
     assert!(text.contains("Edit dates"), "{text}");
     assert!(text.contains("→ 2025-10-01"), "{text}");
     app.update(press(KeyCode::Enter));
     let mut expected = case.items.clone();
     expected[3].valid_from = day(2025, 10, 1);
     assert_eq!(dialog_items(&app), expected);
-    assert!(screen_text(&app).contains("start later *"));
+    assert!(screen_text(&mut app).contains("start later *"));
     let resolve = app.update(press(KeyCode::Enter));
     assert_eq!(
         resolve,
@@ -1102,21 +1105,18 @@ fn conflict_edit_that_still_overlaps_is_not_sent() {
     backspaces(&mut app, "2025-02-28".len());
     type_text(&mut app, "2025-03-15");
     app.update(press(KeyCode::Enter));
-    match app.dialogs.last() {
+    match app.dialog() {
         Some(Dialog::RoleConflict(dialog)) => {
-            assert!(
-                dialog.editing.is_none(),
-                "the dates parse, so they are kept"
-            );
-            assert!(dialog.outcome.is_err(), "{:?}", dialog.outcome);
+            assert!(!dialog.is_editing(), "the dates parse, so they are kept");
+            assert!(dialog.outcome().is_err(), "{:?}", dialog.outcome());
         }
         other => panic!("{other:?}"),
     }
-    snapshot_both("role_conflict_still_overlaps", &app);
-    let text = screen_text(&app);
+    snapshot_both("role_conflict_still_overlaps", &mut app);
+    let text = screen_text(&mut app);
     assert!(text.contains("✗ Still overlaps"), "{text}");
     assert!(app.update(press(KeyCode::Enter)).is_empty(), "not sent");
-    assert!(screen_text(&app).contains("Not sent"));
+    assert!(screen_text(&mut app).contains("Not sent"));
     // u undoes the edit and the suggestions go as they came.
     app.update(press(KeyCode::Char('u')));
     assert_eq!(dialog_items(&app), case.items);
@@ -1137,10 +1137,12 @@ fn conflict_esc_cancels_and_changes_nothing() {
     app.update(press(KeyCode::Down));
     app.update(press(KeyCode::Char('e')));
     assert!(app.update(press(KeyCode::Esc)).is_empty());
-    assert!(matches!(app.dialogs.last(), Some(Dialog::RoleConflict(_))));
+    assert!(matches!(app.dialog(), Some(Dialog::RoleConflict(_))));
     assert!(app.update(press(KeyCode::Esc)).is_empty());
-    assert!(app.dialogs.is_empty(), "{:?}", app.dialogs);
-    let footer = screen_lines(&app, 100, 30).pop().expect("a footer line");
+    assert!(app.dialogs().is_empty(), "{:?}", app.dialogs());
+    let footer = screen_lines(&mut app, 100, 30)
+        .pop()
+        .expect("a footer line");
     assert!(footer.contains("Cancelled; nothing changed."), "{footer}");
 }
 
@@ -1153,6 +1155,39 @@ fn filtering_keeps_the_selected_organization() {
     type_text(&mut app, "work");
     // Depot North is still in the tree (an ancestor of Workshop North).
     assert_eq!(selected_name(&app), "Depot North");
+    // Kept, the filter puts the selection on a match, not on a context ancestor.
+    let commands = app.update(press(KeyCode::Enter));
+    assert_eq!(selected_name(&app), "Workshop North");
+    assert!(
+        matches!(commands.as_slice(), [Command::LoadRoleAssignments { organization_id, .. }] if organization_id == NORTH_WORKSHOP),
+        "the match's assignments are loaded: {commands:?}"
+    );
+}
+
+/// The README's walk-through: `4` `/` `north` `Enter` selects Depot North, so `n` makes the
+/// role assignment there (it used to stay on Region Hamburg, shown only as the ancestor).
+#[test]
+fn the_readme_walk_through_selects_depot_north() {
+    let mut app = roles_app();
+    assert_eq!(selected_name(&app), "Region Hamburg");
+    app.update(press(KeyCode::Char('/')));
+    type_text(&mut app, "north");
+    let commands = app.update(press(KeyCode::Enter));
+    assert_eq!(selected_name(&app), "Depot North");
+    serve(&mut app, commands);
+    assert!(screen_text(&mut app).contains("Depot North · 13 role assignments"));
+    app.update(press(KeyCode::Char('n')));
+    let Some(Dialog::RoleForm(form)) = app.dialog() else {
+        panic!("the role form opens: {:?}", app.dialog());
+    };
+    assert_eq!(form.organization().id, NORTH);
+    // A selection that matches stays when the filter is kept again.
+    app.update(press(KeyCode::Esc));
+    app.update(press(KeyCode::Down));
+    assert_eq!(selected_name(&app), "Night Shift North");
+    app.update(press(KeyCode::Char('/')));
+    app.update(press(KeyCode::Enter));
+    assert_eq!(selected_name(&app), "Night Shift North");
 }
 
 #[test]
@@ -1169,6 +1204,6 @@ fn a_tall_conflict_dialog_still_shows_its_keys_at_80x24() {
     }));
     serve(&mut app, reload);
     app.update(press(KeyCode::Char('e')));
-    let text = screen_lines(&app, 80, 24).join("\n");
+    let text = screen_lines(&mut app, 80, 24).join("\n");
     assert!(text.contains("Esc back"), "{text}");
 }

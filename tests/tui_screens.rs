@@ -9,9 +9,8 @@ use fleetdesk::api::{
     TechnicianListItem, TechnicianRef, User, Vehicle, VehicleActiveAssignment, VehicleListItem,
 };
 use fleetdesk::client::ClientError;
-use fleetdesk::tui::app::{App, Command, Connection, Dialog, Event, Response, Tab};
-use fleetdesk::tui::theme::Theme;
-use fleetdesk::tui::view::view;
+use fleetdesk::config::Config;
+use fleetdesk::tui::{App, Command, Connection, Dialog, Event, KeyMap, Response, Tab, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -200,27 +199,27 @@ fn loaded_app() -> App {
             next_before: Paging::LastPage,
         }),
     }));
-    assert_eq!(app.connection, Connection::Live);
+    assert_eq!(app.connection(), Connection::Live);
     app
 }
 
-fn render(app: &App, width: u16, height: u16, theme: Theme) -> Terminal<TestBackend> {
+fn render(app: &mut App, width: u16, height: u16, theme: Theme) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
     terminal
-        .draw(|frame| view(app, theme, frame))
+        .draw(|frame| app.draw(theme, frame))
         .expect("drawn");
     terminal
 }
 
 /// Snapshots at both sizes; the text is what a user reads (colour is checked apart).
-fn snapshot_both(name: &str, app: &App) {
+fn snapshot_both(name: &str, app: &mut App) {
     for (width, height) in [(100, 30), (80, 24)] {
         let terminal = render(app, width, height, Theme::mono());
         insta::assert_snapshot!(format!("{name}_{width}x{height}"), terminal.backend());
     }
 }
 
-fn screen_text(app: &App) -> String {
+fn screen_text(app: &mut App) -> String {
     let terminal = render(app, 100, 30, Theme::mono());
     terminal
         .backend()
@@ -233,29 +232,29 @@ fn screen_text(app: &App) -> String {
 
 #[test]
 fn vehicles_tab() {
-    let app = loaded_app();
-    snapshot_both("vehicles", &app);
+    let mut app = loaded_app();
+    snapshot_both("vehicles", &mut app);
 }
 
 #[test]
 fn technicians_tab() {
     let mut app = loaded_app();
     app.update(press(KeyCode::Char('2')));
-    assert_eq!(app.tab, Tab::Technicians);
-    snapshot_both("technicians", &app);
+    assert_eq!(app.tab(), Tab::Technicians);
+    snapshot_both("technicians", &mut app);
 }
 
 #[test]
 fn assignments_tab_filtered_by_status_and_text() {
     let mut app = loaded_app();
     app.update(press(KeyCode::Char('3')));
-    snapshot_both("assignments", &app);
+    snapshot_both("assignments", &mut app);
     app.update(press(KeyCode::Char('/')));
     for c in "van".chars() {
         app.update(press(KeyCode::Char(c)));
     }
-    snapshot_both("assignments_filtered", &app);
-    let text = screen_text(&app);
+    snapshot_both("assignments_filtered", &mut app);
+    let text = screen_text(&mut app);
     assert!(text.contains("3 of 4"), "three rows mention a van");
 }
 
@@ -266,20 +265,19 @@ fn filter_enter_keeps_esc_clears() {
     app.update(press(KeyCode::Char('b')));
     app.update(press(KeyCode::Char('i')));
     app.update(press(KeyCode::Enter));
-    assert!(!app.filter_editing);
-    assert_eq!(app.vehicles.visible.len(), 1);
+    assert!(!app.is_filtering());
+    assert_eq!(app.row_counts(), (1, 4));
     app.update(press(KeyCode::Esc));
-    assert_eq!(app.vehicles.visible.len(), 4);
+    assert_eq!(app.row_counts(), (4, 4));
 }
 
 #[test]
 fn sorting_cycles_columns_and_reverses() {
     let mut app = loaded_app();
     let names = |app: &App| -> Vec<String> {
-        app.vehicles
-            .visible
-            .iter()
-            .map(|index| app.vehicles.items[*index].vehicle.name.clone())
+        app.rows()
+            .into_iter()
+            .map(|cells| cells[0].clone())
             .collect()
     };
     // Numbers sort as numbers: Van 3 before Van 12.
@@ -295,9 +293,9 @@ fn sorting_cycles_columns_and_reverses() {
 fn help_lists_the_tab_keys() {
     let mut app = loaded_app();
     app.update(press(KeyCode::Char('?')));
-    snapshot_both("help", &app);
+    snapshot_both("help", &mut app);
     app.update(press(KeyCode::Esc));
-    assert!(app.dialogs.is_empty());
+    assert!(app.dialogs().is_empty());
 }
 
 #[test]
@@ -306,7 +304,7 @@ fn assign_from_the_vehicles_tab_with_a_picker() {
     // Truck 7 is free; pick it and assign.
     app.update(press(KeyCode::Down));
     app.update(press(KeyCode::Char('a')));
-    snapshot_both("picker_technicians", &app);
+    snapshot_both("picker_technicians", &mut app);
     // Free ones first: Cy Park.
     let commands = app.update(press(KeyCode::Enter));
     assert_eq!(
@@ -345,11 +343,8 @@ fn a_conflict_offers_return_and_assign() {
             ],
         })),
     }));
-    assert!(matches!(
-        app.dialogs.last(),
-        Some(Dialog::AssignmentConflict { .. })
-    ));
-    snapshot_both("assignment_conflict", &app);
+    assert!(matches!(app.dialog(), Some(Dialog::AssignmentConflict(_))));
+    snapshot_both("assignment_conflict", &mut app);
     let commands = app.update(press(KeyCode::Enter));
     assert_eq!(
         commands,
@@ -376,7 +371,7 @@ fn a_conflict_offers_return_and_assign() {
         })),
     }));
     assert!(app.update(press(KeyCode::Esc)).is_empty());
-    assert!(app.dialogs.is_empty());
+    assert!(app.dialogs().is_empty());
 }
 
 #[test]
@@ -384,7 +379,7 @@ fn returning_asks_first() {
     let mut app = loaded_app();
     app.update(press(KeyCode::Char('3')));
     assert!(app.update(press(KeyCode::Char('r'))).is_empty());
-    snapshot_both("confirm_return", &app);
+    snapshot_both("confirm_return", &mut app);
     assert_eq!(
         app.update(press(KeyCode::Char('y'))),
         vec![Command::ReturnAssignment(7)]
@@ -406,12 +401,12 @@ fn a_form_checks_fields_before_sending() {
         app.update(press(KeyCode::Char(c)));
     }
     assert!(app.update(press(KeyCode::Enter)).is_empty());
-    snapshot_both("vehicle_form_errors", &app);
+    snapshot_both("vehicle_form_errors", &mut app);
     // Esc with input asks before discarding it.
     app.update(press(KeyCode::Esc));
-    assert!(matches!(app.dialogs.last(), Some(Dialog::ConfirmDiscard)));
+    assert!(matches!(app.dialog(), Some(Dialog::FleetForm(form)) if form.is_asking()));
     app.update(press(KeyCode::Char('n')));
-    assert!(matches!(app.dialogs.last(), Some(Dialog::Form(_))));
+    assert!(matches!(app.dialog(), Some(Dialog::FleetForm(form)) if !form.is_asking()));
 }
 
 #[test]
@@ -434,8 +429,8 @@ fn sign_in_over_the_screen_keeps_the_form_and_resends() {
             message: "expired".to_string(),
         }),
     }));
-    assert!(matches!(app.dialogs.last(), Some(Dialog::SignIn(_))));
-    snapshot_both("sign_in_over_form", &app);
+    assert!(matches!(app.dialog(), Some(Dialog::SignIn(_))));
+    snapshot_both("sign_in_over_form", &mut app);
     for c in "secret-pass".chars() {
         app.update(press(KeyCode::Char(c)));
     }
@@ -456,7 +451,7 @@ fn sign_in_over_the_screen_keeps_the_form_and_resends() {
         "the failed action is sent again: {after:?}"
     );
     assert!(
-        matches!(app.dialogs.last(), Some(Dialog::Form(_))),
+        matches!(app.dialog(), Some(Dialog::FleetForm(form)) if form.is_dirty()),
         "the form and its input are still there"
     );
 }
@@ -467,9 +462,9 @@ fn offline_keeps_data_marks_it_stale_and_retries() {
     app.update(answer(Response::Vehicles(Err(ClientError::Offline {
         message: "connection refused".to_string(),
     }))));
-    assert!(matches!(app.connection, Connection::Offline { .. }));
-    assert_eq!(app.vehicles.items.len(), 4, "the last data stays");
-    snapshot_both("offline", &app);
+    assert!(matches!(app.connection(), Connection::Offline { .. }));
+    assert_eq!(app.row_counts(), (4, 4), "the last data stays");
+    snapshot_both("offline", &mut app);
     let mut retried = Vec::new();
     for _ in 0..3 {
         retried.extend(app.update(Event::Tick));
@@ -482,8 +477,8 @@ fn offline_keeps_data_marks_it_stale_and_retries() {
 
 #[test]
 fn too_small_says_so() {
-    let app = loaded_app();
-    let terminal = render(&app, 60, 20, Theme::mono());
+    let mut app = loaded_app();
+    let terminal = render(&mut app, 60, 20, Theme::mono());
     insta::assert_snapshot!("too_small_60x20", terminal.backend());
 }
 
@@ -492,7 +487,7 @@ fn signing_in_first() {
     let mut app = App::new("http://depot.example:8080".to_string(), None, 5);
     assert!(app.start().is_empty());
     app.prefill_email("dispatch@depot.example");
-    snapshot_both("sign_in_first", &app);
+    snapshot_both("sign_in_first", &mut app);
 }
 
 #[test]
@@ -501,24 +496,21 @@ fn key_release_events_are_ignored() {
     let mut release = KeyEvent::new(KeyCode::Char('3'), KeyModifiers::NONE);
     release.kind = KeyEventKind::Release;
     app.update(Event::Key(release));
-    assert_eq!(app.tab, Tab::Vehicles);
-    assert!(!app.dirty, "nothing to redraw");
+    assert_eq!(app.tab(), Tab::Vehicles);
+    assert!(!app.needs_draw(), "nothing to redraw");
 }
 
 #[test]
 fn idle_ticks_do_not_redraw() {
     let mut app = loaded_app();
     app.update(Event::Tick);
-    assert!(!app.dirty, "a quiet tick changes nothing on screen");
+    assert!(!app.needs_draw(), "a quiet tick changes nothing on screen");
 }
 
 #[test]
 fn rebound_keys_work_and_the_footer_says_so() {
-    let mut app = loaded_app();
-    let mut keys = std::collections::BTreeMap::new();
-    keys.insert("refresh".to_string(), "f5".parse().expect("a key"));
-    keys.insert("quit".to_string(), "ctrl-q".parse().expect("a key"));
-    app.keys = fleetdesk::tui::keys::KeyMap::from_config(&keys);
+    let keys = KeyMap::with(&[("refresh", "f5"), ("quit", "ctrl-q")]).expect("no clash");
+    let mut app = loaded_app().with_keys(keys);
     let commands = app.update(press(KeyCode::F(5)));
     assert!(
         commands.contains(&Command::LoadVehicles),
@@ -533,7 +525,7 @@ fn rebound_keys_work_and_the_footer_says_so() {
         KeyModifiers::CONTROL,
     )));
     assert_eq!(quit, vec![Command::Quit]);
-    let footer = screen_text(&app);
+    let footer = screen_text(&mut app);
     assert!(
         footer.contains("Ctrl-Q quit"),
         "the footer shows the rebound key"
@@ -549,10 +541,10 @@ fn an_error_shows_in_the_footer_and_in_full_on_enter() {
             message: "Vehicle 12 has assignment history, which is never deleted.".to_string(),
         }),
     }));
-    snapshot_both("error_in_footer", &app);
+    snapshot_both("error_in_footer", &mut app);
     app.update(press(KeyCode::Enter));
-    assert!(matches!(app.dialogs.last(), Some(Dialog::Message { .. })));
-    snapshot_both("error_in_full", &app);
+    assert!(matches!(app.dialog(), Some(Dialog::Message(_))));
+    snapshot_both("error_in_full", &mut app);
 }
 
 #[test]
@@ -563,30 +555,30 @@ fn history_details_technician_form_and_discard() {
     app.update(press(KeyCode::Down));
     app.update(press(KeyCode::Down));
     app.update(press(KeyCode::Enter));
-    assert!(matches!(app.dialogs.last(), Some(Dialog::History { rows, .. }) if rows.len() == 2));
-    snapshot_both("vehicle_history", &app);
+    assert!(matches!(app.dialog(), Some(Dialog::History(history)) if history.rows().len() == 2));
+    snapshot_both("vehicle_history", &mut app);
     app.update(press(KeyCode::Esc));
 
     app.update(press(KeyCode::Char('3')));
     app.update(press(KeyCode::Enter));
-    snapshot_both("assignment_details", &app);
+    snapshot_both("assignment_details", &mut app);
     app.update(press(KeyCode::Esc));
 
     app.update(press(KeyCode::Char('2')));
     app.update(press(KeyCode::Char('e')));
-    snapshot_both("technician_form", &app);
+    snapshot_both("technician_form", &mut app);
     app.update(press(KeyCode::Char('!')));
     app.update(press(KeyCode::Esc));
-    snapshot_both("discard_question", &app);
+    snapshot_both("discard_question", &mut app);
     app.update(press(KeyCode::Char('y')));
-    assert!(app.dialogs.is_empty());
+    assert!(app.dialogs().is_empty());
 }
 
 #[test]
 fn no_color_means_no_colour() {
-    let app = loaded_app();
-    let mono = render(&app, 100, 30, Theme::mono());
-    let coloured = render(&app, 100, 30, Theme::colored());
+    let mut app = loaded_app();
+    let mono = render(&mut app, 100, 30, Theme::mono());
+    let coloured = render(&mut app, 100, 30, Theme::colored());
     let colours = |terminal: &Terminal<TestBackend>| {
         terminal
             .backend()
@@ -600,4 +592,108 @@ fn no_color_means_no_colour() {
     };
     assert_eq!(colours(&mono), 0, "mono draws no colour at all");
     assert!(colours(&coloured) > 0, "the default theme does use colour");
+}
+
+#[test]
+fn one_key_for_two_actions_is_refused_naming_both_and_the_line() {
+    let path = std::path::Path::new("/home/ana/.config/fleetdesk/config.toml");
+    let text = "server = \"http://depot:8080\"\n\n[keys]\nrefresh = \"n\"\n";
+    let config = Config::from_toml(path, text).expect("the file itself is fine");
+    let error = KeyMap::from_config(&config)
+        .expect_err("n is already new on the tabs")
+        .to_string();
+    assert!(
+        error.starts_with("/home/ana/.config/fleetdesk/config.toml:4: keys.refresh = \"n\""),
+        "{error}"
+    );
+    assert!(error.contains("`new`"), "names the other action: {error}");
+}
+
+#[test]
+fn a_rebound_key_is_what_the_handler_the_footer_and_the_help_say() {
+    let keys = KeyMap::with(&[("new", "N"), ("refresh", "f5")]).expect("no clash");
+    let mut app = loaded_app().with_keys(keys);
+    let footer = |app: &mut App| {
+        let terminal = render(app, 100, 30, Theme::mono());
+        let buffer = terminal.backend().buffer();
+        (0..100)
+            .map(|x| buffer[(x, 29)].symbol().to_string())
+            .collect::<String>()
+    };
+    let text = footer(&mut app);
+    assert!(text.contains("N new") && !text.contains("n new"), "{text}");
+    // The old key does nothing any more.
+    assert!(app.update(press(KeyCode::Char('n'))).is_empty());
+    assert!(app.dialog().is_none());
+    // The help lists the keys as rebound.
+    app.update(press(KeyCode::Char('?')));
+    let help = screen_text(&mut app);
+    assert!(help.contains("N  new"), "{help}");
+    assert!(
+        help.contains("F5  refresh now") && !help.contains("Ctrl-R"),
+        "{help}"
+    );
+    app.update(press(KeyCode::Esc));
+    // The new key does what the footer says.
+    app.update(press(KeyCode::Char('N')));
+    assert!(matches!(app.dialog(), Some(Dialog::FleetForm(form)) if form.title() == "New vehicle"));
+    app.update(press(KeyCode::Esc));
+    let commands = app.update(press(KeyCode::F(5)));
+    assert!(commands.contains(&Command::LoadVehicles), "{commands:?}");
+}
+
+/// The colours of a screen, run by run, for every cell not in the terminal's default style.
+fn style_runs(terminal: &Terminal<TestBackend>) -> String {
+    use ratatui::style::{Color, Modifier};
+    let buffer = terminal.backend().buffer();
+    let area = buffer.area;
+    let mut runs = String::new();
+    for y in 0..area.height {
+        let mut x = 0;
+        while x < area.width {
+            let style = |x: u16| {
+                let cell = &buffer[(x, y)];
+                (cell.fg, cell.bg, cell.modifier)
+            };
+            let (start, first) = (x, style(x));
+            let mut text = String::new();
+            while x < area.width && style(x) == first {
+                text.push_str(buffer[(x, y)].symbol());
+                x += 1;
+            }
+            if first != (Color::Reset, Color::Reset, Modifier::empty()) {
+                let (fg, bg, modifier) = first;
+                runs.push_str(&format!(
+                    "{y:>2} {start:>3}–{:<3} {fg:?} on {bg:?} {modifier:?} {text:?}\n",
+                    x - 1
+                ));
+            }
+        }
+    }
+    runs
+}
+
+#[test]
+fn light_and_dark_palettes() {
+    let mut app = loaded_app();
+    app.update(answer(Response::Action {
+        command: Command::DeleteVehicle(12),
+        result: Err(ClientError::Conflict {
+            message: "Vehicle 12 has assignment history, which is never deleted.".to_string(),
+        }),
+    }));
+    let light = render(&mut app, 100, 30, Theme::light());
+    let runs = style_runs(&light);
+    insta::assert_snapshot!("theme_light_styles", runs);
+    assert!(
+        !runs.contains("Yellow") && !runs.contains("Cyan"),
+        "nothing that washes out on white: {runs}"
+    );
+    let dark = render(&mut app, 100, 30, Theme::dark());
+    let runs = style_runs(&dark);
+    insta::assert_snapshot!("theme_dark_styles", runs);
+    assert!(
+        runs.contains("LightRed") && !runs.contains("DarkGray"),
+        "{runs}"
+    );
 }

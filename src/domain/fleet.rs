@@ -35,29 +35,96 @@ fn chars(text: &str) -> usize {
     text.chars().count()
 }
 
-/// A required text: not blank, at most `max` characters. Stored verbatim.
-pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), String> {
+/// A field of a vehicle or a user, as the API names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    LicensePlate,
+    Make,
+    Model,
+    Year,
+    Email,
+    Password,
+}
+
+impl Field {
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::LicensePlate => "licensePlate",
+            Field::Make => "make",
+            Field::Model => "model",
+            Field::Year => "year",
+            Field::Email => "email",
+            Field::Password => "password",
+        }
+    }
+}
+
+/// What is wrong with a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    Empty,
+    TooLong(usize),
+    ControlCharacters,
+    /// A plate of only spaces and dashes.
+    NoLettersOrDigits,
+    NotAnEmail,
+    TooShort(usize),
+    /// Typed as text that is not a number.
+    NotANumber,
+    OutOfRange {
+        min: i64,
+        max: i64,
+    },
+    NotPositive,
+}
+
+impl Problem {
+    /// The sentence about it, the field called `name`: "Plate must not be empty."
+    pub fn sentence(&self, name: &str) -> String {
+        match self {
+            Problem::Empty => format!("{name} must not be empty."),
+            Problem::TooLong(max) => format!("{name} must be at most {max} characters long."),
+            Problem::ControlCharacters => format!("{name} must not contain control characters."),
+            Problem::NoLettersOrDigits => format!("{name} must contain letters or digits."),
+            Problem::NotAnEmail => {
+                format!("{name} must be an e-mail address like ana@depot.example.")
+            }
+            Problem::TooShort(min) => format!("{name} must be at least {min} characters long."),
+            Problem::NotANumber => format!("{name} must be a number like 2021."),
+            Problem::OutOfRange { min, max } => format!("{name} must be between {min} and {max}."),
+            Problem::NotPositive => format!("{name} must be a positive integer."),
+        }
+    }
+}
+
+/// A field and what is wrong with it; shown with the API's field name, or with a screen's
+/// own label through [`Problem::sentence`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", problem.sentence(field.api_name()))]
+pub struct FieldError {
+    pub field: Field,
+    pub problem: Problem,
+}
+
+fn text_problem(value: &str, max: usize) -> Option<Problem> {
     if value.trim().is_empty() {
-        return Err(format!("{field} must not be empty."));
+        return Some(Problem::Empty);
     }
     if chars(value) > max {
-        return Err(format!("{field} must be at most {max} characters long."));
+        return Some(Problem::TooLong(max));
     }
     if value.chars().any(|c| c.is_control()) {
-        return Err(format!("{field} must not contain control characters."));
+        return Some(Problem::ControlCharacters);
     }
-    Ok(())
+    None
 }
 
-pub fn check_optional_text(field: &str, value: Option<&str>, max: usize) -> Result<(), String> {
-    match value {
-        Some(value) => check_text(field, value, max),
-        None => Ok(()),
+fn email_problem(value: &str) -> Option<Problem> {
+    if let Some(problem) = text_problem(value, EMAIL_MAX) {
+        return Some(problem);
     }
-}
-
-pub fn check_email(value: &str) -> Result<(), String> {
-    check_text("email", value, EMAIL_MAX)?;
     let trimmed = value.trim();
     match trimmed.split_once('@') {
         Some((local, domain))
@@ -66,49 +133,119 @@ pub fn check_email(value: &str) -> Result<(), String> {
                 && !domain.contains('@')
                 && !trimmed.contains(char::is_whitespace) =>
         {
-            Ok(())
+            None
         }
-        _ => Err("email must be an e-mail address like ana@depot.example.".to_string()),
+        _ => Some(Problem::NotAnEmail),
     }
+}
+
+fn password_problem(value: &str) -> Option<Problem> {
+    let length = chars(value);
+    if length < PASSWORD_MIN {
+        return Some(Problem::TooShort(PASSWORD_MIN));
+    }
+    if length > PASSWORD_MAX {
+        return Some(Problem::TooLong(PASSWORD_MAX));
+    }
+    None
+}
+
+fn year_problem(year: Option<i64>) -> Option<Problem> {
+    match year {
+        Some(year) if !(YEAR_MIN..=YEAR_MAX).contains(&year) => Some(Problem::OutOfRange {
+            min: YEAR_MIN,
+            max: YEAR_MAX,
+        }),
+        _ => None,
+    }
+}
+
+fn plate_problem(value: &str) -> Option<Problem> {
+    text_problem(value, PLATE_MAX).or_else(|| {
+        plate_key(value)
+            .is_empty()
+            .then_some(Problem::NoLettersOrDigits)
+    })
+}
+
+fn sentence(field: &str, problem: Option<Problem>) -> Result<(), String> {
+    problem.map_or(Ok(()), |problem| Err(problem.sentence(field)))
+}
+
+/// A required text: not blank, at most `max` characters. Stored verbatim.
+pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), String> {
+    sentence(field, text_problem(value, max))
+}
+
+pub fn check_optional_text(field: &str, value: Option<&str>, max: usize) -> Result<(), String> {
+    sentence(field, value.and_then(|value| text_problem(value, max)))
+}
+
+pub fn check_email(value: &str) -> Result<(), String> {
+    sentence("email", email_problem(value))
 }
 
 pub fn check_password(value: &str) -> Result<(), String> {
-    let length = chars(value);
-    if length < PASSWORD_MIN {
-        return Err(format!(
-            "password must be at least {PASSWORD_MIN} characters long."
-        ));
-    }
-    if length > PASSWORD_MAX {
-        return Err(format!(
-            "password must be at most {PASSWORD_MAX} characters long."
-        ));
-    }
-    Ok(())
+    sentence("password", password_problem(value))
 }
 
 pub fn check_year(year: Option<i64>) -> Result<(), String> {
-    match year {
-        Some(year) if !(YEAR_MIN..=YEAR_MAX).contains(&year) => {
-            Err(format!("year must be between {YEAR_MIN} and {YEAR_MAX}."))
-        }
-        _ => Ok(()),
-    }
+    sentence("year", year_problem(year))
 }
 
 pub fn check_plate(value: &str) -> Result<(), String> {
-    check_text("licensePlate", value, PLATE_MAX)?;
-    if plate_key(value).is_empty() {
-        return Err("licensePlate must contain letters or digits.".to_string());
-    }
-    Ok(())
+    sentence("licensePlate", plate_problem(value))
 }
 
 pub fn check_id(field: &str, value: i64) -> Result<(), String> {
-    if value <= 0 {
-        return Err(format!("{field} must be a positive integer."));
+    sentence(field, (value <= 0).then_some(Problem::NotPositive))
+}
+
+/// A vehicle as typed; `year` as text, since a form may hold something that is no number.
+pub struct VehicleInput<'a> {
+    pub name: &'a str,
+    pub plate: &'a str,
+    pub make: Option<&'a str>,
+    pub model: Option<&'a str>,
+    pub year: Option<&'a str>,
+}
+
+/// Every field of `vehicle` that the server would refuse, in field order; the year as a
+/// number when it is one.
+pub fn vehicle_errors(vehicle: &VehicleInput) -> (Vec<FieldError>, Option<i64>) {
+    let mut errors = Vec::new();
+    let mut add = |field, problem: Option<Problem>| {
+        if let Some(problem) = problem {
+            errors.push(FieldError { field, problem });
+        }
+    };
+    add(Field::Name, text_problem(vehicle.name, NAME_MAX));
+    add(Field::LicensePlate, plate_problem(vehicle.plate));
+    for (field, value) in [(Field::Make, vehicle.make), (Field::Model, vehicle.model)] {
+        add(
+            field,
+            value.and_then(|value| text_problem(value, MAKE_MODEL_MAX)),
+        );
     }
-    Ok(())
+    let year = vehicle.year.map(|text| text.parse::<i64>());
+    match year {
+        Some(Err(_)) => add(Field::Year, Some(Problem::NotANumber)),
+        Some(Ok(year)) => add(Field::Year, year_problem(Some(year))),
+        None => {}
+    }
+    (errors, year.and_then(Result::ok))
+}
+
+/// Every field of a user that the server would refuse; `password` None when it is kept.
+pub fn user_errors(name: &str, email: &str, password: Option<&str>) -> Vec<FieldError> {
+    [
+        (Field::Name, text_problem(name, NAME_MAX)),
+        (Field::Email, email_problem(email)),
+        (Field::Password, password.and_then(password_problem)),
+    ]
+    .into_iter()
+    .filter_map(|(field, problem)| problem.map(|problem| FieldError { field, problem }))
+    .collect()
 }
 
 #[cfg(test)]
@@ -142,6 +279,38 @@ mod tests {
         assert!(check_email("ana.depot.example").is_err());
         assert!(check_email("a@b@c").is_err());
         assert!(check_email("@depot").is_err());
+    }
+
+    #[test]
+    fn typed_errors_name_their_field_and_read_as_before() {
+        let (errors, year) = vehicle_errors(&VehicleInput {
+            name: "Van 99",
+            plate: " - ",
+            make: None,
+            model: Some(""),
+            year: Some("20x1"),
+        });
+        let fields: Vec<Field> = errors.iter().map(|error| error.field).collect();
+        assert_eq!(fields, [Field::LicensePlate, Field::Model, Field::Year]);
+        assert_eq!(year, None);
+        assert_eq!(
+            errors[0].to_string(),
+            "licensePlate must contain letters or digits."
+        );
+        assert_eq!(
+            errors[0].problem.sentence("Plate"),
+            "Plate must contain letters or digits."
+        );
+        let errors = user_errors("Ana", "ana", Some("short"));
+        assert_eq!(
+            errors[0].to_string(),
+            check_email("ana").expect_err("no e-mail")
+        );
+        assert_eq!(
+            errors[1].to_string(),
+            "password must be at least 8 characters long."
+        );
+        assert!(user_errors("Ana", "ana@depot.example", None).is_empty());
     }
 
     #[test]

@@ -7,8 +7,8 @@
 
 use std::fmt;
 
-use crate::api::dates::Day;
-use crate::api::roles::{ConflictItem, ConflictType, Role};
+use crate::api::dates::{Day, DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
+use crate::api::roles::{ConflictItem, ConflictType, Role, RoleAssignmentRequest};
 
 /// An assignment as stored now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +26,30 @@ pub struct RequestedAssignment {
     pub roles: Vec<Role>,
     pub from: Day,
     pub to: Day,
+}
+
+impl RequestedAssignment {
+    /// What a request asks for: its roles, and its dates with the defaults filled in (an
+    /// empty or unreadable date stands for the default; the client sends only plain dates).
+    pub fn of(request: &RoleAssignmentRequest) -> RequestedAssignment {
+        let roles = match (&request.roles, request.role) {
+            (Some(roles), _) => roles.clone(),
+            (None, Some(role)) => vec![role],
+            (None, None) => Vec::new(),
+        };
+        let date = |text: &Option<String>, default: Day| {
+            text.as_deref()
+                .filter(|text| !text.trim().is_empty())
+                .and_then(|text| text.parse::<Day>().ok())
+                .unwrap_or(default)
+        };
+        RequestedAssignment {
+            rel_id: request.rel_id,
+            roles,
+            from: date(&request.valid_from, DEFAULT_VALID_FROM),
+            to: date(&request.valid_to, DEFAULT_VALID_TO),
+        }
+    }
 }
 
 /// One line of a proposed resolution.
@@ -446,6 +470,24 @@ pub fn may_grant(
     may_assign_in(false, holdings, ancestry, today)
         && (!roles.contains(&Role::MainAdministrator)
             || holds(holdings, ancestry, today, &[Role::MainAdministrator]))
+}
+
+/// What a suggestion does once its dates were edited: a kept assignment with new dates is
+/// trimmed at the end or the start, one back at its own dates is left alone, and a part to
+/// create (the rest of a split) stays a creation.
+pub fn edited_type(item: &ConflictItem) -> ConflictType {
+    match (item.rel_id, item.current_valid_from, item.current_valid_to) {
+        (Some(_), Some(from), Some(to)) => {
+            if item.valid_to != to {
+                ConflictType::DateToUpdated
+            } else if item.valid_from != from {
+                ConflictType::DateFromUpdated
+            } else {
+                ConflictType::NoUpdate
+            }
+        }
+        _ => ConflictType::DateFromUpdated,
+    }
 }
 
 #[cfg(test)]

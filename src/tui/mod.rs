@@ -1,10 +1,34 @@
-//! The terminal client: The Elm Architecture. `app` holds the state and its synchronous
-//! `update`; `view` draws it; `runtime` owns the terminal and runs the requests.
+//! The terminal client, as rooms (The Elm Architecture): [`App`] holds the tab set and the
+//! dialog stack and routes each [`Event`] to the room it concerns; every tab and dialog owns
+//! its state, keys and drawing; keys become actions through one [`KeyMap`]; `runtime` owns
+//! the terminal and runs the [`Command`]s.
+//!
+//! Imports point down: `app` → `tabs` → `dialogs` → `widgets`, `keys`, `theme`, `status`,
+//! `message`; `runtime` → `app`, `requests`.
 
-pub mod app;
-pub mod keys;
-pub mod roles;
-mod roles_view;
-pub mod runtime;
-pub mod theme;
-pub mod view;
+mod app;
+mod dialogs;
+mod keys;
+mod message;
+mod requests;
+mod rows;
+mod runtime;
+mod status;
+mod tabs;
+mod theme;
+mod widgets;
+
+pub use app::{App, MIN_HEIGHT, MIN_WIDTH};
+pub use dialogs::{
+    AssignPicker, AssignmentConflict, Chosen, Confirm, Details, Dialog, FleetForm, Help, History,
+    Message, RoleConflict, RoleField, RoleForm, SignIn,
+};
+pub use keys::{action_names, KeyError, KeyMap, KeySpec};
+pub use message::{Command, Done, Event, Response, PAGE_SIZE};
+pub use requests::execute;
+pub use runtime::{restore_terminal, run, RunOptions, TokenSink};
+pub use status::{Connection, Flash, FlashKind};
+pub use tabs::{RolesFocus, RolesTab, Tab};
+pub use theme::Theme;
+pub use widgets::picker::Picker;
+pub use widgets::table::Row;

@@ -9,9 +9,11 @@ use crossterm::event::{Event as TermEvent, EventStream};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use super::app::{App, Command, Event, Response, PAGE_SIZE};
+use super::app::App;
+use super::keys::KeyMap;
+use super::message::{Command, Event, Response};
+use super::requests::execute;
 use super::theme::Theme;
-use super::view::view;
 use crate::api::User;
 use crate::client::ApiClient;
 
@@ -26,7 +28,7 @@ pub struct RunOptions {
     pub theme: Theme,
     pub refresh_every: Duration,
     pub keep_token: TokenSink,
-    pub keys: super::keys::KeyMap,
+    pub keys: KeyMap,
 }
 
 /// Puts the terminal back: raw mode off, cursor shown, main screen, mouse and paste off.
@@ -91,7 +93,7 @@ pub async fn run(options: RunOptions) -> Result<()> {
 }
 
 struct LoopSettings {
-    keys: super::keys::KeyMap,
+    keys: KeyMap,
     user: Option<User>,
     email_hint: Option<String>,
     theme: Theme,
@@ -111,8 +113,8 @@ async fn event_loop(
         theme,
         refresh_every,
     } = settings;
-    let mut app = App::new(client.base_url().to_string(), user, refresh_every.as_secs());
-    app.keys = keys;
+    let mut app =
+        App::new(client.base_url().to_string(), user, refresh_every.as_secs()).with_keys(keys);
     let (sender, mut answers) = mpsc::unbounded_channel::<Response>();
     let mut events = EventStream::new();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
@@ -133,9 +135,9 @@ async fn event_loop(
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .wrap_err("cannot listen for SIGTERM")?;
     loop {
-        if app.dirty {
-            terminal.draw(|frame| view(&app, theme, frame))?;
-            app.dirty = false;
+        if app.needs_draw() {
+            terminal.draw(|frame| app.draw(theme, frame))?;
+            app.drawn();
         }
         let event = tokio::select! {
             input = events.next() => match input {
@@ -162,7 +164,7 @@ async fn event_loop(
             }
             spawn(client, &sender, command);
         }
-        if app.should_quit {
+        if app.should_quit() {
             return Ok(());
         }
     }
@@ -177,124 +179,4 @@ fn spawn(client: &ApiClient, sender: &mpsc::UnboundedSender<Response>, command: 
         // The loop may have ended; then nobody needs the answer.
         let _ = sender.send(answer);
     });
-}
-
-pub async fn execute(client: &ApiClient, command: Command) -> Response {
-    match command {
-        Command::LoadDashboard => Response::Dashboard(client.dashboard().await.map(|d| d.summary)),
-        Command::LoadVehicles => Response::Vehicles(client.vehicles().await.map(|v| v.vehicles)),
-        Command::LoadTechnicians => {
-            Response::Technicians(client.technicians().await.map(|t| t.technicians))
-        }
-        Command::LoadAssignments {
-            generation,
-            status,
-            before,
-        } => Response::Assignments {
-            generation,
-            append: before.is_some(),
-            result: client.assignments(status, Some(PAGE_SIZE), before).await,
-        },
-        Command::LoadOrganizations => {
-            Response::Organizations(client.organizations().await.map(|o| o.organizations))
-        }
-        Command::LoadUsers => Response::Users(client.users().await.map(|u| u.users)),
-        Command::LoadRoleAssignments {
-            request,
-            organization_id,
-        } => {
-            let result = client
-                .role_assignments(None, Some(&organization_id))
-                .await
-                .map(|answer| answer.assignments);
-            Response::RoleAssignments {
-                request,
-                organization_id,
-                result,
-            }
-        }
-        Command::SignIn { email, password } => Response::SignedIn(
-            client
-                .login(&email, &password)
-                .await
-                .map(|answer| (answer.token, answer.user)),
-        ),
-        Command::Quit => Response::Action {
-            command: Command::Quit,
-            result: Ok(String::new()),
-        },
-        action => {
-            let result = run_action(client, &action).await;
-            Response::Action {
-                command: action,
-                result,
-            }
-        }
-    }
-}
-
-async fn run_action(
-    client: &ApiClient,
-    action: &Command,
-) -> Result<String, crate::client::ClientError> {
-    Ok(match action {
-        Command::CreateAssignment(request) => {
-            let assignment = client.create_assignment(request).await?.assignment;
-            format!(
-                "Assigned {} to {}",
-                assignment.vehicle.name, assignment.technician.name
-            )
-        }
-        Command::ReturnAssignment(id) => {
-            let assignment = client.return_assignment(*id).await?.assignment;
-            format!(
-                "Returned {} from {}",
-                assignment.vehicle.name, assignment.technician.name
-            )
-        }
-        Command::CreateVehicle(new) => {
-            let vehicle = client.create_vehicle(new).await?.vehicle;
-            format!("Created {} ({})", vehicle.name, vehicle.license_plate)
-        }
-        Command::UpdateVehicle(id, patch) => {
-            let vehicle = client.update_vehicle(*id, patch).await?.vehicle;
-            format!("Saved {}", vehicle.name)
-        }
-        Command::DeleteVehicle(id) => {
-            client.delete_vehicle(*id).await?;
-            format!("Deleted vehicle {id}")
-        }
-        Command::CreateTechnician(new) => {
-            let user = client.create_user(new).await?.user;
-            format!("Created technician {}", user.name)
-        }
-        Command::UpdateTechnician(id, patch) => {
-            let user = client.update_user(*id, patch).await?.user;
-            format!("Saved {}", user.name)
-        }
-        Command::SaveRoleAssignment(request) => client
-            .save_role_assignment(request)
-            .await?
-            .first_message()
-            .to_string(),
-        Command::ResolveRoleConflict(resolve) => client
-            .resolve_role_conflict(resolve)
-            .await?
-            .first_message()
-            .to_string(),
-        Command::DeleteRoleAssignment(rel_id) => client
-            .delete_role_assignment(*rel_id)
-            .await?
-            .first_message()
-            .to_string(),
-        Command::LoadDashboard
-        | Command::LoadVehicles
-        | Command::LoadTechnicians
-        | Command::LoadAssignments { .. }
-        | Command::LoadOrganizations
-        | Command::LoadUsers
-        | Command::LoadRoleAssignments { .. }
-        | Command::SignIn { .. }
-        | Command::Quit => String::new(),
-    })
 }

@@ -1,0 +1,113 @@
+//! Questions: "delete this?" before anything destructive, and "discard the input?" before a
+//! form with typed input closes.
+
+use crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{Look, Outcome};
+use crate::tui::keys::hints::{key_line, HintSpec, Keys};
+use crate::tui::keys::{Action, Context, KeyMap};
+use crate::tui::message::Command;
+use crate::tui::status::Flash;
+use crate::tui::widgets::frame::{centered, dialog_block};
+
+const HINTS: &[HintSpec] = &[
+    HintSpec::new(Keys::All(Action::Yes), "yes", true),
+    HintSpec::new(Keys::All(Action::No), "no", true),
+];
+
+const DISCARD_HINTS: &[HintSpec] = &[
+    HintSpec::new(Keys::First(Action::Yes), "discard it", true),
+    HintSpec::new(Keys::All(Action::No), "keep editing", true),
+];
+
+/// Sends `on_yes` if the answer is yes.
+#[derive(Debug)]
+pub struct Confirm {
+    title: String,
+    message: String,
+    on_yes: Command,
+}
+
+impl Confirm {
+    pub fn new(title: impl Into<String>, message: String, on_yes: Command) -> Confirm {
+        Confirm {
+            title: title.into(),
+            message,
+            on_yes,
+        }
+    }
+
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// What yes sends.
+    pub fn on_yes(&self) -> &Command {
+        &self.on_yes
+    }
+
+    pub fn on_key(&mut self, key: &KeyEvent, keys: &KeyMap) -> Outcome {
+        match keys.action(Context::Confirm, key) {
+            Some(Action::Yes) => Outcome::Close.and(Outcome::Send(self.on_yes.clone())),
+            Some(Action::No) => Outcome::Close,
+            _ => Outcome::Ignored,
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, look: &Look) {
+        let theme = look.theme;
+        let lines = vec![
+            Line::from(self.message.clone()),
+            Line::from(""),
+            Line::from(key_line(
+                look.keys,
+                Context::Confirm,
+                HINTS,
+                ("", "    "),
+                theme.key(),
+            )),
+        ];
+        let rect = centered(area, 64, 7);
+        frame.render_widget(Clear, rect);
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: true })
+                .block(dialog_block(&self.title, theme)),
+            rect,
+        );
+    }
+}
+
+/// A form's answer to "discard the input?": yes closes the form, any other key keeps editing.
+pub fn discard_key(key: &KeyEvent, keys: &KeyMap) -> Option<Outcome> {
+    (keys.action(Context::Confirm, key) == Some(Action::Yes))
+        .then(|| Outcome::Close.and(Outcome::Say(Flash::info("Discarded the form."))))
+}
+
+/// The "discard the input?" question, drawn over the form that asks it.
+pub fn draw_discard(frame: &mut Frame, area: Rect, look: &Look) {
+    let rect = centered(area, 50, 5);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::from("The form holds input that was not saved."),
+            Line::from(key_line(
+                look.keys,
+                Context::Confirm,
+                DISCARD_HINTS,
+                ("", "    "),
+                look.theme.key(),
+            )),
+        ])
+        .block(dialog_block("Discard?", look.theme)),
+        rect,
+    );
+}

@@ -1,0 +1,49 @@
+//! The help: every key of the tab it was opened on, from the key map.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+use ratatui::Frame;
+
+use super::Look;
+use crate::tui::keys::hints::Hint;
+use crate::tui::keys::{Action, Context};
+use crate::tui::widgets::frame::{centered, dialog_block};
+
+#[derive(Debug)]
+pub struct Help {
+    /// "Vehicles tab".
+    title: String,
+    hints: Vec<Hint>,
+}
+
+impl Help {
+    pub fn new(title: String, hints: Vec<Hint>) -> Help {
+        Help { title, hints }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, look: &Look) {
+        let theme = look.theme;
+        let mut lines = vec![Line::from(Span::styled(self.title.clone(), theme.title()))];
+        for hint in &self.hints {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:>12}", hint.key), theme.key()),
+                Span::raw(format!("  {}", hint.label)),
+            ]));
+        }
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{} closes this help.",
+                look.keys.label(Context::Reader, Action::Close)
+            ),
+            theme.dim(),
+        )));
+        let rect = centered(area, 60, lines.len() as u16 + 2);
+        frame.render_widget(Clear, rect);
+        frame.render_widget(
+            Paragraph::new(lines).block(dialog_block("Help", theme)),
+            rect,
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! Dialogs: rooms that open over the tabs, a stack whose top takes the keys (like gitui's
+//! popups). Each owns its state, its keys and its drawing, takes what it needs as arguments,
+//! and answers a key with an [`Outcome`] the app carries out.
+//!
+//! A new dialog: a file here with its struct, `on_key` (match the [`Action`]s of its key
+//! [`Context`](crate::tui::keys::Context)) and `draw`; a variant in [`Dialog`]; its keys in
+//! `keys/action.rs`.
+
+mod assign;
+mod assignment_conflict;
+mod confirm;
+mod fleet_form;
+mod help;
+mod history;
+mod message;
+mod role_conflict;
+mod role_form;
+mod sign_in;
+
+use crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+pub use assign::AssignPicker;
+pub use assignment_conflict::AssignmentConflict;
+pub use confirm::Confirm;
+pub use fleet_form::FleetForm;
+pub use help::Help;
+pub use history::History;
+pub use message::{Details, Message};
+pub use role_conflict::RoleConflict;
+pub use role_form::{Chosen, RoleField, RoleForm};
+pub use sign_in::SignIn;
+
+use super::keys::KeyMap;
+use super::message::Command;
+use super::status::Flash;
+use super::theme::Theme;
+use crate::api::dates::Day;
+use crate::api::roles::Organization;
+use crate::api::User;
+
+/// What a key did, for the app to carry out.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Not this room's key; nothing changed.
+    Ignored,
+    /// Handled; the room stays as it is now.
+    Stay,
+    /// The dialog closes.
+    Close,
+    /// Another dialog opens on top.
+    Open(Box<Dialog>),
+    /// A request to send.
+    Send(Command),
+    /// A line for the footer.
+    Say(Flash),
+    /// The client ends.
+    Quit,
+    /// Several, in order: e.g. close, then send.
+    All(Vec<Outcome>),
+}
+
+impl Outcome {
+    /// `dialog` opens on top.
+    pub fn open(dialog: Dialog) -> Outcome {
+        Outcome::Open(Box::new(dialog))
+    }
+
+    /// This, then `next`.
+    pub fn and(self, next: Outcome) -> Outcome {
+        match self {
+            Outcome::All(mut all) => {
+                all.push(next);
+                Outcome::All(all)
+            }
+            first => Outcome::All(vec![first, next]),
+        }
+    }
+}
+
+/// Who and where can be picked in the role form: what the Roles tab has loaded.
+#[derive(Clone, Copy)]
+pub struct Directory<'a> {
+    pub users: &'a [User],
+    pub users_loaded: bool,
+    /// The server lets only fleet admins list users.
+    pub users_forbidden: bool,
+    pub organizations: &'a [Organization],
+    /// Indices into `organizations`, as the tree shows them.
+    pub shown: &'a [usize],
+}
+
+/// What a dialog may need to answer a key.
+pub struct Context<'a> {
+    pub keys: &'a KeyMap,
+    pub today: Day,
+    pub signed_in: bool,
+    pub directory: Directory<'a>,
+}
+
+/// What a dialog may need to draw itself.
+pub struct Look<'a> {
+    pub theme: Theme,
+    pub keys: &'a KeyMap,
+    pub today: Day,
+    pub server: &'a str,
+    pub signed_in: bool,
+}
+
+#[derive(Debug)]
+pub enum Dialog {
+    Help(Help),
+    Message(Message),
+    Details(Details),
+    History(History),
+    Confirm(Confirm),
+    Assign(AssignPicker),
+    FleetForm(FleetForm),
+    SignIn(SignIn),
+    AssignmentConflict(AssignmentConflict),
+    RoleForm(Box<RoleForm>),
+    RoleConflict(Box<RoleConflict>),
+}
+
+impl Dialog {
+    pub fn on_key(&mut self, key: &KeyEvent, context: &Context) -> Outcome {
+        let keys = context.keys;
+        match self {
+            Dialog::Help(_) | Dialog::Message(_) | Dialog::Details(_) | Dialog::History(_) => {
+                message::reader_key(key, keys)
+            }
+            Dialog::Confirm(dialog) => dialog.on_key(key, keys),
+            Dialog::Assign(dialog) => dialog.on_key(key, keys),
+            Dialog::FleetForm(dialog) => dialog.on_key(key, keys),
+            Dialog::SignIn(dialog) => dialog.on_key(key, keys, context.signed_in),
+            Dialog::AssignmentConflict(dialog) => dialog.on_key(key, keys),
+            Dialog::RoleForm(dialog) => dialog.on_key(key, context),
+            Dialog::RoleConflict(dialog) => dialog.on_key(key, keys, context.today),
+        }
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+        match self {
+            Dialog::Help(dialog) => dialog.draw(frame, area, look),
+            Dialog::Message(dialog) => dialog.draw(frame, area, look.theme),
+            Dialog::Details(dialog) => dialog.draw(frame, area, look.theme),
+            Dialog::History(dialog) => dialog.draw(frame, area, look.theme),
+            Dialog::Confirm(dialog) => dialog.draw(frame, area, look),
+            Dialog::Assign(dialog) => dialog.draw(frame, area, look),
+            Dialog::FleetForm(dialog) => dialog.draw(frame, area, look),
+            Dialog::SignIn(dialog) => dialog.draw(frame, area, look),
+            Dialog::AssignmentConflict(dialog) => dialog.draw(frame, area, look),
+            Dialog::RoleForm(dialog) => dialog.draw(frame, area, look),
+            Dialog::RoleConflict(dialog) => dialog.draw(frame, area, look),
+        }
+    }
+
+    /// Whether it closes once what it sent succeeded (forms and conflict dialogs).
+    pub fn closes_on_success(&self) -> bool {
+        matches!(
+            self,
+            Dialog::FleetForm(_)
+                | Dialog::AssignmentConflict(_)
+                | Dialog::RoleForm(_)
+                | Dialog::RoleConflict(_)
+        )
+    }
+
+    /// What it sent failed: it may be sent again.
+    pub fn stop_sending(&mut self) {
+        match self {
+            Dialog::FleetForm(dialog) => dialog.sending = false,
+            Dialog::AssignmentConflict(dialog) => dialog.sending = false,
+            Dialog::RoleForm(dialog) => dialog.sending = false,
+            Dialog::RoleConflict(dialog) => dialog.sending = false,
+            _ => {}
+        }
+    }
+
+    /// Shows why what it sent failed, where it has room for that.
+    pub fn show_error(&mut self, error: String) {
+        match self {
+            Dialog::FleetForm(dialog) => dialog.error = Some(error),
+            Dialog::RoleForm(dialog) => dialog.error = Some(error),
+            Dialog::RoleConflict(dialog) => dialog.error = Some(error),
+            _ => {}
+        }
+    }
+}
+
+/// The open dialogs, bottom first; the top one takes the keys and is drawn.
+#[derive(Debug, Default)]
+pub struct Stack(Vec<Dialog>);
+
+impl Stack {
+    pub fn all(&self) -> &[Dialog] {
+        &self.0
+    }
+
+    pub fn top(&self) -> Option<&Dialog> {
+        self.0.last()
+    }
+
+    pub fn top_mut(&mut self) -> Option<&mut Dialog> {
+        self.0.last_mut()
+    }
+
+    pub fn push(&mut self, dialog: Dialog) {
+        self.0.push(dialog);
+    }
+
+    pub fn pop(&mut self) -> Option<Dialog> {
+        self.0.pop()
+    }
+
+    /// What the top dialogs sent went through: those that sent it (forms, conflicts) close.
+    pub fn close_senders(&mut self) {
+        while self.top().is_some_and(Dialog::closes_on_success) {
+            self.0.pop();
+        }
+    }
+
+    /// What was sent failed: every dialog may send again; the top one shows `why`, if given.
+    pub fn failed(&mut self, why: Option<String>) {
+        self.0.iter_mut().for_each(Dialog::stop_sending);
+        if let (Some(why), Some(top)) = (why, self.0.last_mut()) {
+            top.show_error(why);
+        }
+    }
+
+    pub fn is_signing_in(&self) -> bool {
+        self.0
+            .iter()
+            .any(|dialog| matches!(dialog, Dialog::SignIn(_)))
+    }
+
+    fn sign_in(&mut self) -> Option<&mut SignIn> {
+        self.0.iter_mut().find_map(|dialog| match dialog {
+            Dialog::SignIn(sign_in) => Some(sign_in),
+            _ => None,
+        })
+    }
+
+    /// A 401: the sign-in dialog over everything (once), to send `retry` again after it.
+    pub fn need_sign_in(&mut self, email: &str, retry: Option<Command>) {
+        match self.sign_in() {
+            Some(sign_in) => sign_in.asked_again(retry),
+            None => {
+                let why = Some("Your session has ended; sign in again.".to_string());
+                self.0.push(Dialog::SignIn(SignIn::new(email, why, retry)));
+            }
+        }
+    }
+
+    /// Signed in: the sign-in dialog closes; the action to send again, if one waits.
+    pub fn signed_in(&mut self) -> Option<Command> {
+        let index = self
+            .0
+            .iter()
+            .position(|dialog| matches!(dialog, Dialog::SignIn(_)))?;
+        match self.0.remove(index) {
+            Dialog::SignIn(mut sign_in) => sign_in.take_retry(),
+            _ => None,
+        }
+    }
+
+    pub fn sign_in_refused(&mut self, why: String) {
+        if let Some(sign_in) = self.sign_in() {
+            sign_in.refused(why);
+        }
+    }
+
+    /// The uppermost role conflict dialog.
+    pub fn role_conflict(&mut self) -> Option<&mut RoleConflict> {
+        self.0.iter_mut().rev().find_map(|dialog| match dialog {
+            Dialog::RoleConflict(dialog) => Some(dialog.as_mut()),
+            _ => None,
+        })
+    }
+
+    /// Opens `dialog` in place of a top dialog of the same kind (a renewed conflict).
+    pub fn renew(&mut self, dialog: Dialog) {
+        let same = self
+            .top()
+            .is_some_and(|top| std::mem::discriminant(top) == std::mem::discriminant(&dialog));
+        if same {
+            self.0.pop();
+        }
+        self.0.push(dialog);
+    }
+}

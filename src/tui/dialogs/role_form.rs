@@ -1,0 +1,615 @@
+//! The role form: new or edit a role assignment. User and organization are chosen from a
+//! picker it owns; roles are ticked; the two dates are parsed as they are typed. Nothing that
+//! the server would refuse is sent.
+
+use crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::confirm::{discard_key, draw_discard};
+use super::{Context as Given, Directory, Look, Outcome};
+use crate::api::dates::{Day, DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
+use crate::api::roles::{Role, RoleAssignmentRequest, RoleAssignmentRow, UserIdValue};
+use crate::tui::keys::hints::{key_line, HintSpec, Keys};
+use crate::tui::keys::{Action, Context};
+use crate::tui::status::Flash;
+use crate::tui::widgets::date::{input_text, ParsedDate};
+use crate::tui::widgets::field::{cursor, label, typed_char, Field};
+use crate::tui::widgets::frame::{centered, dialog_block, word_wrap, wrapped_height};
+use crate::tui::widgets::picker::{Picked, Picker, PickerItem};
+
+const FORM_WIDTH: u16 = 72;
+
+const HINTS: &[HintSpec] = &[
+    HintSpec::new(Keys::First(Action::NextField), "next", true),
+    HintSpec::new(Keys::First(Action::Accept), "save", true),
+    HintSpec::new(Keys::First(Action::Cancel), "cancel", true),
+];
+const ROLE_HINTS: &[HintSpec] = &[
+    HintSpec::new(Keys::First(Action::NextField), "next", true),
+    HintSpec::new(
+        Keys::Run(Action::PreviousRole, Action::NextRole),
+        "role",
+        true,
+    ),
+    HintSpec::new(Keys::First(Action::Tick), "tick", true),
+    HintSpec::new(Keys::First(Action::Accept), "save", true),
+    HintSpec::new(Keys::First(Action::Cancel), "cancel", true),
+];
+
+/// The role form's fields, in Tab order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoleField {
+    User,
+    Organization,
+    Roles,
+    ValidFrom,
+    ValidTo,
+}
+
+impl RoleField {
+    pub const ALL: [RoleField; 5] = [
+        RoleField::User,
+        RoleField::Organization,
+        RoleField::Roles,
+        RoleField::ValidFrom,
+        RoleField::ValidTo,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RoleField::User => "User",
+            RoleField::Organization => "Organization",
+            RoleField::Roles => "Roles",
+            RoleField::ValidFrom => "Valid from",
+            RoleField::ValidTo => "Valid to",
+        }
+    }
+
+    /// User and organization are chosen from a picker, not typed.
+    fn is_chosen(self) -> bool {
+        matches!(self, RoleField::User | RoleField::Organization)
+    }
+}
+
+/// A user or organization chosen in the form: the id and what to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chosen {
+    pub id: String,
+    pub label: String,
+}
+
+/// New or edit a role assignment.
+#[derive(Debug)]
+pub struct RoleForm {
+    /// The assignment edited; None for a new one.
+    rel_id: Option<i64>,
+    user: Option<Chosen>,
+    organization: Chosen,
+    /// Ticked roles, in `Role::ALL` order.
+    roles: [bool; 5],
+    role_cursor: usize,
+    valid_from: Field,
+    valid_to: Field,
+    focus: RoleField,
+    field_error: Option<(RoleField, String)>,
+    pub(super) error: Option<String>,
+    pub(super) sending: bool,
+    initial: (Option<String>, String, [bool; 5]),
+    /// The picker open for `RoleField::User` or `Organization`.
+    picker: Option<(RoleField, Picker<String>)>,
+    /// Asking whether to discard the input.
+    asking: bool,
+}
+
+impl RoleForm {
+    pub fn new_assignment(organization: Chosen) -> RoleForm {
+        RoleForm::build(None, None, organization, [false; 5], "", "")
+    }
+
+    pub fn edit(row: &RoleAssignmentRow) -> RoleForm {
+        let mut ticked = [false; 5];
+        for (index, role) in Role::ALL.iter().enumerate() {
+            ticked[index] = row.roles.contains(role);
+        }
+        let from = input_text(row.valid_from, DEFAULT_VALID_FROM);
+        let to = input_text(row.valid_to, DEFAULT_VALID_TO);
+        let mut form = RoleForm::build(
+            Some(row.rel_id),
+            Some(Chosen {
+                id: row.user_id.clone(),
+                label: row.user_name.clone(),
+            }),
+            Chosen {
+                id: row.organization_id.clone(),
+                label: row.organization_name.clone(),
+            },
+            ticked,
+            &from,
+            &to,
+        );
+        form.focus = RoleField::Roles;
+        form
+    }
+
+    fn build(
+        rel_id: Option<i64>,
+        user: Option<Chosen>,
+        organization: Chosen,
+        roles: [bool; 5],
+        from: &str,
+        to: &str,
+    ) -> RoleForm {
+        let initial = (
+            user.as_ref().map(|user| user.id.clone()),
+            organization.id.clone(),
+            roles,
+        );
+        RoleForm {
+            rel_id,
+            user,
+            organization,
+            roles,
+            role_cursor: 0,
+            valid_from: Field::new(from),
+            valid_to: Field::new(to),
+            focus: RoleField::User,
+            field_error: None,
+            error: None,
+            sending: false,
+            initial,
+            picker: None,
+            asking: false,
+        }
+    }
+
+    pub fn title(&self) -> String {
+        match self.rel_id {
+            Some(id) => format!("Edit role assignment {id}"),
+            None => "New role assignment".to_string(),
+        }
+    }
+
+    pub fn rel_id(&self) -> Option<i64> {
+        self.rel_id
+    }
+
+    pub fn user(&self) -> Option<&Chosen> {
+        self.user.as_ref()
+    }
+
+    pub fn organization(&self) -> &Chosen {
+        &self.organization
+    }
+
+    pub fn focus(&self) -> RoleField {
+        self.focus
+    }
+
+    /// The field a check refused, and why.
+    pub fn field_error(&self) -> Option<&(RoleField, String)> {
+        self.field_error.as_ref()
+    }
+
+    pub fn dates(&self) -> (&str, &str) {
+        (self.valid_from.value(), self.valid_to.value())
+    }
+
+    pub fn is_sending(&self) -> bool {
+        self.sending
+    }
+
+    /// The user or organization picker, while it is open.
+    pub fn picker(&self) -> Option<&Picker<String>> {
+        self.picker.as_ref().map(|(_, picker)| picker)
+    }
+
+    pub fn is_asking(&self) -> bool {
+        self.asking
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        (
+            self.user.as_ref().map(|user| user.id.clone()),
+            self.organization.id.clone(),
+            self.roles,
+        ) != self.initial
+            || self.valid_from.is_changed()
+            || self.valid_to.is_changed()
+    }
+
+    /// Who and where are fixed when editing: the server does not move an assignment.
+    pub fn may_change(&self, field: RoleField) -> bool {
+        match field {
+            RoleField::User | RoleField::Organization => self.rel_id.is_none(),
+            _ => true,
+        }
+    }
+
+    fn move_focus(&mut self, forward: bool) {
+        let fields: Vec<RoleField> = RoleField::ALL
+            .into_iter()
+            .filter(|field| self.may_change(*field))
+            .collect();
+        let at = fields
+            .iter()
+            .position(|field| *field == self.focus)
+            .unwrap_or(0);
+        let len = fields.len();
+        let next = if forward {
+            (at + 1) % len
+        } else {
+            (at + len - 1) % len
+        };
+        self.focus = fields[next];
+    }
+
+    pub fn ticked_roles(&self) -> Vec<Role> {
+        Role::ALL
+            .into_iter()
+            .zip(self.roles)
+            .filter(|(_, ticked)| *ticked)
+            .map(|(role, _)| role)
+            .collect()
+    }
+
+    fn tick(&mut self, index: usize) {
+        if let Some(ticked) = self.roles.get_mut(index) {
+            *ticked = !*ticked;
+        }
+        self.field_error = None;
+    }
+
+    pub fn parsed_from(&self, today: Day) -> ParsedDate {
+        ParsedDate::of(self.valid_from.value(), today, DEFAULT_VALID_FROM)
+    }
+
+    pub fn parsed_to(&self, today: Day) -> ParsedDate {
+        ParsedDate::of(self.valid_to.value(), today, DEFAULT_VALID_TO)
+    }
+
+    /// Checks the fields the way the server will; the request to send, or the first problem
+    /// marked on its field.
+    pub fn validate(&mut self, today: Day) -> Option<RoleAssignmentRequest> {
+        self.field_error = None;
+        self.error = None;
+        let problem = |field: RoleField, text: &str| Some((field, text.to_string()));
+        let roles = self.ticked_roles();
+        let from = self.parsed_from(today);
+        let to = self.parsed_to(today);
+        let error = match (&self.user, roles.is_empty(), &from, &to) {
+            (None, ..) => problem(RoleField::User, "Choose a user (Enter opens the list)."),
+            (_, true, ..) => problem(RoleField::Roles, "Tick at least one role (Space)."),
+            (_, _, ParsedDate::Invalid(why), _) => problem(RoleField::ValidFrom, why),
+            (_, _, _, ParsedDate::Invalid(why)) => problem(RoleField::ValidTo, why),
+            _ => match (from.day(), to.day()) {
+                (Some(from), Some(to)) if from > to => problem(
+                    RoleField::ValidTo,
+                    &format!(
+                        "Valid to ({}) is before valid from ({}).",
+                        to.date_only(),
+                        from.date_only()
+                    ),
+                ),
+                _ => None,
+            },
+        };
+        if let Some((field, text)) = error {
+            self.focus = field;
+            self.field_error = Some((field, text));
+            return None;
+        }
+        let user = self.user.as_ref()?;
+        let date = |parsed: &ParsedDate| match parsed {
+            ParsedDate::Day(day) => Some(day.date_only()),
+            _ => None,
+        };
+        let (role, roles) = match roles.as_slice() {
+            [one] => (Some(*one), None),
+            _ => (None, Some(roles)),
+        };
+        Some(RoleAssignmentRequest {
+            rel_id: self.rel_id,
+            role,
+            roles,
+            user_id: UserIdValue::Text(user.id.clone()),
+            organization_id: self.organization.id.clone(),
+            valid_from: date(&from),
+            valid_to: date(&to),
+        })
+    }
+
+    pub fn on_key(&mut self, key: &KeyEvent, given: &Given) -> Outcome {
+        let keys = given.keys;
+        if self.asking {
+            self.asking = false;
+            return discard_key(key, keys).unwrap_or(Outcome::Stay);
+        }
+        if let Some((field, picker)) = self.picker.as_mut() {
+            match picker.on_key(key, keys) {
+                Picked::Stay => {}
+                Picked::Cancelled => self.picker = None,
+                Picked::Chosen(choice) => {
+                    let chosen = Chosen {
+                        id: choice.id,
+                        label: choice.name,
+                    };
+                    match field {
+                        RoleField::Organization => self.organization = chosen,
+                        _ => self.user = Some(chosen),
+                    }
+                    self.picker = None;
+                    self.field_error = None;
+                    // The organization is preselected, so the roles come next either way.
+                    self.focus = RoleField::Roles;
+                }
+            }
+            return Outcome::Stay;
+        }
+        let context = if self.focus == RoleField::Roles {
+            Context::RoleTicks
+        } else {
+            Context::RoleForm
+        };
+        let chooser = self.focus.is_chosen() && self.may_change(self.focus);
+        match keys.action(context, key) {
+            Some(Action::Cancel) if self.is_dirty() => self.asking = true,
+            Some(Action::Cancel) => return Outcome::Close,
+            Some(Action::NextField) => self.move_focus(true),
+            Some(Action::PreviousField) => self.move_focus(false),
+            Some(Action::Accept) if chooser => return self.open_picker(None, &given.directory),
+            Some(Action::Accept) if !self.sending => {
+                if let Some(request) = self.validate(given.today) {
+                    self.sending = true;
+                    return Outcome::Send(crate::tui::message::Command::SaveRoleAssignment(
+                        request,
+                    ));
+                }
+            }
+            Some(Action::PreviousRole) => self.role_cursor = self.role_cursor.saturating_sub(1),
+            Some(Action::NextRole) => {
+                self.role_cursor = (self.role_cursor + 1).min(Role::ALL.len() - 1)
+            }
+            Some(Action::Tick) => self.tick(self.role_cursor),
+            Some(Action::TickRole(n)) => {
+                let index = usize::from(n.saturating_sub(1));
+                self.role_cursor = index;
+                self.tick(index);
+            }
+            _ if chooser => {
+                if let Some(c) = typed_char(key) {
+                    return self
+                        .open_picker(Some(c).filter(|c| !c.is_whitespace()), &given.directory);
+                }
+            }
+            _ => {
+                let field = match self.focus {
+                    RoleField::ValidFrom => &mut self.valid_from,
+                    RoleField::ValidTo => &mut self.valid_to,
+                    _ => return Outcome::Stay,
+                };
+                field.input(key);
+                self.field_error = None;
+                self.error = None;
+            }
+        }
+        Outcome::Stay
+    }
+
+    /// Opens the picker of the focused field, filtered by `first` when a letter opened it.
+    fn open_picker(&mut self, first: Option<char>, directory: &Directory) -> Outcome {
+        let organizations = self.focus == RoleField::Organization;
+        let (title, items): (&str, Vec<PickerItem<String>>) = if organizations {
+            let items = directory
+                .shown
+                .iter()
+                .filter_map(|index| directory.organizations.get(*index))
+                .map(|org| PickerItem {
+                    id: org.id.clone(),
+                    label: org.name.clone(),
+                    name: org.name.clone(),
+                    busy_with: None,
+                })
+                .collect();
+            ("Organization", items)
+        } else {
+            let items = directory
+                .users
+                .iter()
+                .map(|user| PickerItem {
+                    id: user.id.to_string(),
+                    label: format!("{} <{}>", user.name, user.email),
+                    name: user.name.clone(),
+                    busy_with: None,
+                })
+                .collect();
+            ("User", items)
+        };
+        let mut picker = Picker::new(title.to_string(), items, false);
+        if let Some(c) = first {
+            picker = picker.with_filter(&c.to_string());
+        }
+        let empty = picker.is_empty();
+        self.picker = Some((self.focus, picker));
+        if !empty {
+            return Outcome::Stay;
+        }
+        let why = if directory.users_forbidden && !organizations {
+            "Only fleet admins may list users, so the user cannot be chosen here."
+        } else if directory.users_loaded {
+            "Nothing to choose from."
+        } else {
+            "Still loading the list; try again in a moment."
+        };
+        Outcome::Say(Flash::info(why))
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+        if self.asking {
+            return draw_discard(frame, area, look);
+        }
+        if let Some((_, picker)) = self.picker.as_mut() {
+            return picker.draw(frame, area, look.keys, look.theme);
+        }
+        let theme = look.theme;
+        let accept = look.keys.label(Context::RoleForm, Action::Accept);
+        let chosen = |field: RoleField, value: Option<&str>| {
+            let mut spans = vec![label(field.label(), 14, self.focus == field, theme)];
+            match value {
+                Some(value) => spans.push(Span::raw(value.to_string())),
+                None => spans.push(Span::styled("(none)", theme.dim())),
+            }
+            if !self.may_change(field) {
+                spans.push(Span::styled("  (fixed when editing)", theme.dim()));
+            } else if self.focus == field {
+                spans.push(Span::styled(format!("  {accept}: choose"), theme.dim()));
+            }
+            Line::from(spans)
+        };
+        let mut lines = vec![
+            chosen(
+                RoleField::User,
+                self.user.as_ref().map(|u| u.label.as_str()),
+            ),
+            chosen(RoleField::Organization, Some(&self.organization.label)),
+            Line::from(vec![label(
+                RoleField::Roles.label(),
+                14,
+                self.focus == RoleField::Roles,
+                theme,
+            )]),
+        ];
+        for (index, role) in Role::ALL.iter().enumerate() {
+            let tick = if self.roles[index] { "[x]" } else { "[ ]" };
+            let pointed = self.focus == RoleField::Roles && self.role_cursor == index;
+            let text = format!("{:>16}{} {tick} {}", "", index + 1, role.as_str());
+            lines.push(if pointed {
+                Line::from(Span::styled(text, theme.selected()))
+            } else {
+                Line::from(text)
+            });
+        }
+        for (field, input, parsed) in [
+            (
+                RoleField::ValidFrom,
+                &self.valid_from,
+                self.parsed_from(look.today),
+            ),
+            (
+                RoleField::ValidTo,
+                &self.valid_to,
+                self.parsed_to(look.today),
+            ),
+        ] {
+            let focused = self.focus == field;
+            lines.push(Line::from(vec![
+                label(field.label(), 14, focused, theme),
+                Span::raw(format!(
+                    "{:<12}",
+                    format!("{}{}", input.value(), cursor(focused))
+                )),
+                Span::raw(" "),
+                parsed.span(theme),
+            ]));
+            if let ParsedDate::Invalid(why) = parsed {
+                for part in word_wrap(&why, FORM_WIDTH as usize - 2 - 16) {
+                    lines.push(Line::from(Span::styled(
+                        format!("{:>16}{part}", ""),
+                        theme.error(),
+                    )));
+                }
+            }
+        }
+        lines.push(Line::from(Span::styled(
+            format!("{:>16}2024-01-01 · today · +30d · -1w · empty = open", ""),
+            theme.dim(),
+        )));
+        lines.push(Line::from(""));
+        if let Some((_, error)) = &self.field_error {
+            lines.push(Line::from(Span::styled(
+                format!(" ✗ {error}"),
+                theme.error(),
+            )));
+        } else if let Some(error) = &self.error {
+            lines.push(Line::from(Span::styled(
+                format!(" ✗ {error}"),
+                theme.error(),
+            )));
+        } else if self.sending {
+            lines.push(Line::from(Span::styled(" Saving…", theme.warning())));
+        } else {
+            lines.push(Line::from(""));
+        }
+        let (context, hints) = if self.focus == RoleField::Roles {
+            (Context::RoleTicks, ROLE_HINTS)
+        } else {
+            (Context::RoleForm, HINTS)
+        };
+        lines.push(Line::from(key_line(
+            look.keys,
+            context,
+            hints,
+            (" ", "  "),
+            theme.key(),
+        )));
+        let width = FORM_WIDTH;
+        let height = wrapped_height(&lines, width - 2) + 2;
+        let rect = centered(area, width, height);
+        frame.render_widget(Clear, rect);
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(dialog_block(&self.title(), theme)),
+            rect,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> Day {
+        Day::from_ymd(y, m, d).expect("a date")
+    }
+
+    #[test]
+    fn the_form_refuses_what_does_not_parse_and_sends_plain_dates() {
+        let today = day(2026, 11, 24);
+        let mut form = RoleForm::new_assignment(Chosen {
+            id: "org".to_string(),
+            label: "Depot North".to_string(),
+        });
+        assert!(form.validate(today).is_none());
+        assert_eq!(
+            form.field_error.as_ref().map(|e| e.0),
+            Some(RoleField::User)
+        );
+        form.user = Some(Chosen {
+            id: "7".to_string(),
+            label: "Ana".to_string(),
+        });
+        form.roles[0] = true;
+        form.valid_from = Field::new("next week");
+        assert!(form.validate(today).is_none());
+        assert_eq!(form.focus, RoleField::ValidFrom);
+        form.valid_from = Field::new("+30d");
+        form.valid_to = Field::new("today");
+        assert!(form.validate(today).is_none());
+        assert_eq!(form.focus, RoleField::ValidTo);
+        form.valid_to = Field::new("");
+        let request = form.validate(today).expect("valid");
+        assert_eq!(request.valid_from.as_deref(), Some("2026-12-24"));
+        assert_eq!(request.valid_to, None);
+        assert_eq!(request.role, Some(Role::Employee));
+        form.roles[3] = true;
+        let request = form.validate(today).expect("valid");
+        assert_eq!(
+            request.roles,
+            Some(vec![Role::Employee, Role::Administrator])
+        );
+        assert!(form.is_dirty());
+    }
+}

@@ -1,0 +1,117 @@
+//! What flows through the loop: [`Event`]s in (keys, ticks, answers), [`Command`]s out
+//! (requests the runtime runs), and each [`Response`] carried back as an event.
+
+use crossterm::event::KeyEvent;
+
+use crate::api::roles::{Organization, ResolveRequest, RoleAssignmentRequest, RoleAssignmentRow};
+use crate::api::{
+    Assignment, AssignmentStatus, AssignmentsEnvelope, DashboardSummary, NewAssignment, NewUser,
+    NewVehicle, TechnicianListItem, User, UserPatch, Vehicle, VehicleListItem, VehiclePatch,
+};
+use crate::client::ClientError;
+
+/// Rows fetched per page of assignment history.
+pub const PAGE_SIZE: i64 = 200;
+
+/// What one request is for; answers of a superseded generation are dropped.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    LoadDashboard,
+    LoadVehicles,
+    LoadTechnicians,
+    LoadAssignments {
+        generation: u64,
+        status: Option<AssignmentStatus>,
+        before: Option<i64>,
+    },
+    CreateAssignment(NewAssignment),
+    ReturnAssignment(i64),
+    CreateVehicle(NewVehicle),
+    UpdateVehicle(i64, VehiclePatch),
+    DeleteVehicle(i64),
+    CreateTechnician(NewUser),
+    UpdateTechnician(i64, UserPatch),
+    LoadOrganizations,
+    LoadUsers,
+    /// One organization's role assignments; `request` tells a newer load from an older one.
+    LoadRoleAssignments {
+        request: u64,
+        organization_id: String,
+    },
+    SaveRoleAssignment(RoleAssignmentRequest),
+    ResolveRoleConflict(ResolveRequest),
+    DeleteRoleAssignment(i64),
+    SignIn {
+        email: String,
+        password: String,
+    },
+    Quit,
+}
+
+impl Command {
+    /// Reads may be repeated behind the user's back; actions may not (except return).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Command::LoadDashboard
+                | Command::LoadVehicles
+                | Command::LoadTechnicians
+                | Command::LoadAssignments { .. }
+                | Command::LoadOrganizations
+                | Command::LoadUsers
+                | Command::LoadRoleAssignments { .. }
+                | Command::ReturnAssignment(_)
+        )
+    }
+}
+
+/// What an action did, as the server answered it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Done {
+    Assigned(Box<Assignment>),
+    Returned(Box<Assignment>),
+    VehicleCreated(Box<Vehicle>),
+    VehicleSaved(Box<Vehicle>),
+    VehicleDeleted(i64),
+    TechnicianCreated(User),
+    TechnicianSaved(User),
+    /// A change to role assignments, with the server's sentence about it.
+    Roles(String),
+    /// Nothing was sent (quitting).
+    Nothing,
+}
+
+/// The answer to a [`Command`], carried back as an event.
+#[derive(Debug)]
+pub enum Response {
+    Dashboard(Result<DashboardSummary, ClientError>),
+    Vehicles(Result<Vec<VehicleListItem>, ClientError>),
+    Technicians(Result<Vec<TechnicianListItem>, ClientError>),
+    Assignments {
+        generation: u64,
+        append: bool,
+        result: Result<AssignmentsEnvelope, ClientError>,
+    },
+    Organizations(Result<Vec<Organization>, ClientError>),
+    Users(Result<Vec<User>, ClientError>),
+    RoleAssignments {
+        request: u64,
+        organization_id: String,
+        result: Result<Vec<RoleAssignmentRow>, ClientError>,
+    },
+    /// Any action.
+    Action {
+        command: Command,
+        result: Result<Done, ClientError>,
+    },
+    SignedIn(Result<(String, User), ClientError>),
+}
+
+#[derive(Debug)]
+pub enum Event {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    /// Once a second.
+    Tick,
+    Response(Box<Response>),
+}

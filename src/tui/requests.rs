@@ -1,0 +1,112 @@
+//! Runs a [`Command`] against the server and says what came back: data and errors, no
+//! words for the screen (the app writes those).
+
+use super::message::{Command, Done, Response, PAGE_SIZE};
+use crate::client::{ApiClient, ClientError};
+
+pub async fn execute(client: &ApiClient, command: Command) -> Response {
+    match command {
+        Command::LoadDashboard => Response::Dashboard(client.dashboard().await.map(|d| d.summary)),
+        Command::LoadVehicles => Response::Vehicles(client.vehicles().await.map(|v| v.vehicles)),
+        Command::LoadTechnicians => {
+            Response::Technicians(client.technicians().await.map(|t| t.technicians))
+        }
+        Command::LoadAssignments {
+            generation,
+            status,
+            before,
+        } => Response::Assignments {
+            generation,
+            append: before.is_some(),
+            result: client.assignments(status, Some(PAGE_SIZE), before).await,
+        },
+        Command::LoadOrganizations => {
+            Response::Organizations(client.organizations().await.map(|o| o.organizations))
+        }
+        Command::LoadUsers => Response::Users(client.users().await.map(|u| u.users)),
+        Command::LoadRoleAssignments {
+            request,
+            organization_id,
+        } => {
+            let result = client
+                .role_assignments(None, Some(&organization_id))
+                .await
+                .map(|answer| answer.assignments);
+            Response::RoleAssignments {
+                request,
+                organization_id,
+                result,
+            }
+        }
+        Command::SignIn { email, password } => Response::SignedIn(
+            client
+                .login(&email, &password)
+                .await
+                .map(|answer| (answer.token, answer.user)),
+        ),
+        action => {
+            let result = run_action(client, &action).await;
+            Response::Action {
+                command: action,
+                result,
+            }
+        }
+    }
+}
+
+async fn run_action(client: &ApiClient, action: &Command) -> Result<Done, ClientError> {
+    Ok(match action {
+        Command::CreateAssignment(request) => Done::Assigned(Box::new(
+            client.create_assignment(request).await?.assignment,
+        )),
+        Command::ReturnAssignment(id) => {
+            Done::Returned(Box::new(client.return_assignment(*id).await?.assignment))
+        }
+        Command::CreateVehicle(new) => {
+            Done::VehicleCreated(Box::new(client.create_vehicle(new).await?.vehicle))
+        }
+        Command::UpdateVehicle(id, patch) => {
+            Done::VehicleSaved(Box::new(client.update_vehicle(*id, patch).await?.vehicle))
+        }
+        Command::DeleteVehicle(id) => {
+            client.delete_vehicle(*id).await?;
+            Done::VehicleDeleted(*id)
+        }
+        Command::CreateTechnician(new) => {
+            Done::TechnicianCreated(client.create_user(new).await?.user)
+        }
+        Command::UpdateTechnician(id, patch) => {
+            Done::TechnicianSaved(client.update_user(*id, patch).await?.user)
+        }
+        Command::SaveRoleAssignment(request) => Done::Roles(
+            client
+                .save_role_assignment(request)
+                .await?
+                .first_message()
+                .to_string(),
+        ),
+        Command::ResolveRoleConflict(resolve) => Done::Roles(
+            client
+                .resolve_role_conflict(resolve)
+                .await?
+                .first_message()
+                .to_string(),
+        ),
+        Command::DeleteRoleAssignment(rel_id) => Done::Roles(
+            client
+                .delete_role_assignment(*rel_id)
+                .await?
+                .first_message()
+                .to_string(),
+        ),
+        Command::LoadDashboard
+        | Command::LoadVehicles
+        | Command::LoadTechnicians
+        | Command::LoadAssignments { .. }
+        | Command::LoadOrganizations
+        | Command::LoadUsers
+        | Command::LoadRoleAssignments { .. }
+        | Command::SignIn { .. }
+        | Command::Quit => Done::Nothing,
+    })
+}

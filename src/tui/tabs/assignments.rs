@@ -1,0 +1,199 @@
+//! The Assignments tab: the history, newest first, paged in as you scroll; by status (all →
+//! active → returned); new (a vehicle, then a technician), return (asks), details.
+
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+use crate::api::{
+    Assignment, AssignmentStatus, AssignmentsEnvelope, TechnicianListItem, VehicleListItem,
+};
+use crate::tui::dialogs::{AssignPicker, Confirm, Details, Dialog, Outcome};
+use crate::tui::keys::hints::{HintSpec, Keys};
+use crate::tui::keys::Action;
+use crate::tui::message::Command;
+use crate::tui::rows::{date_cell, make_model, technician_choices, vehicle_choices};
+use crate::tui::status::Flash;
+use crate::tui::theme::Theme;
+use crate::tui::widgets::table::{ListState, ListTable};
+
+pub const HINTS: &[HintSpec] = &[
+    HintSpec::new(Keys::First(Action::New), "new", true),
+    HintSpec::new(Keys::First(Action::Return), "return", true),
+    HintSpec::new(Keys::First(Action::Status), "status", true),
+    HintSpec::new(Keys::First(Action::Open), "details", false),
+];
+
+/// The ASSIGNED column: newest first, as the server sends them.
+const NEWEST_FIRST: usize = 5;
+
+#[derive(Debug)]
+pub struct AssignmentsTab {
+    pub list: ListState<Assignment>,
+    status: Option<AssignmentStatus>,
+    /// `nextBefore` of the last page loaded; None when all history is here.
+    next_before: Option<i64>,
+    loading_more: bool,
+    /// Answers to older loads (another status, a reload) are dropped.
+    generation: u64,
+}
+
+impl Default for AssignmentsTab {
+    fn default() -> Self {
+        AssignmentsTab {
+            list: ListState::sorted_by(NEWEST_FIRST),
+            status: None,
+            next_before: None,
+            loading_more: false,
+            generation: 0,
+        }
+    }
+}
+
+impl AssignmentsTab {
+    /// Loads the first page again; older answers will be dropped.
+    pub fn reload(&mut self) -> Command {
+        self.generation += 1;
+        self.next_before = None;
+        Command::LoadAssignments {
+            generation: self.generation,
+            status: self.status,
+            before: None,
+        }
+    }
+
+    /// A page arrived; false when it answers a superseded load.
+    pub fn page_loaded(&mut self, generation: u64) -> bool {
+        if generation != self.generation {
+            return false;
+        }
+        self.loading_more = false;
+        true
+    }
+
+    pub fn accept_page(&mut self, append: bool, page: AssignmentsEnvelope) {
+        if append {
+            self.list.extend_items(page.assignments);
+        } else {
+            self.list.set_items(page.assignments);
+        }
+        self.next_before = page.next_before.next_before();
+    }
+
+    /// Near the end of the loaded history: the next page.
+    pub fn load_more(&mut self) -> Option<Command> {
+        let near_end =
+            self.list.selection.index() + self.list.selection.page() >= self.list.shown();
+        match self.next_before {
+            Some(before) if near_end && !self.loading_more => {
+                self.loading_more = true;
+                Some(Command::LoadAssignments {
+                    generation: self.generation,
+                    status: self.status,
+                    before: Some(before),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// "status: active ▾   ", before the filter.
+    pub fn status_prefix(&self) -> String {
+        let status = match self.status {
+            None => "all",
+            Some(AssignmentStatus::Active) => "active",
+            Some(AssignmentStatus::Returned) => "returned",
+        };
+        format!("status: {status} ▾   ")
+    }
+
+    /// "+" after the count while older history is not loaded.
+    pub fn more(&self) -> &'static str {
+        if self.next_before.is_some() {
+            "+"
+        } else {
+            ""
+        }
+    }
+
+    pub fn on_action(
+        &mut self,
+        action: Action,
+        vehicles: &[VehicleListItem],
+        technicians: &[TechnicianListItem],
+    ) -> Outcome {
+        match action {
+            Action::Status => {
+                self.status = match self.status {
+                    None => Some(AssignmentStatus::Active),
+                    Some(AssignmentStatus::Active) => Some(AssignmentStatus::Returned),
+                    Some(AssignmentStatus::Returned) => None,
+                };
+                self.list.clear();
+                Outcome::Send(self.reload())
+            }
+            Action::New => Outcome::open(Dialog::Assign(AssignPicker::new_assignment(
+                vehicle_choices(vehicles),
+                technician_choices(technicians),
+            ))),
+            Action::Return => match self.list.selected_item() {
+                Some(item) if item.status == AssignmentStatus::Active => {
+                    Outcome::open(Dialog::Confirm(Confirm::new(
+                        "Return assignment",
+                        format!(
+                            "Return {} from {} (#{})?",
+                            item.vehicle.name, item.technician.name, item.id
+                        ),
+                        Command::ReturnAssignment(item.id),
+                    )))
+                }
+                Some(item) => {
+                    Outcome::Say(Flash::info(format!("#{} is already returned.", item.id)))
+                }
+                None => Outcome::Stay,
+            },
+            Action::Open => match self.list.selected_item() {
+                Some(item) => Outcome::open(Dialog::Details(details(item))),
+                None => Outcome::Stay,
+            },
+            _ => Outcome::Ignored,
+        }
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, wide: bool, theme: Theme) {
+        let widths: &[u16] = if wide {
+            &[6, 12, 11, 16, 9, 16, 16]
+        } else {
+            &[5, 9, 9, 12, 8, 11, 11]
+        };
+        frame.render_stateful_widget(ListTable::new(widths, wide, theme), area, &mut self.list);
+    }
+}
+
+fn details(item: &Assignment) -> Details {
+    Details::new(
+        format!("Assignment #{}", item.id),
+        vec![
+            ("Status".to_string(), item.status.as_str().to_string()),
+            (
+                "Vehicle".to_string(),
+                format!("{} ({})", item.vehicle.name, item.vehicle.license_plate),
+            ),
+            (
+                "Make / model".to_string(),
+                make_model(item.vehicle.make.as_deref(), item.vehicle.model.as_deref()),
+            ),
+            (
+                "Technician".to_string(),
+                format!("{} <{}>", item.technician.name, item.technician.email),
+            ),
+            ("Assigned".to_string(), date_cell(&item.assigned_date)),
+            (
+                "Returned".to_string(),
+                item.returned_date
+                    .as_ref()
+                    .map(date_cell)
+                    .unwrap_or_else(|| "—".to_string()),
+            ),
+        ],
+    )
+}

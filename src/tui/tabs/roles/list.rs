@@ -1,0 +1,244 @@
+//! The role assignments of the selected organization: loaded per organization (the last
+//! answer for each kept, so moving back is instant), sorted by a column, each row with a
+//! timeline bar on one axis for the list.
+
+use std::collections::HashMap;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::api::dates::{Day, DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
+use crate::api::roles::{Organization, RoleAssignmentRow};
+use crate::tui::rows::{roles_fitting, roles_text};
+use crate::tui::theme::Theme;
+use crate::tui::widgets::date::date_text;
+use crate::tui::widgets::frame::fit;
+use crate::tui::widgets::selection::Selection;
+use crate::tui::widgets::table::SortKey;
+use crate::tui::widgets::timeline::{bar, timeline, Axis};
+
+/// Columns the role list sorts by, in `s` order.
+pub const ROLE_COLUMNS: [&str; 4] = ["USER", "ROLES", "VALID FROM", "VALID TO"];
+
+#[derive(Debug, Default)]
+pub struct RoleList {
+    /// Role assignments per organization id, as last loaded.
+    by_org: HashMap<String, Vec<RoleAssignmentRow>>,
+    /// The latest load asked for each organization; older answers are dropped.
+    requested: HashMap<String, u64>,
+    /// The organization whose assignments were asked for last on its own account.
+    last_requested: Option<String>,
+    next_request: u64,
+    pub selection: Selection,
+    pub sort_column: usize,
+    pub sort_reversed: bool,
+}
+
+/// What a list line shows for the open ends and the wide or narrow dates.
+pub struct ListLook<'a> {
+    pub today: Day,
+    pub wide: bool,
+    pub focused: bool,
+    /// The key that adds an assignment, for the empty list's hint.
+    pub new_key: &'a str,
+    pub theme: Theme,
+}
+
+impl RoleList {
+    /// Starts a load of one organization's assignments.
+    pub fn load(&mut self, organization_id: String) -> (u64, String) {
+        self.next_request += 1;
+        self.requested
+            .insert(organization_id.clone(), self.next_request);
+        (self.next_request, organization_id)
+    }
+
+    /// Starts a load of the selected organization's assignments, remembered as asked for.
+    pub fn load_selected(&mut self, organization_id: String) -> (u64, String) {
+        self.last_requested = Some(organization_id.clone());
+        self.load(organization_id)
+    }
+
+    /// Whether `selected` is an organization whose assignments were not asked for yet.
+    pub fn is_unrequested(&self, selected: Option<&Organization>) -> bool {
+        selected.is_some_and(|org| Some(&org.id) != self.last_requested.as_ref())
+    }
+
+    /// Keeps an answer unless a newer load for the same organization was sent since.
+    pub fn accept(
+        &mut self,
+        request: u64,
+        organization_id: String,
+        rows: Vec<RoleAssignmentRow>,
+        selected: Option<&Organization>,
+    ) -> bool {
+        if self.requested.get(&organization_id) != Some(&request) {
+            return false;
+        }
+        self.by_org.insert(organization_id, rows);
+        let shown = self.shown(selected).len();
+        self.selection.clamp(shown);
+        true
+    }
+
+    /// The organization's assignments, sorted; None while never loaded.
+    pub fn rows(&self, organization: Option<&Organization>) -> Option<Vec<&RoleAssignmentRow>> {
+        sorted(
+            &self.by_org,
+            &organization?.id,
+            self.sort_column,
+            self.sort_reversed,
+        )
+    }
+
+    pub fn shown(&self, organization: Option<&Organization>) -> Vec<&RoleAssignmentRow> {
+        self.rows(organization).unwrap_or_default()
+    }
+
+    pub fn selected(&self, organization: Option<&Organization>) -> Option<RoleAssignmentRow> {
+        self.shown(organization)
+            .get(self.selection.index())
+            .map(|row| (*row).clone())
+    }
+
+    /// One user's assignments in one organization, as last loaded.
+    pub fn assignments_of(&self, user_id: &str, organization_id: &str) -> Vec<RoleAssignmentRow> {
+        self.by_org
+            .get(organization_id)
+            .map(|rows| {
+                rows.iter()
+                    .filter(|row| row.user_id == user_id)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, org: &Organization, look: &ListLook) {
+        let theme = look.theme;
+        let [title_area, table_area] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+        let sort = (self.sort_column, self.sort_reversed);
+        let Some(rows) = sorted(&self.by_org, &org.id, sort.0, sort.1) else {
+            frame.render_widget(
+                Paragraph::new(Line::from(vec![
+                    Span::styled(format!(" {}", org.name), theme.title()),
+                    Span::styled("  loading…", theme.dim()),
+                ])),
+                title_area,
+            );
+            return;
+        };
+        let count = match rows.len() {
+            1 => "1 role assignment".to_string(),
+            n => format!("{n} role assignments"),
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(format!(" {}", org.name), theme.title()),
+                Span::styled(format!(" · {count}"), theme.dim()),
+            ])),
+            title_area,
+        );
+        if rows.is_empty() {
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    format!(" No role assignments here yet; {} adds one.", look.new_key),
+                    theme.dim(),
+                )),
+                table_area,
+            );
+            return;
+        }
+        let wide = look.wide;
+        let (user_width, roles_width, date_width) = if wide { (16, 14, 10) } else { (12, 12, 8) };
+        let fixed = 2 + user_width + 1 + roles_width + 1 + date_width + 1 + date_width + 1;
+        let bar_width = (table_area.width as usize).saturating_sub(fixed + 1);
+        let axis = Axis::over(rows.iter().map(|r| (r.valid_from, r.valid_to)), look.today);
+        let mut header = format!(
+            "  {}{}{}{}",
+            fit(&column_title(sort, 0, wide), user_width + 1),
+            fit(&column_title(sort, 1, wide), roles_width + 1),
+            fit(&column_title(sort, 2, wide), date_width + 1),
+            fit(&column_title(sort, 3, wide), date_width + 1),
+        );
+        header.push_str(&axis.line(bar_width, wide));
+        let mut lines = vec![Line::from(Span::styled(header, theme.title()))];
+        let height = table_area.height.saturating_sub(1) as usize;
+        let offset = self.selection.window(height, rows.len());
+        let selected = self.selection.index();
+        for (position, row) in rows.iter().enumerate().skip(offset).take(height) {
+            let is_selected = position == selected;
+            let marker = match (is_selected, look.focused) {
+                (true, true) => "▶ ",
+                (true, false) => "▷ ",
+                _ => "  ",
+            };
+            let text = format!(
+                "{marker}{} {} {} {} ",
+                fit(&row.user_name, user_width),
+                fit(&roles_fitting(&row.roles, roles_width), roles_width),
+                fit(
+                    &date_text(row.valid_from, DEFAULT_VALID_FROM, wide),
+                    date_width
+                ),
+                fit(&date_text(row.valid_to, DEFAULT_VALID_TO, wide), date_width),
+            );
+            let cells = timeline(
+                axis,
+                &[(row.valid_from, row.valid_to, false)],
+                look.today,
+                bar_width,
+            );
+            let mut spans = vec![Span::raw(text)];
+            spans.extend(bar(&cells, theme));
+            let line = Line::from(spans);
+            lines.push(match (is_selected, look.focused) {
+                (true, true) => line.style(theme.selected()),
+                _ => line,
+            });
+        }
+        frame.render_widget(Paragraph::new(lines), table_area);
+    }
+}
+
+fn sorted<'a>(
+    by_org: &'a HashMap<String, Vec<RoleAssignmentRow>>,
+    organization_id: &str,
+    column: usize,
+    reversed: bool,
+) -> Option<Vec<&'a RoleAssignmentRow>> {
+    let rows = by_org.get(organization_id)?;
+    let mut sorted: Vec<&RoleAssignmentRow> = rows.iter().collect();
+    // Drawn every frame: each row's key is built once, not per comparison.
+    sorted.sort_by_cached_key(|row| {
+        let key = match column {
+            1 => SortKey::Text(roles_text(&row.roles, false)),
+            2 => SortKey::Number(i64::from(row.valid_from.0)),
+            3 => SortKey::Number(i64::from(row.valid_to.0)),
+            _ => SortKey::natural(&row.user_name),
+        };
+        (key, row.valid_from)
+    });
+    if reversed {
+        sorted.reverse();
+    }
+    Some(sorted)
+}
+
+/// A column's title, with the sort arrow on the sorted one; dates shorter when narrow.
+fn column_title((sort_column, reversed): (usize, bool), column: usize, wide: bool) -> String {
+    let name = match (column, wide) {
+        (2, false) => "FROM",
+        (3, false) => "TO",
+        _ => ROLE_COLUMNS.get(column).copied().unwrap_or_default(),
+    };
+    if column == sort_column {
+        let arrow = if reversed { " ▲" } else { " ▼" };
+        format!("{name}{arrow}")
+    } else {
+        name.to_string()
+    }
+}

@@ -1,0 +1,379 @@
+//! The Roles tab: the organization tree on the left, the role assignments of the selected
+//! organization on the right (`←→` move between them); new, edit and delete (asks). Each
+//! organization's list is loaded when the selection lands on it.
+
+mod list;
+mod tree;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use self::list::{ListLook, RoleList, ROLE_COLUMNS};
+use self::tree::Tree;
+use super::{Motion, TabLook};
+use crate::api::dates::{DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
+use crate::api::roles::{ConflictItem, Organization, RoleAssignmentRequest, RoleAssignmentRow};
+use crate::api::User;
+use crate::tui::dialogs::{Chosen, Confirm, Dialog, Directory, Outcome, RoleConflict, RoleForm};
+use crate::tui::keys::hints::{HintSpec, Keys};
+use crate::tui::keys::{Action, Context, KeyMap};
+use crate::tui::message::Command;
+use crate::tui::rows::roles_text;
+use crate::tui::status::Flash;
+use crate::tui::widgets::date::date_text;
+use crate::tui::widgets::selection::Selection;
+
+pub const HINTS: &[HintSpec] = &[
+    HintSpec::new(Keys::First(Action::New), "new", true),
+    HintSpec::new(Keys::First(Action::Edit), "edit", true),
+    HintSpec::new(Keys::First(Action::Delete), "delete", true),
+    HintSpec::new(
+        Keys::Run(Action::FocusTree, Action::FocusList),
+        "tree / list",
+        true,
+    ),
+    HintSpec::new(Keys::First(Action::Open), "fold / edit", false),
+];
+
+/// Which half of the Roles tab the arrow keys move in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RolesFocus {
+    Tree,
+    List,
+}
+
+#[derive(Debug)]
+pub struct RolesTab {
+    tree: Tree,
+    list: RoleList,
+    focus: RolesFocus,
+    users: Vec<User>,
+    users_loaded: bool,
+    /// The server lets only fleet admins list users; others cannot use the picker.
+    users_forbidden: bool,
+    /// Set once the tab has been opened; until then nothing of it is loaded.
+    visited: bool,
+    stale: bool,
+}
+
+impl Default for RolesTab {
+    fn default() -> Self {
+        RolesTab {
+            tree: Tree::default(),
+            list: RoleList::default(),
+            focus: RolesFocus::Tree,
+            users: Vec::new(),
+            users_loaded: false,
+            users_forbidden: false,
+            visited: false,
+            stale: false,
+        }
+    }
+}
+
+impl RolesTab {
+    pub fn is_loaded(&self) -> bool {
+        self.tree.loaded
+    }
+
+    pub fn focus(&self) -> RolesFocus {
+        self.focus
+    }
+
+    pub fn selected_organization(&self) -> Option<&Organization> {
+        self.tree.selected()
+    }
+
+    /// The tree as shown: (depth, name) per line.
+    pub fn tree(&self) -> Vec<(usize, &str)> {
+        let organizations = self.tree.organizations();
+        self.tree
+            .rows()
+            .iter()
+            .filter_map(|row| Some((row.depth, organizations.get(row.index)?.name.as_str())))
+            .collect()
+    }
+
+    /// The selected organization's assignments as listed; None while never loaded.
+    pub fn shown_rows(&self) -> Option<Vec<&RoleAssignmentRow>> {
+        self.list.rows(self.tree.selected())
+    }
+
+    /// The row selected in the list.
+    pub fn list_selected(&self) -> usize {
+        self.list.selection.index()
+    }
+
+    pub fn selected_assignment(&self) -> Option<RoleAssignmentRow> {
+        self.list.selected(self.tree.selected())
+    }
+
+    /// What the role form can pick from.
+    pub(crate) fn directory(&self) -> Directory<'_> {
+        Directory {
+            users: &self.users,
+            users_loaded: self.users_loaded,
+            users_forbidden: self.users_forbidden,
+            organizations: self.tree.organizations(),
+            shown: self.tree.shown(),
+        }
+    }
+
+    /// (shown, loaded in all) of the organizations.
+    pub(crate) fn row_counts(&self) -> (usize, usize) {
+        (self.tree.rows().len(), self.tree.organizations().len())
+    }
+
+    /// "5 of 10 organizations", and whether that is stale.
+    pub(crate) fn counts(&self) -> (String, bool) {
+        let (shown, total) = self.row_counts();
+        (format!("{shown} of {total} organizations"), self.stale)
+    }
+
+    /// The selection the arrow keys move: the tree's or the list's.
+    pub(crate) fn moving(&self) -> &Selection {
+        match self.focus {
+            RolesFocus::Tree => &self.tree.selection,
+            RolesFocus::List => &self.list.selection,
+        }
+    }
+
+    pub(crate) fn mark_stale(&mut self) {
+        self.stale = true;
+    }
+
+    pub(crate) fn page(&self) -> usize {
+        self.tree.selection.page()
+    }
+
+    /// The first visit loads the tab.
+    pub(crate) fn visit(&mut self) -> Vec<Command> {
+        if self.visited {
+            return Vec::new();
+        }
+        self.visited = true;
+        self.loads()
+    }
+
+    /// Everything the tab shows, once it has been visited: organizations, users for the
+    /// picker, the selected organization's assignments.
+    pub(crate) fn loads(&mut self) -> Vec<Command> {
+        if !self.visited {
+            return Vec::new();
+        }
+        let mut commands = vec![Command::LoadOrganizations, Command::LoadUsers];
+        commands.extend(self.load_selected());
+        commands
+    }
+
+    fn load_selected(&mut self) -> Option<Command> {
+        let id = self.tree.selected()?.id.clone();
+        let (request, organization_id) = self.list.load_selected(id);
+        Some(Command::LoadRoleAssignments {
+            request,
+            organization_id,
+        })
+    }
+
+    /// After any key or answer: a newly selected organization gets its assignments loaded
+    /// (moving, filtering, folding and reloads can all change the selection).
+    pub(crate) fn follow(&mut self) -> Option<Command> {
+        if !self.list.is_unrequested(self.tree.selected()) {
+            return None;
+        }
+        self.list.selection.select(0);
+        self.load_selected()
+    }
+
+    pub(crate) fn organizations_loaded(&mut self, organizations: Vec<Organization>, filter: &str) {
+        self.tree.set_organizations(organizations, filter);
+        self.stale = false;
+    }
+
+    pub(crate) fn users_loaded(&mut self, mut users: Vec<User>) {
+        users.sort_by_key(|user| user.name.to_lowercase());
+        self.users = users;
+        self.users_loaded = true;
+    }
+
+    /// The server does not let this user list users.
+    pub(crate) fn users_refused(&mut self) {
+        self.users_loaded = true;
+        self.users_forbidden = true;
+    }
+
+    pub(crate) fn assignments_loaded(
+        &mut self,
+        request: u64,
+        organization_id: String,
+        rows: Vec<RoleAssignmentRow>,
+    ) {
+        if self
+            .list
+            .accept(request, organization_id, rows, self.tree.selected())
+        {
+            self.stale = false;
+        }
+    }
+
+    /// One user's assignments in one organization, as last loaded.
+    pub(crate) fn known(&self, user_id: &str, organization_id: &str) -> Vec<RoleAssignmentRow> {
+        self.list.assignments_of(user_id, organization_id)
+    }
+
+    /// The conflict dialog for a 409 on `request`, and the reload of its organization (the
+    /// list may be behind the server too, and the timeline should be right).
+    pub(crate) fn conflict(
+        &mut self,
+        request: RoleAssignmentRequest,
+        message: String,
+        items: Vec<ConflictItem>,
+        why: Option<&str>,
+    ) -> (RoleConflict, Command) {
+        let user_id = request.user_id.id().map(|id| id.to_string());
+        let known = user_id
+            .as_deref()
+            .map(|id| self.known(id, &request.organization_id))
+            .unwrap_or_default();
+        let user_name = user_id
+            .as_deref()
+            .and_then(|id| self.users.iter().find(|user| user.id.to_string() == id))
+            .map(|user| user.name.clone())
+            .or_else(|| known.first().map(|row| row.user_name.clone()))
+            .unwrap_or_else(|| format!("user {}", user_id.as_deref().unwrap_or("?")));
+        let organization_name = self.tree.name_of(&request.organization_id);
+        let organization_id = request.organization_id.clone();
+        let dialog = RoleConflict::new(
+            message,
+            request,
+            items,
+            &known,
+            user_name,
+            organization_name,
+        )
+        .with_why(why);
+        let (request, organization_id) = self.list.load(organization_id);
+        let reload = Command::LoadRoleAssignments {
+            request,
+            organization_id,
+        };
+        (dialog, reload)
+    }
+
+    pub(crate) fn refilter(&mut self, filter: &str) {
+        self.tree.rebuild(filter);
+    }
+
+    /// The filter was kept: the selection lands on a match.
+    pub(crate) fn filter_kept(&mut self, filter: &str) {
+        self.tree.land_on_match(filter);
+    }
+
+    pub(crate) fn cycle_sort(&mut self, reverse: bool) {
+        if reverse {
+            self.list.sort_reversed = !self.list.sort_reversed;
+        } else {
+            self.list.sort_column = (self.list.sort_column + 1) % ROLE_COLUMNS.len();
+            self.list.sort_reversed = false;
+        }
+    }
+
+    pub(crate) fn motion(&mut self, motion: Motion) {
+        let page = self.page();
+        match self.focus {
+            RolesFocus::Tree => {
+                let len = self.tree.rows().len();
+                self.tree.selection.move_by(motion.delta(page, len), len);
+            }
+            RolesFocus::List => {
+                let len = self.list.shown(self.tree.selected()).len();
+                self.list.selection.move_by(motion.delta(page, len), len);
+            }
+        }
+    }
+
+    pub(crate) fn on_action(&mut self, action: Action, filter: &str, keys: &KeyMap) -> Outcome {
+        let in_list = self.focus == RolesFocus::List;
+        let choose_first = || {
+            Outcome::Say(Flash::info(format!(
+                "Choose an assignment in the list first ({} moves there).",
+                keys.label(Context::Roles, Action::FocusList)
+            )))
+        };
+        match action {
+            Action::FocusList => self.focus = RolesFocus::List,
+            Action::FocusTree => self.focus = RolesFocus::Tree,
+            Action::Open | Action::Fold if !in_list => {
+                if !self.tree.toggle_selected(filter) {
+                    self.focus = RolesFocus::List;
+                }
+            }
+            Action::New => {
+                let Some(organization) = self.tree.selected() else {
+                    return Outcome::Say(Flash::info("Choose an organization first."));
+                };
+                let organization = Chosen {
+                    id: organization.id.clone(),
+                    label: organization.name.clone(),
+                };
+                return Outcome::open(Dialog::RoleForm(Box::new(RoleForm::new_assignment(
+                    organization,
+                ))));
+            }
+            Action::Edit | Action::Open => match self.selected_assignment() {
+                Some(row) if in_list => {
+                    return Outcome::open(Dialog::RoleForm(Box::new(RoleForm::edit(&row))))
+                }
+                _ => return choose_first(),
+            },
+            Action::Delete => match self.selected_assignment() {
+                Some(row) if in_list => {
+                    let message = format!(
+                        "Delete {}'s {} in {} ({} to {})?",
+                        row.user_name,
+                        roles_text(&row.roles, false),
+                        row.organization_name,
+                        date_text(row.valid_from, DEFAULT_VALID_FROM, true),
+                        date_text(row.valid_to, DEFAULT_VALID_TO, true),
+                    );
+                    return Outcome::open(Dialog::Confirm(Confirm::new(
+                        "Delete role assignment",
+                        message,
+                        Command::DeleteRoleAssignment(row.rel_id),
+                    )));
+                }
+                _ => return choose_first(),
+            },
+            _ => return Outcome::Ignored,
+        }
+        Outcome::Stay
+    }
+
+    pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &TabLook) {
+        let tree_width = if look.wide { 28 } else { 22 };
+        let [tree_area, rule_area, list_area] = Layout::horizontal([
+            Constraint::Length(tree_width),
+            Constraint::Length(1),
+            Constraint::Min(10),
+        ])
+        .areas(area);
+        self.tree
+            .draw(frame, tree_area, self.focus == RolesFocus::Tree, look.theme);
+        let rule: Vec<Line> = (0..rule_area.height).map(|_| Line::from("│")).collect();
+        frame.render_widget(Paragraph::new(rule).style(look.theme.dim()), rule_area);
+        let Some(organization) = self.tree.selected() else {
+            return;
+        };
+        let new_key = look.keys.label(Context::Roles, Action::New);
+        let list_look = ListLook {
+            today: look.today,
+            wide: look.wide,
+            focused: self.focus == RolesFocus::List,
+            new_key: &new_key,
+            theme: look.theme,
+        };
+        self.list.draw(frame, list_area, organization, &list_look);
+    }
+}

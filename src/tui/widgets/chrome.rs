@@ -1,0 +1,263 @@
+//! What frames every tab: the header (server, user, counts, connection badge), the tab bar,
+//! the status line (filter and counts), the rules, and the footer (flash and key hints).
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::field::cursor;
+use crate::api::{DashboardSummary, User};
+use crate::tui::keys::hints::Hint;
+use crate::tui::status::{Connection, Flash, FlashKind};
+use crate::tui::theme::Theme;
+
+const SPINNER: [&str; 4] = ["⠋", "⠙", "⠹", "⠸"];
+
+/// What the header shows.
+pub struct Header<'a> {
+    pub server: &'a str,
+    pub user: Option<&'a User>,
+    pub summary: Option<DashboardSummary>,
+    pub connection: Connection,
+    pub spinner_frame: usize,
+}
+
+pub fn draw_header(frame: &mut Frame, area: Rect, header: &Header, theme: Theme) {
+    let user = header
+        .user
+        .map(|user| format!("{} ({})", short_email(&user.email), user.role.as_str()))
+        .unwrap_or_else(|| "not signed in".to_string());
+    let left = Line::from(vec![
+        Span::styled(" fleetdesk ", theme.title()),
+        Span::raw(" "),
+        Span::raw(
+            header
+                .server
+                .trim_start_matches("http://")
+                .trim_start_matches("https://")
+                .to_string(),
+        ),
+        Span::raw("  "),
+        Span::raw(user),
+    ]);
+    let (badge, badge_style) = match header.connection {
+        Connection::Live => ("● live".to_string(), theme.success()),
+        Connection::Refreshing => (
+            format!(
+                "{} refreshing",
+                SPINNER[header.spinner_frame % SPINNER.len()]
+            ),
+            theme.warning(),
+        ),
+        Connection::Offline { retry_in } => {
+            (format!("○ offline, retry in {retry_in}s"), theme.error())
+        }
+    };
+    // The longest summary that still leaves the server and user readable.
+    let left_width = left.width() as u16;
+    let summaries = header.summary.map(|s| {
+        [
+            format!(
+                "active {} · free vehicles {} · free technicians {}",
+                s.active_assignments, s.available_vehicles, s.available_technicians
+            ),
+            format!(
+                "active {} · free: {} vehicles, {} techs",
+                s.active_assignments, s.available_vehicles, s.available_technicians
+            ),
+            format!("active {}", s.active_assignments),
+        ]
+    });
+    let badge_width = badge.chars().count() as u16 + 3;
+    let summary = summaries
+        .into_iter()
+        .flatten()
+        .find(|text| left_width + text.chars().count() as u16 + badge_width <= area.width)
+        .unwrap_or_default();
+    let right = Line::from(vec![
+        Span::raw(summary),
+        Span::raw("  "),
+        Span::styled(badge, badge_style),
+        Span::raw(" "),
+    ]);
+    let right_width = right.width() as u16;
+    let [left_area, right_area] = Layout::horizontal([
+        Constraint::Min(10),
+        Constraint::Length(right_width.min(area.width)),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(left), left_area);
+    frame.render_widget(Paragraph::new(right), right_area);
+}
+
+/// "ana@depot.example" → "ana@depot": enough to tell who is signed in.
+fn short_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first = domain.split('.').next().unwrap_or(domain);
+            format!("{local}@{first}")
+        }
+        None => email.to_string(),
+    }
+}
+
+/// "[1 Vehicles]  2 Technicians …": the active tab bracketed.
+pub fn draw_tabs(frame: &mut Frame, area: Rect, titles: &[&str], active: usize, theme: Theme) {
+    let mut spans = vec![Span::raw(" ")];
+    for (index, title) in titles.iter().enumerate() {
+        let label = format!("{} {title}", index + 1);
+        if index == active {
+            spans.push(Span::styled(format!("[{label}]"), theme.active_tab()));
+        } else {
+            spans.push(Span::raw(format!(" {label} ")));
+        }
+        spans.push(Span::raw("  "));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A horizontal rule across `area`.
+pub fn draw_rule(frame: &mut Frame, area: Rect, theme: Theme) {
+    frame.render_widget(
+        Paragraph::new("─".repeat(area.width as usize)).style(theme.dim()),
+        area,
+    );
+}
+
+/// What the status line shows.
+pub struct StatusLine<'a> {
+    /// Before the filter, e.g. "status: active ▾   ".
+    pub prefix: Option<String>,
+    pub filter: &'a str,
+    pub editing: bool,
+    /// Shown while there is no filter: "/ to filter".
+    pub placeholder: String,
+    /// At the right: "3 of 214".
+    pub counts: String,
+    pub stale: bool,
+}
+
+pub fn draw_status_line(frame: &mut Frame, area: Rect, status: &StatusLine, theme: Theme) {
+    let mut spans = vec![Span::raw(" ")];
+    if let Some(prefix) = &status.prefix {
+        spans.push(Span::raw(prefix.clone()));
+    }
+    if status.editing || !status.filter.is_empty() {
+        spans.push(Span::raw("filter: "));
+        spans.push(Span::styled(
+            format!("{}{}", status.filter, cursor(status.editing)),
+            theme.title(),
+        ));
+    } else {
+        spans.push(Span::styled(status.placeholder.clone(), theme.dim()));
+    }
+    let right = if status.stale {
+        format!("stale · {}", status.counts)
+    } else {
+        status.counts.clone()
+    };
+    let [left_area, right_area] = Layout::horizontal([
+        Constraint::Min(10),
+        Constraint::Length(right.chars().count() as u16 + 1),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), left_area);
+    let style = if status.stale {
+        theme.warning()
+    } else {
+        Style::default()
+    };
+    frame.render_widget(Paragraph::new(right).style(style), right_area);
+}
+
+/// The flash message at the left (cut, not its mark or `more`), the hints that fit at the right.
+pub fn draw_footer(
+    frame: &mut Frame,
+    area: Rect,
+    flash: Option<&Flash>,
+    more_key: &str,
+    hints: &[Hint],
+    theme: Theme,
+) {
+    let flash = flash.map(|flash| {
+        let (mark, style) = match flash.kind {
+            FlashKind::Success => ("✓", theme.success()),
+            FlashKind::Error => ("✗", theme.error()),
+            FlashKind::Info => ("•", Style::default()),
+        };
+        let more = if flash.detail.is_some() {
+            format!(" ({more_key}: more)")
+        } else {
+            String::new()
+        };
+        (format!(" {mark} "), flash.text.clone(), more, style)
+    });
+    let flash_width = flash.as_ref().map_or(0, |(mark, text, more, _)| {
+        (mark.chars().count() + text.chars().count() + more.len() + 2) as u16
+    });
+    let room = area
+        .width
+        .saturating_sub(flash_width.min(area.width * 3 / 5));
+    let hint_spans = hint_line(&footer_hints(hints, room), theme);
+    let hints_width: u16 = hint_spans.iter().map(|s| s.width() as u16).sum();
+    let [left, right] = Layout::horizontal([
+        Constraint::Min(0),
+        Constraint::Length(hints_width.min(area.width)),
+    ])
+    .areas(area);
+    if let Some((mark, text, more, style)) = flash {
+        let fixed = mark.chars().count() + more.chars().count() + 1;
+        let room = usize::from(left.width).saturating_sub(fixed);
+        let text = if text.chars().count() > room {
+            let kept: String = text.chars().take(room.saturating_sub(1)).collect();
+            format!("{kept}…")
+        } else {
+            text
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(
+                format!("{mark}{text}{more}"),
+                style,
+            ))),
+            left,
+        );
+    }
+    frame.render_widget(Paragraph::new(Line::from(hint_spans)), right);
+}
+
+/// The footer's hints that fit in `room` columns: help and quit first, then in order.
+fn footer_hints(all: &[Hint], room: u16) -> Vec<Hint> {
+    let width =
+        |hint: &Hint| hint.key.chars().count() as u16 + hint.label.chars().count() as u16 + 3;
+    let candidates: Vec<&Hint> = all.iter().filter(|hint| hint.in_footer).collect();
+    let must = |hint: &Hint| hint.label == "help" || hint.label == "quit";
+    let mut used: u16 = candidates
+        .iter()
+        .filter(|h| must(h))
+        .map(|h| width(h))
+        .sum();
+    let mut keep: Vec<bool> = candidates.iter().map(|h| must(h)).collect();
+    for (index, hint) in candidates.iter().enumerate() {
+        if !keep[index] && used + width(hint) <= room {
+            used += width(hint);
+            keep[index] = true;
+        }
+    }
+    candidates
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, keep)| *keep)
+        .map(|(hint, _)| hint.clone())
+        .collect()
+}
+
+fn hint_line(hints: &[Hint], theme: Theme) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for hint in hints {
+        spans.push(Span::styled(hint.key.clone(), theme.key()));
+        spans.push(Span::raw(format!(" {}  ", hint.label)));
+    }
+    spans
+}

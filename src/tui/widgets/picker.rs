@@ -1,0 +1,218 @@
+//! The one picker: a titled list with a filter-as-you-type line, free items first and busy
+//! ones marked with who or what holds them. It says what was chosen; its owner decides what
+//! that means.
+
+use crossterm::event::KeyEvent;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+use ratatui::Frame;
+
+use super::field::{cursor, Field};
+use super::frame::{centered, dialog_block};
+use super::selection::Selection;
+use crate::tui::keys::hints::{key_line, HintSpec, Keys};
+use crate::tui::keys::{Action, Context, KeyMap};
+use crate::tui::theme::Theme;
+
+const HINTS: &[HintSpec] = &[
+    HintSpec::new(Keys::Typing, "filter", true),
+    HintSpec::new(Keys::Run(Action::Up, Action::Down), "move", true),
+    HintSpec::new(Keys::First(Action::Accept), "choose", true),
+    HintSpec::new(Keys::First(Action::Cancel), "cancel", true),
+];
+
+/// Rows a page key moves in a picker.
+const PAGE: isize = 10;
+
+/// Something to pick.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PickerItem<K> {
+    pub id: K,
+    /// As listed: "Ana Ruiz <ana@depot.example>".
+    pub label: String,
+    /// As named once chosen: "Ana Ruiz".
+    pub name: String,
+    /// Who or what holds it now; free ones have None and come first.
+    pub busy_with: Option<String>,
+}
+
+/// What a key did to the picker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Picked<K> {
+    Chosen(PickerItem<K>),
+    Cancelled,
+    /// Moved, filtered, or nothing to choose yet.
+    Stay,
+}
+
+#[derive(Clone, Debug)]
+pub struct Picker<K> {
+    title: String,
+    items: Vec<PickerItem<K>>,
+    filter: Field,
+    visible: Vec<usize>,
+    selection: Selection,
+    /// Fleet pickers say "free" beside what nobody holds.
+    marks_free: bool,
+}
+
+impl<K: Clone> Picker<K> {
+    pub fn new(title: String, mut items: Vec<PickerItem<K>>, marks_free: bool) -> Picker<K> {
+        items.sort_by(|a, b| {
+            (a.busy_with.is_some(), a.label.to_lowercase())
+                .cmp(&(b.busy_with.is_some(), b.label.to_lowercase()))
+        });
+        let mut picker = Picker {
+            title,
+            items,
+            filter: Field::default(),
+            visible: Vec::new(),
+            selection: Selection::default(),
+            marks_free,
+        };
+        picker.refilter();
+        picker
+    }
+
+    /// Starts with `text` in the filter (the letter that opened the picker).
+    pub fn with_filter(mut self, text: &str) -> Picker<K> {
+        self.filter.set(text);
+        self.refilter();
+        self
+    }
+
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The labels the filter lets through, in order.
+    pub fn visible_labels(&self) -> Vec<&str> {
+        self.visible
+            .iter()
+            .filter_map(|index| self.items.get(*index))
+            .map(|item| item.label.as_str())
+            .collect()
+    }
+
+    fn refilter(&mut self) {
+        let needle = self.filter.value().to_lowercase();
+        self.visible = self
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| {
+                needle.is_empty()
+                    || item.label.to_lowercase().contains(&needle)
+                    || item
+                        .busy_with
+                        .as_ref()
+                        .is_some_and(|busy| busy.to_lowercase().contains(&needle))
+            })
+            .map(|(index, _)| index)
+            .collect();
+        self.selection.clamp(self.visible.len());
+    }
+
+    pub fn selected_item(&self) -> Option<&PickerItem<K>> {
+        self.visible
+            .get(self.selection.index())
+            .and_then(|index| self.items.get(*index))
+    }
+
+    pub fn on_key(&mut self, key: &KeyEvent, keys: &KeyMap) -> Picked<K> {
+        let len = self.visible.len();
+        match keys.action(Context::Picker, key) {
+            Some(Action::Cancel) => return Picked::Cancelled,
+            Some(Action::Down) => self.selection.move_by(1, len),
+            Some(Action::Up) => self.selection.move_by(-1, len),
+            Some(Action::PageDown) => self.selection.move_by(PAGE, len),
+            Some(Action::PageUp) => self.selection.move_by(-PAGE, len),
+            Some(Action::Accept) => {
+                if let Some(choice) = self.selected_item() {
+                    return Picked::Chosen(choice.clone());
+                }
+            }
+            _ => {
+                self.filter.input(key);
+                self.refilter();
+            }
+        }
+        Picked::Stay
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, keys: &KeyMap, theme: Theme) {
+        let rect = centered(
+            area,
+            area.width.saturating_sub(4).min(96),
+            area.height.saturating_sub(4),
+        );
+        frame.render_widget(Clear, rect);
+        let block = dialog_block(&self.title, theme);
+        let inner = block.inner(rect);
+        frame.render_widget(block, rect);
+        let [filter_area, list_area, hint_area] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(1),
+            Constraint::Length(1),
+        ])
+        .areas(inner);
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::raw("filter: "),
+                Span::styled(
+                    format!("{}{}", self.filter.value(), cursor(true)),
+                    theme.title(),
+                ),
+                Span::styled(
+                    format!("   {} of {}", self.visible.len(), self.items.len()),
+                    theme.dim(),
+                ),
+            ])),
+            filter_area,
+        );
+        let height = list_area.height as usize;
+        let offset = self.selection.window(height, self.visible.len());
+        let selected = self.selection.index();
+        let lines: Vec<Line> = self
+            .visible
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(height)
+            .filter_map(|(position, index)| {
+                let item = self.items.get(*index)?;
+                let marker = if position == selected { "▶ " } else { "  " };
+                let mut spans = vec![Span::raw(format!("{marker}{}", item.label))];
+                match &item.busy_with {
+                    Some(busy) => {
+                        spans.push(Span::styled(format!("  busy: {busy}"), theme.warning()))
+                    }
+                    None if self.marks_free => spans.push(Span::styled("  free", theme.success())),
+                    None => {}
+                }
+                let line = Line::from(spans);
+                Some(if position == selected {
+                    line.style(theme.selected())
+                } else {
+                    line
+                })
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), list_area);
+        frame.render_widget(
+            Paragraph::new(Line::from(key_line(
+                keys,
+                Context::Picker,
+                HINTS,
+                ("", "  "),
+                theme.key(),
+            ))),
+            hint_area,
+        );
+    }
+}
