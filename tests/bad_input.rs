@@ -44,6 +44,8 @@ struct Case {
     code: Option<&'static str>,
     /// For successes: a JSON pointer into the answer and the string it must hold verbatim.
     echo: Option<(&'static str, String)>,
+    /// For refusals: the field the message must name.
+    field: Option<&'static str>,
 }
 
 impl Case {
@@ -57,7 +59,14 @@ impl Case {
             status: StatusCode::BAD_REQUEST,
             code: Some("validation"),
             echo: None,
+            field: None,
         }
+    }
+
+    /// A 400 whose message starts with the field's name.
+    fn names(mut self, field: &'static str) -> Case {
+        self.field = Some(field);
+        self
     }
 
     fn auth(mut self, auth: Auth) -> Case {
@@ -160,6 +169,12 @@ fn check(case: &Case, answer: &Answer) -> Vec<String> {
             }
             if body["message"].as_str().is_none_or(|m| m.trim().is_empty()) {
                 problems.push("no non-empty `message`".to_string());
+            }
+            if let Some(field) = case.field {
+                let message = body["message"].as_str().unwrap_or("");
+                if !message.starts_with(&format!("{field} ")) {
+                    problems.push(format!("the message does not name `{field}`"));
+                }
             }
         }
         None => {
@@ -394,6 +409,75 @@ fn table(f: &Fixture, admin_token: &str) -> Vec<Case> {
         post("vehicle plate taken (other spelling)", vehicles)
             .json(json!({"name": "Twin Van", "licensePlate": f.busy_plate.to_lowercase().replace(' ', "")}))
             .fails(S::CONFLICT, "conflict"),
+        // --- Text that shows nothing, or hides something at its ends -----------------------
+        post("vehicle name a zero-width space", vehicles)
+            .json(json!({"name": "\u{200B}", "licensePlate": "ZW-1"}))
+            .names("name"),
+        post("vehicle name only format characters", vehicles)
+            .json(json!({"name": "\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}", "licensePlate": "ZW-2"}))
+            .names("name"),
+        post("vehicle name only no-break and ideographic spaces", vehicles)
+            .json(json!({"name": "\u{00A0}\u{3000}\u{2007}", "licensePlate": "ZW-3"}))
+            .names("name"),
+        post("vehicle name a Hangul filler and a Braille blank", vehicles)
+            .json(json!({"name": "\u{3164}\u{2800}", "licensePlate": "ZW-4"}))
+            .names("name"),
+        post("vehicle name a bell", vehicles)
+            .json(json!({"name": "\u{7}", "licensePlate": "ZW-5"}))
+            .names("name"),
+        post("vehicle name a next-line control", vehicles)
+            .json(json!({"name": "Van\u{85}12", "licensePlate": "ZW-6"}))
+            .names("name"),
+        post("vehicle name with a leading space", vehicles)
+            .json(json!({"name": " Van 12", "licensePlate": "ZW-7"}))
+            .names("name"),
+        post("vehicle name with a trailing zero-width space", vehicles)
+            .json(json!({"name": "Van 12\u{200B}", "licensePlate": "ZW-8"}))
+            .names("name"),
+        post("vehicle name with a right-to-left override", vehicles)
+            .json(json!({"name": "Van \u{202E}21", "licensePlate": "ZW-9"}))
+            .names("name"),
+        post("vehicle plate a zero-width space", vehicles)
+            .json(json!({"name": "Plate Van", "licensePlate": "\u{200B}"}))
+            .names("licensePlate"),
+        post("vehicle plate hiding a word joiner", vehicles)
+            .json(json!({"name": "Plate Van", "licensePlate": format!("{}\u{2060}", &f.busy_plate[..2])}))
+            .names("licensePlate"),
+        post("vehicle plate with a trailing space", vehicles)
+            .json(json!({"name": "Plate Van", "licensePlate": "ZW-10 "}))
+            .names("licensePlate"),
+        post("vehicle make a word joiner", vehicles)
+            .json(json!({"name": "Make Van", "licensePlate": "ZW-11", "make": "\u{2060}"}))
+            .names("make"),
+        post("vehicle model a byte-order mark", vehicles)
+            .json(json!({"name": "Model Van", "licensePlate": "ZW-12", "model": "\u{FEFF}"}))
+            .names("model"),
+        patch("patch name a zero-width joiner", &free).json(json!({"name": "\u{200D}"})).names("name"),
+        patch("patch plate spaces around a zero-width space", &free)
+            .json(json!({"licensePlate": " \u{200B} "}))
+            .names("licensePlate"),
+        post("user name zero-width characters", users)
+            .json(json!({"name": "\u{200B}\u{200D}", "email": "zw@depot.example", "password": PASSWORD, "role": "technician"}))
+            .names("name"),
+        post("user name with a trailing tab", users)
+            .json(json!({"name": "Zoe\t", "email": "zw@depot.example", "password": PASSWORD, "role": "technician"}))
+            .names("name"),
+        post("user email a zero-width space", users)
+            .json(json!({"name": "Zoe", "email": "\u{200B}", "password": PASSWORD, "role": "technician"}))
+            .names("email"),
+        post("user email hiding a zero-width space", users)
+            .json(json!({"name": "Zoe", "email": "zoe\u{200B}@depot.example", "password": PASSWORD, "role": "technician"}))
+            .names("email"),
+        post("user email with a leading space", users)
+            .json(json!({"name": "Zoe", "email": " zoe@depot.example", "password": PASSWORD, "role": "technician"}))
+            .names("email"),
+        patch("user patch name a byte-order mark", &free_user).json(json!({"name": "\u{FEFF}"})).names("name"),
+        patch("user patch email only spaces", &free_user).json(json!({"email": "   "})).names("email"),
+        // A joiner inside is part of the text (an emoji sequence); it is kept.
+        post("vehicle name with an emoji sequence", vehicles)
+            .json(json!({"name": "Mechanic 👨\u{200D}🔧 Van", "licensePlate": "ZWJ-1"}))
+            .succeeds(S::CREATED)
+            .echoes("/vehicle/name", "Mechanic 👨\u{200D}🔧 Van"),
         // --- Vehicle strings that must be stored verbatim -----------------------------------
         post("vehicle quote and emoji name", vehicles)
             .json(json!({"name": quote_emoji, "licensePlate": "QU-OTE 1", "make": "Müller & Söhne"}))

@@ -139,7 +139,7 @@ async fn text_is_stored_verbatim(s: &TestServer) {
     let names = [
         "Robert'); DROP TABLE vehicles;--",
         "Ünïcødé \"quoted\" 🚐 van",
-        "   leading and trailing spaces   ",
+        "inner   spaces  kept",
         "名前のある車両",
     ];
     for (index, name) in names.iter().enumerate() {
@@ -156,6 +156,21 @@ async fn text_is_stored_verbatim(s: &TestServer) {
             *name
         );
     }
+    // Spaces at either end are refused, not trimmed: what is stored is what was sent.
+    let padded = s
+        .post(
+            "/api/admin/vehicles",
+            json!({"name": "  Van 9 ", "licensePlate": "V 9"}),
+        )
+        .await;
+    assert_eq!(padded.status, StatusCode::BAD_REQUEST, "{}", padded.text);
+    assert!(
+        padded.body["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("name ")),
+        "{}",
+        padded.text
+    );
     let user = s
         .post("/api/admin/users", json!({"name": "O'Brien \"Bob\" 🔧", "email": "bob+tag@depot.example", "password": "password-123", "role": "technician"}))
         .await;

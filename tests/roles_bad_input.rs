@@ -715,6 +715,50 @@ async fn role_api_bad_input_is_refused_in_the_envelope(s: &TestServer) {
         "the refused requests changed no assignment"
     );
 
+    // Organization names must show something and hide nothing at their ends; the refusal
+    // names the field (`/api/organizations` keeps the fleet error body).
+    for (what, name) in [
+        ("a zero-width space", "\u{200B}"),
+        ("format characters only", "\u{200C}\u{200D}\u{2060}\u{FEFF}"),
+        ("no-break spaces only", "\u{00A0}\u{00A0}"),
+        ("a Hangul filler", "\u{3164}"),
+        ("a leading space", " Depot East"),
+        ("a trailing zero-width space", "Depot East\u{200B}"),
+        ("a control character", "Depot\u{1B}East"),
+        ("a right-to-left override", "Depot \u{202E}tsaE"),
+    ] {
+        let reply = s
+            .post(
+                "/api/organizations",
+                json!({"name": name, "parentId": f.root}),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{what}: {}",
+            reply.text
+        );
+        assert_eq!(reply.error_code(), "validation", "{what}: {}", reply.text);
+        assert!(
+            reply.body["message"]
+                .as_str()
+                .is_some_and(|message| message.starts_with("name ")),
+            "{what}: the message names the field: {}",
+            reply.text
+        );
+    }
+    // A joiner inside a name is kept verbatim.
+    let joined = "Werkstatt 👩\u{200D}🔧";
+    let reply = s
+        .post(
+            "/api/organizations",
+            json!({"name": joined, "parentId": f.root}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(reply.body["organization"]["name"], joined);
+
     // `/api/organizations` keeps the fleet error body (decision); a NUL parent is a 400 there too.
     let reply = s
         .post(
@@ -736,7 +780,8 @@ async fn role_api_bad_input_is_refused_in_the_envelope(s: &TestServer) {
         s.get("/api/organizations").await.body["organizations"]
             .as_array()
             .map(Vec::len),
-        Some(3)
+        Some(4),
+        "the fixture's three organizations and the one with a joiner"
     );
 }
 

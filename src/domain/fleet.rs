@@ -35,6 +35,54 @@ fn chars(text: &str) -> usize {
     text.chars().count()
 }
 
+/// Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): characters a terminal
+/// draws as nothing, such as U+200B ZERO WIDTH SPACE, U+2060 WORD JOINER and U+FEFF.
+const DEFAULT_IGNORABLE: &[(char, char)] = &[
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{034F}', '\u{034F}'),
+    ('\u{061C}', '\u{061C}'),
+    ('\u{115F}', '\u{1160}'),
+    ('\u{17B4}', '\u{17B5}'),
+    ('\u{180B}', '\u{180F}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{206F}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{FE00}', '\u{FE0F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFA0}', '\u{FFA0}'),
+    ('\u{FFF0}', '\u{FFF8}'),
+    ('\u{1BCA0}', '\u{1BCA3}'),
+    ('\u{1D173}', '\u{1D17A}'),
+    ('\u{E0000}', '\u{E0FFF}'),
+];
+
+/// Blank but not ignorable: format characters that draw nothing, and the Braille blank.
+const OTHER_BLANK: &[(char, char)] = &[('\u{2800}', '\u{2800}'), ('\u{FFF9}', '\u{FFFB}')];
+
+/// Bidirectional embeddings, overrides and isolates: they reorder what is drawn around them,
+/// so one name can be made to look like another.
+const BIDI_CONTROLS: &[(char, char)] = &[('\u{202A}', '\u{202E}'), ('\u{2066}', '\u{2069}')];
+
+fn in_ranges(ranges: &[(char, char)], c: char) -> bool {
+    ranges.iter().any(|(low, high)| (*low..=*high).contains(&c))
+}
+
+/// A character that puts nothing on the screen: whitespace, control and format characters,
+/// zero-width characters.
+///
+/// ```
+/// use fleetdesk::domain::fleet::is_invisible;
+/// assert!(is_invisible('\u{200B}') && is_invisible(' ') && is_invisible('\u{FEFF}'));
+/// assert!(!is_invisible('a') && !is_invisible('🚐'));
+/// ```
+pub fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || in_ranges(DEFAULT_IGNORABLE, c)
+        || in_ranges(OTHER_BLANK, c)
+}
+
 /// A field of a vehicle or a user, as the API names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
@@ -65,8 +113,16 @@ impl Field {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
     Empty,
+    /// Only spaces, zero-width or other invisible characters.
+    NothingVisible,
     TooLong(usize),
     ControlCharacters,
+    /// Bidirectional overrides, embeddings or isolates.
+    BidiControls,
+    /// A space or an invisible character at either end (refused, not trimmed).
+    PaddedEnds,
+    /// A zero-width or format character anywhere, in a plate or an e-mail.
+    HiddenCharacters,
     /// A plate of only spaces and dashes.
     NoLettersOrDigits,
     NotAnEmail,
@@ -85,8 +141,20 @@ impl Problem {
     pub fn sentence(&self, name: &str) -> String {
         match self {
             Problem::Empty => format!("{name} must not be empty."),
+            Problem::NothingVisible => format!(
+                "{name} must contain a visible character, not only spaces or invisible ones."
+            ),
             Problem::TooLong(max) => format!("{name} must be at most {max} characters long."),
             Problem::ControlCharacters => format!("{name} must not contain control characters."),
+            Problem::BidiControls => {
+                format!("{name} must not contain bidirectional control characters.")
+            }
+            Problem::PaddedEnds => {
+                format!("{name} must not start or end with a space or an invisible character.")
+            }
+            Problem::HiddenCharacters => {
+                format!("{name} must not contain invisible characters such as zero-width spaces.")
+            }
             Problem::NoLettersOrDigits => format!("{name} must contain letters or digits."),
             Problem::NotAnEmail => {
                 format!("{name} must be an e-mail address like ana@depot.example.")
@@ -108,9 +176,16 @@ pub struct FieldError {
     pub problem: Problem,
 }
 
+/// A required text: at least one visible character, no whitespace or invisible character at
+/// either end, no control or bidirectional control characters, at most `max` characters.
+/// Refused rather than trimmed, since text is stored verbatim. Zero-width joiners inside
+/// (emoji sequences, Persian names) stay allowed.
 fn text_problem(value: &str, max: usize) -> Option<Problem> {
-    if value.trim().is_empty() {
+    if value.is_empty() {
         return Some(Problem::Empty);
+    }
+    if value.chars().all(is_invisible) {
+        return Some(Problem::NothingVisible);
     }
     if chars(value) > max {
         return Some(Problem::TooLong(max));
@@ -118,20 +193,33 @@ fn text_problem(value: &str, max: usize) -> Option<Problem> {
     if value.chars().any(|c| c.is_control()) {
         return Some(Problem::ControlCharacters);
     }
-    None
+    if value.chars().any(|c| in_ranges(BIDI_CONTROLS, c)) {
+        return Some(Problem::BidiControls);
+    }
+    let starts = value.chars().next().is_some_and(is_invisible);
+    let ends = value.chars().next_back().is_some_and(is_invisible);
+    (starts || ends).then_some(Problem::PaddedEnds)
+}
+
+/// No zero-width or format character anywhere (whitespace is judged elsewhere): for plates and
+/// e-mails, where one would make two look-alike values distinct.
+fn hidden_problem(value: &str) -> Option<Problem> {
+    value
+        .chars()
+        .any(|c| !c.is_whitespace() && is_invisible(c))
+        .then_some(Problem::HiddenCharacters)
 }
 
 fn email_problem(value: &str) -> Option<Problem> {
-    if let Some(problem) = text_problem(value, EMAIL_MAX) {
+    if let Some(problem) = text_problem(value, EMAIL_MAX).or_else(|| hidden_problem(value)) {
         return Some(problem);
     }
-    let trimmed = value.trim();
-    match trimmed.split_once('@') {
+    match value.split_once('@') {
         Some((local, domain))
             if !local.is_empty()
                 && !domain.is_empty()
                 && !domain.contains('@')
-                && !trimmed.contains(char::is_whitespace) =>
+                && !value.contains(char::is_whitespace) =>
         {
             None
         }
@@ -161,18 +249,20 @@ fn year_problem(year: Option<i64>) -> Option<Problem> {
 }
 
 fn plate_problem(value: &str) -> Option<Problem> {
-    text_problem(value, PLATE_MAX).or_else(|| {
-        plate_key(value)
-            .is_empty()
-            .then_some(Problem::NoLettersOrDigits)
-    })
+    text_problem(value, PLATE_MAX)
+        .or_else(|| hidden_problem(value))
+        .or_else(|| {
+            plate_key(value)
+                .is_empty()
+                .then_some(Problem::NoLettersOrDigits)
+        })
 }
 
 fn sentence(field: &str, problem: Option<Problem>) -> Result<(), String> {
     problem.map_or(Ok(()), |problem| Err(problem.sentence(field)))
 }
 
-/// A required text: not blank, at most `max` characters. Stored verbatim.
+/// A required text (see `text_problem`). Stored verbatim.
 pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), String> {
     sentence(field, text_problem(value, max))
 }
@@ -274,6 +364,53 @@ mod tests {
     }
 
     #[test]
+    fn text_needs_a_visible_character() {
+        for invisible in [
+            "\u{200B}",
+            "\u{200C}\u{200D}",
+            "\u{2060}",
+            "\u{FEFF}",
+            "\u{00A0}\u{3000}",
+            "\u{2800}",
+            "\u{180E}\u{115F}\u{3164}",
+            "\u{E0041}",
+            " \u{200B} ",
+        ] {
+            let err = check_text("name", invisible, NAME_MAX).expect_err(invisible);
+            assert!(err.contains("visible character"), "{invisible:?}: {err}");
+        }
+        assert!(check_text("name", "\u{7}", NAME_MAX).is_err());
+    }
+
+    #[test]
+    fn text_ends_are_refused_not_trimmed() {
+        for padded in [
+            " Van 12",
+            "Van 12 ",
+            "\tVan",
+            "Van\u{200B}",
+            "\u{FEFF}Van",
+            "Van\n",
+        ] {
+            assert!(check_text("name", padded, NAME_MAX).is_err(), "{padded:?}");
+        }
+        // Joiners inside are part of the text: an emoji sequence, a Persian name.
+        assert!(check_text("name", "Mechanic 👨\u{200D}🔧", NAME_MAX).is_ok());
+        assert!(check_text("name", "می\u{200C}خواهم", NAME_MAX).is_ok());
+        assert!(check_text("name", "Van \u{202E}21", NAME_MAX).is_err());
+    }
+
+    #[test]
+    fn plates_and_emails_hide_nothing() {
+        assert!(check_plate("HH-FD 112").is_ok());
+        assert!(check_plate("HH\u{200B}-FD 112").is_err());
+        assert!(check_plate("\u{200B}").is_err());
+        assert!(check_email("ana\u{200B}@depot.example").is_err());
+        assert!(check_email(" ana@depot.example").is_err());
+        assert!(check_email("ana@depot.example").is_ok());
+    }
+
+    #[test]
     fn email_rules() {
         assert!(check_email("ana@depot.example").is_ok());
         assert!(check_email("ana.depot.example").is_err());
@@ -285,7 +422,7 @@ mod tests {
     fn typed_errors_name_their_field_and_read_as_before() {
         let (errors, year) = vehicle_errors(&VehicleInput {
             name: "Van 99",
-            plate: " - ",
+            plate: "- -",
             make: None,
             model: Some(""),
             year: Some("20x1"),
