@@ -9,6 +9,7 @@ use color_eyre::eyre::{bail, Result, WrapErr};
 
 use crate::api::SystemRole;
 use crate::config::{Config, ConfigOverrides};
+use crate::server::limits::{self, Limits};
 use crate::server::{self, BootstrapAdmin, ServeConfig, DEFAULT_BIND};
 use crate::store::{Store, StoreError};
 use crate::tui::Theme;
@@ -145,6 +146,62 @@ pub struct ServeArgs {
     /// stops sending work first, e.g. 5s.
     #[arg(long, env = "FLEETDESK_DRAIN_DELAY", default_value = "0s", value_parser = humantime::parse_duration)]
     pub drain_delay: Duration,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// What one client may take from the server (README: "Limits and failure behaviour").
+#[derive(Args, Debug)]
+pub struct LimitArgs {
+    /// A request's line and headers must arrive within this, from their first byte (or from
+    /// the connection's start).
+    #[arg(long, env = "FLEETDESK_HEADER_TIMEOUT", default_value = "10s", value_parser = positive_duration)]
+    pub header_timeout: Duration,
+    /// A kept-alive connection with no request is closed after this.
+    #[arg(long, env = "FLEETDESK_IDLE_TIMEOUT", default_value = "60s", value_parser = positive_duration)]
+    pub idle_timeout: Duration,
+    /// A request's body must arrive, and its answer start, within this.
+    #[arg(long, env = "FLEETDESK_REQUEST_TIMEOUT", default_value = "30s", value_parser = positive_duration)]
+    pub request_timeout: Duration,
+    /// Connections served at once; more get 503 at once. Keep it below the file limit.
+    #[arg(long, env = "FLEETDESK_MAX_CONNECTIONS", default_value_t = limits::DEFAULT_MAX_CONNECTIONS,
+          value_parser = positive_count)]
+    pub max_connections: usize,
+    /// Password checks (Argon2) at once [default: the number of cores].
+    #[arg(long, env = "FLEETDESK_LOGIN_CONCURRENCY", value_parser = positive_count)]
+    pub login_concurrency: Option<usize>,
+    /// How long a sign-in waits for a password check before it gets 503.
+    #[arg(long, env = "FLEETDESK_LOGIN_WAIT", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub login_wait: Duration,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            header_timeout: self.header_timeout,
+            idle_timeout: self.idle_timeout,
+            request_timeout: self.request_timeout,
+            max_connections: self.max_connections,
+            login_concurrency: self.login_concurrency.unwrap_or_else(limits::cores),
+            login_wait: self.login_wait,
+        }
+    }
+}
+
+fn positive_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(count) => Ok(count),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(duration) if duration.is_zero() => Err("must be longer than 0".to_string()),
+        Ok(duration) => Ok(duration),
+        Err(err) => Err(err.to_string()),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -271,6 +328,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         event_retention: args.event_retention,
         event_keep_alive: server::events::DEFAULT_KEEP_ALIVE,
         trusted_proxies: args.trusted_proxies,
+        limits: args.limits.limits(),
     };
     let running = server::start(config).await?;
     // The one line on stdout; scripts read the real port from it.

@@ -24,6 +24,12 @@ fn fleetdesk() -> Command {
         "FLEETDESK_ADMIN_PASSWORD",
         "FLEETDESK_ADMIN_NAME",
         "FLEETDESK_PASSWORD",
+        "FLEETDESK_HEADER_TIMEOUT",
+        "FLEETDESK_IDLE_TIMEOUT",
+        "FLEETDESK_REQUEST_TIMEOUT",
+        "FLEETDESK_MAX_CONNECTIONS",
+        "FLEETDESK_LOGIN_CONCURRENCY",
+        "FLEETDESK_LOGIN_WAIT",
     ] {
         command.env_remove(variable);
     }
@@ -215,6 +221,59 @@ async fn configuration_errors_are_one_line_and_exit_code_2() {
     )
     .await;
     assert!(stderr.contains("FLEETDESK_LOG_FORMAT"), "{stderr}");
+}
+
+#[tokio::test]
+async fn limits_come_from_the_environment_and_nonsense_is_refused() {
+    let database = TestDatabase::new(DbKind::Sqlite).await;
+    let (mut child, url) = serve(
+        &database.url,
+        &[
+            ("FLEETDESK_JWT_SECRET", JWT_SECRET),
+            ("FLEETDESK_HEADER_TIMEOUT", "1s"),
+        ],
+    )
+    .await;
+    // A connection that sends nothing is closed after the configured second, not the default 10.
+    let address = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let started = std::time::Instant::now();
+    let mut buffer = [0u8; 64];
+    let read = tokio::time::timeout(
+        Duration::from_secs(8),
+        tokio::io::AsyncReadExt::read(&mut stream, &mut buffer),
+    )
+    .await
+    .expect("closed well before the default header timeout");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "{:?}",
+        started.elapsed()
+    );
+    terminate(&child);
+    let _ = child.wait().await;
+
+    for (flag, value, says) in [
+        ("--max-connections", "0", "must be at least 1"),
+        ("--login-concurrency", "0", "must be at least 1"),
+        ("--header-timeout", "0s", "must be longer than 0"),
+        ("--request-timeout", "soon", "--request-timeout"),
+    ] {
+        let output = fleetdesk()
+            .args(["serve", "--database", "sqlite::memory:", flag, value])
+            .output()
+            .await
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(flag) && stderr.contains(says),
+            "{flag} {value}: {stderr}"
+        );
+    }
 }
 
 #[tokio::test]

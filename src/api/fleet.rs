@@ -15,6 +15,10 @@ pub mod codes {
     pub const CONFLICT: &str = "conflict";
     pub const RATE_LIMITED: &str = "rate_limited";
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    /// 408: the request's body did not arrive within the request time limit.
+    pub const TIMEOUT: &str = "timeout";
+    /// 503 with `Retry-After`: the server cannot take the request now.
+    pub const UNAVAILABLE: &str = "unavailable";
     pub const INTERNAL: &str = "internal";
 }
 

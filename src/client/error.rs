@@ -188,9 +188,11 @@ fn code_for(status: StatusCode) -> String {
         403 => codes::FORBIDDEN.to_string(),
         404 => codes::NOT_FOUND.to_string(),
         409 => codes::CONFLICT.to_string(),
+        408 => codes::TIMEOUT.to_string(),
         413 => codes::PAYLOAD_TOO_LARGE.to_string(),
         429 => codes::RATE_LIMITED.to_string(),
         500 => codes::INTERNAL.to_string(),
+        503 => codes::UNAVAILABLE.to_string(),
         other => format!("http_{other}"),
     }
 }

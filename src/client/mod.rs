@@ -464,6 +464,9 @@ fn http_builder(
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         // Finds a dead link (a laptop that slept, a dropped VPN) before the OS would.
         .tcp_keepalive(Duration::from_secs(30))
+        // Drop idle connections before the server's idle timeout (60 s by default) does,
+        // so a request never goes out on a connection the server is closing.
+        .pool_idle_timeout(Duration::from_secs(30))
         // A redirect would turn a POST into a GET and drop the token on another host;
         // better to say that the address is wrong.
         .redirect(reqwest::redirect::Policy::none())

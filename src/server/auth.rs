@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
@@ -13,6 +13,7 @@ use axum::Json;
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::ApiJson;
@@ -42,11 +43,51 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-pub async fn hash_password_blocking(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
+/// Runs Argon2 on blocking threads, at most `concurrency` at once, so a flood of sign-ins
+/// cannot take every core from the rest of the API. Others wait in line at most `wait`.
+pub struct PasswordGate {
+    slots: Arc<Semaphore>,
+    wait: Duration,
+}
+
+impl PasswordGate {
+    pub fn new(concurrency: usize, wait: Duration) -> PasswordGate {
+        PasswordGate {
+            slots: Arc::new(Semaphore::new(concurrency.max(1))),
+            wait,
+        }
+    }
+
+    /// `work` on a blocking thread once a slot is free; 503 when none frees up in time.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> ApiResult<T> {
+        let slot = match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(slot)) => slot,
+            Ok(Err(closed)) => return Err(ApiError::internal(closed)),
+            Err(_) => {
+                return Err(ApiError::Unavailable {
+                    message: "The server is busy checking other passwords; try again in a second."
+                        .to_string(),
+                    retry_after_seconds: 1,
+                })
+            }
+        };
+        // The slot goes with the work: a caller that gives up does not free the core early.
+        tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            work()
+        })
         .await
-        .map_err(ApiError::internal)?
         .map_err(ApiError::internal)
+    }
+
+    pub async fn hash(&self, password: String) -> ApiResult<String> {
+        self.run(move || hash_password(&password))
+            .await?
+            .map_err(ApiError::internal)
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -211,9 +252,10 @@ pub async fn login(
         None => (None, state.dummy_hash.clone()),
     };
     let password = request.password.clone();
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(ApiError::internal)?;
+    let matches = state
+        .passwords
+        .run(move || verify_password(&password, &hash))
+        .await?;
     let user = match (user, matches) {
         (Some(user), true) => user,
         _ => {

@@ -30,6 +30,15 @@ pub enum ApiError {
     RateLimited { retry_after_seconds: u64 },
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The body did not arrive within the request time limit.
+    #[error("The request body did not arrive within {}.", humantime::format_duration(*.0))]
+    Timeout(std::time::Duration),
+    /// Busy or overloaded for now; the message says why.
+    #[error("{message}")]
+    Unavailable {
+        message: String,
+        retry_after_seconds: u64,
+    },
     /// The cause is logged with the request id and never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -52,6 +61,8 @@ impl ApiError {
             ApiError::Conflict(_) | ApiError::AssignmentConflict { .. } => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -65,7 +76,23 @@ impl ApiError {
             ApiError::Conflict(_) | ApiError::AssignmentConflict { .. } => codes::CONFLICT,
             ApiError::RateLimited { .. } => codes::RATE_LIMITED,
             ApiError::PayloadTooLarge => codes::PAYLOAD_TOO_LARGE,
+            ApiError::Timeout(_) => codes::TIMEOUT,
+            ApiError::Unavailable { .. } => codes::UNAVAILABLE,
             ApiError::Internal(_) => codes::INTERNAL,
+        }
+    }
+
+    /// Seconds for `Retry-After`, on the answers that say "try again later".
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited {
+                retry_after_seconds,
+            }
+            | ApiError::Unavailable {
+                retry_after_seconds,
+                ..
+            } => Some(*retry_after_seconds),
+            _ => None,
         }
     }
 
@@ -102,12 +129,7 @@ impl IntoResponse for ApiError {
             tracing::error!(%cause, "request failed");
         }
         let message = self.public_message();
-        let retry_after = match &self {
-            ApiError::RateLimited {
-                retry_after_seconds,
-            } => Some(HeaderValue::from(*retry_after_seconds)),
-            _ => None,
-        };
+        let retry_after = self.retry_after().map(HeaderValue::from);
         let mut response = match self {
             ApiError::AssignmentConflict { conflicts, .. } => (
                 status,

@@ -2,11 +2,13 @@
 
 pub mod assignments;
 pub mod auth;
+pub mod connections;
 pub mod demo_data;
 pub mod error;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod proxy;
@@ -37,9 +39,10 @@ use utoipa_axum::routes;
 use crate::api::SystemRole;
 use crate::domain::fleet::{check_email, check_password, check_text, email_key, NAME_MAX};
 use crate::store::{Backend, Store, StoreError, UserRecord};
-use auth::{LoginLimiter, TokenKeys};
+use auth::{LoginLimiter, PasswordGate, TokenKeys};
 use error::ApiError;
 use extract::BODY_LIMIT_BYTES;
+use limits::Limits;
 use metrics::Metrics;
 use proxy::TrustedProxies;
 
@@ -62,6 +65,9 @@ pub struct AppInner {
     pub store: Store,
     pub tokens: TokenKeys,
     pub limiter: LoginLimiter,
+    /// Runs every Argon2 computation, a few at a time.
+    pub passwords: PasswordGate,
+    pub limits: Limits,
     /// Verified against when the e-mail is unknown, so both failures take as long.
     pub dummy_hash: String,
     pub events: Arc<events::EventHub>,
@@ -102,6 +108,7 @@ pub struct ServeConfig {
     pub event_keep_alive: Duration,
     /// Peers whose `X-Forwarded-For` names the client (reverse proxies).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub limits: Limits,
 }
 
 impl ServeConfig {
@@ -116,6 +123,7 @@ impl ServeConfig {
             event_retention: events::DEFAULT_RETENTION,
             event_keep_alive: events::DEFAULT_KEEP_ALIVE,
             trusted_proxies: Vec::new(),
+            limits: Limits::default(),
         }
     }
 }
@@ -152,11 +160,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 pub fn router(state: AppState) -> Router {
+    let limits = state.limits;
     let (routes, _) = routes().split_for_parts();
     routes
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn_with_state(limits, limits::guard))
         // Outermost last: the request id, then the request log inside it, then the metrics.
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -169,17 +179,17 @@ pub fn router(state: AppState) -> Router {
 
 async fn unknown_endpoint(method: Method, uri: Uri) -> Response {
     let error = ApiError::NotFound(format!("There is no endpoint {method} {}.", uri.path()));
-    in_the_right_body(&uri, error)
+    in_the_right_body(uri.path(), error)
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     let error = ApiError::MethodNotAllowed(format!("{} does not accept {method}.", uri.path()));
-    in_the_right_body(&uri, error)
+    in_the_right_body(uri.path(), error)
 }
 
 /// Answers under `/api/users` keep the role API's envelope, even for unknown routes.
-fn in_the_right_body(uri: &Uri, error: ApiError) -> Response {
-    if uri.path().starts_with("/api/users") {
+pub(crate) fn in_the_right_body(path: &str, error: ApiError) -> Response {
+    if path.starts_with("/api/users") {
         roles::RoleError::from(error).into_response()
     } else {
         error.into_response()
@@ -266,6 +276,8 @@ pub async fn open(config: &ServeConfig) -> Result<AppState> {
         store,
         tokens: TokenKeys::new(&secret, config.token_ttl),
         limiter: LoginLimiter::default(),
+        passwords: PasswordGate::new(config.limits.login_concurrency, config.limits.login_wait),
+        limits: config.limits,
         dummy_hash,
         events: hub,
         event_keep_alive: config.event_keep_alive,
@@ -283,14 +295,10 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer> {
         .wrap_err_with(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let app = router(state.clone());
+    let task = tokio::spawn(connections::serve(listener, app, config.limits, async {
+        let _ = stopped.await;
+    }));
     let handle = state.metrics.handle().clone();
     let upkeep = tokio::spawn(async move {
         let mut interval = tokio::time::interval(metrics::UPKEEP_INTERVAL);

@@ -67,11 +67,19 @@ impl IntoResponse for RoleError {
             tracing::error!(%cause, "request failed");
         }
         let message = self.error.public_message();
+        let retry_after = self.error.retry_after();
         let body = match self.data {
             Some(data) => RoleEnvelope::conflict(message, data),
             None => RoleEnvelope::message(message, None),
         };
-        (self.error.status(), Json(body)).into_response()
+        let mut response = (self.error.status(), Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
+        response
     }
 }
 

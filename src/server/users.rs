@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
 
-use super::auth::{hash_password_blocking, AdminUser};
+use super::auth::AdminUser;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, IdParam};
 use super::AppState;
@@ -84,7 +84,7 @@ pub async fn create(
     check_password(&new.password).map_err(ApiError::Validation)?;
     let record = UserRecord {
         email_key: email_key(&new.email),
-        password_hash: hash_password_blocking(new.password).await?,
+        password_hash: state.passwords.hash(new.password).await?,
         name: new.name,
         email: new.email,
         role: new.role,
@@ -132,7 +132,7 @@ pub async fn update(
     let password_hash = match patch.password {
         Some(password) => {
             check_password(&password).map_err(ApiError::Validation)?;
-            Some(hash_password_blocking(password).await?)
+            Some(state.passwords.hash(password).await?)
         }
         None => None,
     };
