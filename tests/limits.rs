@@ -338,6 +338,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/admin/assignments/{a}"),
     ("PATCH", "/api/admin/assignments/{a}/return"),
     ("GET", "/api/admin/dashboard"),
+    ("GET", "/api/admin/activity"),
+    ("GET", "/api/events"),
     ("GET", "/api/organizations"),
     ("POST", "/api/organizations"),
     ("GET", "/api/users/assignments"),
