@@ -39,6 +39,8 @@ impl Cli {
     }
 }
 
+// Parsed once at start; boxing the server's many settings would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the HTTP API server.

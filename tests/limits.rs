@@ -322,6 +322,10 @@ const TEN_MIB: usize = 10 * 1024 * 1024;
 /// Every route the server has, a wrong method and unknown paths; `{v}`, `{a}`, `{u}` stand
 /// for a vehicle, an active assignment and a user.
 const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/api/openapi.json"),
     ("POST", "/api/auth/login"),
     ("GET", "/api/auth/me"),
     ("GET", "/api/admin/vehicles"),
