@@ -669,10 +669,12 @@ const DELIVERY_CHANGES: usize = 100;
 const SUBSCRIBER_COUNTS: [usize; 3] = [1, 50, 200];
 const CYCLE_SUBSCRIBERS: usize = 200;
 
-/// One open stream: every event's `subject.vehicleId` (or 0) with the moment it arrived.
+/// One open stream: every event's `subject.vehicleId` (or 0, or when `parse` is false
+/// always 0: a far client's parsing is not the server's work) with the moment it arrived.
 async fn subscribe(
     base: &str,
     token: &str,
+    parse: bool,
     arrivals: tokio::sync::mpsc::UnboundedSender<(i64, Instant)>,
 ) -> Result<tokio::task::JoinHandle<()>> {
     let mut response = reqwest::Client::builder()
@@ -697,10 +699,14 @@ async fn subscribe(
                 let Some(data) = block.lines().find_map(|line| line.strip_prefix("data: ")) else {
                     continue;
                 };
-                let vehicle = serde_json::from_str::<Value>(data)
-                    .ok()
-                    .and_then(|event| event["subject"]["vehicleId"].as_i64())
-                    .unwrap_or(0);
+                let vehicle = if parse {
+                    serde_json::from_str::<Value>(data)
+                        .ok()
+                        .and_then(|event| event["subject"]["vehicleId"].as_i64())
+                        .unwrap_or(0)
+                } else {
+                    0
+                };
                 if arrivals.send((vehicle, now)).is_err() {
                     return;
                 }
@@ -719,7 +725,7 @@ async fn delivery(harness: &Harness, subscribers: usize, round: usize) -> Result
     let (sender, mut arrivals) = tokio::sync::mpsc::unbounded_channel();
     let mut streams = Vec::with_capacity(subscribers);
     for _ in 0..subscribers {
-        streams.push(subscribe(&harness.base, &harness.token, sender.clone()).await?);
+        streams.push(subscribe(&harness.base, &harness.token, true, sender.clone()).await?);
     }
     drop(sender);
     let http = http_client()?;
@@ -781,7 +787,7 @@ async fn bench_cycles_watched(harness: &Harness) -> Result<CycleResults> {
     let (sender, mut arrivals) = tokio::sync::mpsc::unbounded_channel();
     let mut streams = Vec::with_capacity(CYCLE_SUBSCRIBERS);
     for _ in 0..CYCLE_SUBSCRIBERS {
-        streams.push(subscribe(&harness.base, &harness.token, sender.clone()).await?);
+        streams.push(subscribe(&harness.base, &harness.token, false, sender.clone()).await?);
     }
     drop(sender);
     let drain = tokio::spawn(async move {
@@ -803,11 +809,10 @@ fn rate(cycles: &CycleResults) -> f64 {
     cycles.cycles as f64 / cycles.wall.as_secs_f64()
 }
 
-async fn run_events(
-    kind: DbKind,
-    postgres_admin_url: Option<&str>,
-    without: f64,
-) -> Result<EventResults> {
+/// Fresh servers, alternating none and 200 streams, so both see the same machine.
+const CYCLE_ROUNDS: usize = 2;
+
+async fn run_events(kind: DbKind, postgres_admin_url: Option<&str>) -> Result<EventResults> {
     let (deliveries, _) = on_fresh_server(kind, postgres_admin_url, |harness| {
         Box::pin(bench_deliveries(harness))
     })
@@ -824,12 +829,32 @@ async fn run_events(
             result.latency.count
         );
     }
-    let (watched, _) = on_fresh_server(kind, postgres_admin_url, |harness| {
-        Box::pin(bench_cycles_watched(harness))
-    })
-    .await
-    .wrap_err_with(|| format!("cycles with streams on {}", kind.label()))?;
-    let with = rate(&watched);
+    let (mut cycles_without, mut wall_without, mut cycles_with, mut wall_with) =
+        (0usize, 0f64, 0usize, 0f64);
+    for _ in 0..CYCLE_ROUNDS {
+        let (plain, _) = on_fresh_server(kind, postgres_admin_url, |harness| {
+            Box::pin(bench_cycles(harness))
+        })
+        .await
+        .wrap_err_with(|| format!("cycles without streams on {}", kind.label()))?;
+        let (watched, _) = on_fresh_server(kind, postgres_admin_url, |harness| {
+            Box::pin(bench_cycles_watched(harness))
+        })
+        .await
+        .wrap_err_with(|| format!("cycles with streams on {}", kind.label()))?;
+        println!(
+            "events {} round: none {:.0} cycles/s, with {CYCLE_SUBSCRIBERS} streams {:.0} cycles/s",
+            kind.label(),
+            rate(&plain),
+            rate(&watched)
+        );
+        cycles_without += plain.cycles;
+        wall_without += plain.wall.as_secs_f64();
+        cycles_with += watched.cycles;
+        wall_with += watched.wall.as_secs_f64();
+    }
+    let without = cycles_without as f64 / wall_without;
+    let with = cycles_with as f64 / wall_with;
     println!(
         "events {} cycles/s none {without:.0} with-{CYCLE_SUBSCRIBERS}-streams {with:.0} ratio {:.2}",
         kind.label(),
@@ -1052,19 +1077,28 @@ async fn main() -> Result<()> {
     let postgres_admin_url = std::env::var(POSTGRES_ENV)
         .ok()
         .filter(|url| !url.is_empty());
+    // `cargo bench --bench server -- events` runs only the event benchmarks.
+    let only_events = std::env::args().skip(1).any(|arg| arg == "events");
+    if only_events {
+        let mut events = vec![(DbKind::Sqlite, run_events(DbKind::Sqlite, None).await?)];
+        if let Some(url) = &postgres_admin_url {
+            events.push((
+                DbKind::Postgres,
+                run_events(DbKind::Postgres, Some(url)).await?,
+            ));
+        }
+        println!();
+        print!("{}", events_table(&events)?);
+        return Ok(());
+    }
     let mut results = vec![run_backend(DbKind::Sqlite, None).await?];
-    let without = rate(&results[0].cycles);
-    let mut events = vec![(
-        DbKind::Sqlite,
-        run_events(DbKind::Sqlite, None, without).await?,
-    )];
+    let mut events = vec![(DbKind::Sqlite, run_events(DbKind::Sqlite, None).await?)];
     let skipped = match &postgres_admin_url {
         Some(url) => {
             results.push(run_backend(DbKind::Postgres, Some(url)).await?);
-            let without = rate(&results[1].cycles);
             events.push((
                 DbKind::Postgres,
-                run_events(DbKind::Postgres, Some(url), without).await?,
+                run_events(DbKind::Postgres, Some(url)).await?,
             ));
             None
         }
