@@ -669,8 +669,8 @@ const DELIVERY_CHANGES: usize = 100;
 const SUBSCRIBER_COUNTS: [usize; 3] = [1, 50, 200];
 const CYCLE_SUBSCRIBERS: usize = 200;
 
-/// One open stream: every event's `subject.vehicleId` (or 0, or when `parse` is false
-/// always 0: a far client's parsing is not the server's work) with the moment it arrived.
+/// One open stream: every event's `subject.vehicleId` (or 0) with the moment it arrived; when
+/// `parse` is false it only reads the bytes.
 async fn subscribe(
     base: &str,
     token: &str,
@@ -690,6 +690,11 @@ async fn subscribe(
         response.status()
     );
     Ok(tokio::spawn(async move {
+        if !parse {
+            // Only read: what a far client does with its bytes is not this machine's work.
+            while let Ok(Some(_)) = response.chunk().await {}
+            return;
+        }
         let mut buffer = String::new();
         while let Ok(Some(bytes)) = response.chunk().await {
             let now = Instant::now();

@@ -38,9 +38,13 @@ use crate::store::{EventSignals, Store, STAMP_BATCH};
 
 /// Batches a stream may fall behind before it replays from the table instead.
 const CHANNEL_CAPACITY: usize = 1024;
-/// After a wake-up the fan-out waits this long, so that under load one read and one write per
-/// stream carry several events.
-const COALESCE: Duration = Duration::from_millis(2);
+/// Between two batches the fan-out waits this long per open stream, up to
+/// [`MAX_PUBLISH_INTERVAL`]: an event after a quiet spell goes out at once, while under load
+/// one read and one write per stream carry many events. Each batch costs a write per stream,
+/// so this bounds the CPU that delivery takes from the writers (with 200 streams, a write per
+/// stream per event would cost more than the changes themselves).
+const PUBLISH_INTERVAL_PER_STREAM: Duration = Duration::from_micros(75);
+const MAX_PUBLISH_INTERVAL: Duration = Duration::from_millis(15);
 /// A stream writes at most about this much in one chunk.
 const CHUNK_BYTES: usize = 64 * 1024;
 /// Rows per read of the table, for the fan-out and for replays.
@@ -151,13 +155,18 @@ impl Drop for EventHub {
 
 async fn fan_out(hub: Arc<EventHub>, store: Store, signals: Arc<EventSignals>) {
     let mut shutdown = hub.shutdown.subscribe();
+    let mut published_at = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = signals.numbered.notified() => {}
             _ = tokio::time::sleep(POLL) => {}
             _ = shutdown.changed() => return,
         }
-        tokio::time::sleep(COALESCE).await;
+        let streams = u32::try_from(hub.open_streams.load(Ordering::Relaxed)).unwrap_or(u32::MAX);
+        let interval = PUBLISH_INTERVAL_PER_STREAM
+            .saturating_mul(streams)
+            .min(MAX_PUBLISH_INTERVAL);
+        tokio::time::sleep_until(published_at + interval).await;
         loop {
             let last = hub.last_published();
             let page = match store.events_after(last, PAGE).await {
@@ -175,6 +184,7 @@ async fn fan_out(hub: Arc<EventHub>, store: Store, signals: Arc<EventSignals>) {
             // No receiver is fine: nobody is listening.
             let _ = hub.sender.send(batch);
             hub.published.store(newest, Ordering::Release);
+            published_at = tokio::time::Instant::now();
             if !full {
                 break;
             }
