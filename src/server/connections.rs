@@ -67,7 +67,13 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let (stream, peer) = match accepted {
-            Ok(accepted) => accepted,
+            Ok(accepted) => {
+                // Small writes (an event message) go out at once, not after the last ACK.
+                if let Err(err) = accepted.0.set_nodelay(true) {
+                    tracing::debug!(%err, "cannot set TCP_NODELAY");
+                }
+                accepted
+            }
             Err(err) if is_connection_error(&err) => continue,
             Err(err) => {
                 // Out of file descriptors, most likely: wait instead of spinning.

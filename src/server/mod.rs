@@ -294,12 +294,6 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer> {
         .await
         .wrap_err_with(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
-    // Small writes (an event message) go out at once instead of waiting for the last ACK.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::debug!(%err, "cannot set TCP_NODELAY");
-        }
-    });
     let (shutdown, stopped) = oneshot::channel::<()>();
     let app = router(state.clone());
     let task = tokio::spawn(connections::serve(listener, app, config.limits, async {
