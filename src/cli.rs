@@ -329,6 +329,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         demo: args.demo,
         event_retention: args.event_retention,
         event_keep_alive: server::events::DEFAULT_KEEP_ALIVE,
+        event_backlog: server::events::DEFAULT_BACKLOG,
         trusted_proxies: args.trusted_proxies,
         limits: args.limits.limits(),
     };

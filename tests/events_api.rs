@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 use common::{config_for, DbKind, SseStream, TestDatabase, TestServer, JWT_SECRET};
 use fleetdesk::server::auth::TokenKeys;
 use reqwest::{Method, StatusCode};
@@ -704,6 +706,137 @@ async fn keep_alive_and_expiry_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keep_alive_and_expiry_postgres() {
     keep_alive_and_expiry(DbKind::Postgres).await;
+}
+
+/// A stream whose client stops reading falls behind the channel; once the client reads again
+/// it catches up from the table and still gets every event exactly once, in order.
+async fn a_slow_stream_catches_up_from_the_table(kind: DbKind) {
+    let Some(database) = TestDatabase::try_new(kind).await else {
+        return;
+    };
+    let s = TestServer::start_on(kind, database, |url| {
+        let mut config = config_for(url);
+        config.event_backlog = 2;
+        config
+    })
+    .await;
+    let v = s.create_vehicle("Busy bee", "SL-1").await;
+    let t = s.create_technician("Sam Slow").await;
+    let start = s.events_when(3).await.last().expect("events")["id"]
+        .as_i64()
+        .expect("id");
+    // A client with a tiny receive buffer that stops reading: the server's writes stall soon.
+    let address: std::net::SocketAddr = s
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("address");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("buffer size");
+    let mut tcp = socket.connect(address).await.expect("connect");
+    let request = format!(
+        "GET /api/events HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\r\n",
+        s.admin_token
+    );
+    tcp.write_all(request.as_bytes()).await.expect("request");
+    // Live only (no resume point): everything below reaches it through the channel.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Many batches of 500 events while nobody reads.
+    let now = chrono::Utc::now();
+    const ROWS: usize = 20_000;
+    let history: Vec<fleetdesk::store::HistoricAssignment> = (0..ROWS)
+        .map(|i| fleetdesk::store::HistoricAssignment {
+            vehicle_id: v,
+            technician_id: t,
+            assigned_at: now - chrono::Duration::minutes(i as i64 * 2 + 1),
+            returned_at: Some(now - chrono::Duration::minutes(i as i64 * 2)),
+        })
+        .collect();
+    s.store().insert_history(&history).await.expect("history");
+    let last_vehicle = s.create_vehicle("After the flood", "SL-2").await;
+    // Only once all of it went through the channel does the client read again.
+    let published = Instant::now() + Duration::from_secs(60);
+    while s.events().last_published() < start + 1 + ROWS as i64 {
+        assert!(
+            Instant::now() < published,
+            "the fan-out publishes everything"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Now read it all: the answer's head, then the chunked body, then SSE messages.
+    let mut raw = Vec::new();
+    let mut body = Vec::new();
+    let mut ids = Vec::new();
+    let mut last_data = String::new();
+    let mut head_done = false;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ids.len() < ROWS + 1 {
+        assert!(
+            Instant::now() < deadline,
+            "only {} events arrived",
+            ids.len()
+        );
+        let mut buffer = [0u8; 65536];
+        let read = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buffer))
+            .await
+            .expect("the stream goes on")
+            .expect("read");
+        assert!(read > 0, "the stream ended after {} events", ids.len());
+        raw.extend_from_slice(&buffer[..read]);
+        if !head_done {
+            let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            assert!(
+                raw.starts_with(b"HTTP/1.1 200"),
+                "{}",
+                String::from_utf8_lossy(&raw[..end])
+            );
+            raw.drain(..end + 4);
+            head_done = true;
+        }
+        // Chunked transfer coding: `<hex size>\r\n<data>\r\n`.
+        while let Some(line) = raw.windows(2).position(|w| w == b"\r\n") {
+            let size = usize::from_str_radix(std::str::from_utf8(&raw[..line]).expect("size"), 16)
+                .expect("a chunk size");
+            if raw.len() < line + 2 + size + 2 {
+                break;
+            }
+            body.extend_from_slice(&raw[line + 2..line + 2 + size]);
+            raw.drain(..line + 2 + size + 2);
+        }
+        while let Some(end) = body.windows(2).position(|w| w == b"\n\n") {
+            let block = String::from_utf8(body.drain(..end + 2).collect()).expect("UTF-8");
+            if let Some(id) = block.lines().find_map(|line| line.strip_prefix("id: ")) {
+                ids.push(id.parse::<i64>().expect("id"));
+                last_data = block
+                    .lines()
+                    .find_map(|line| line.strip_prefix("data: "))
+                    .unwrap_or_default()
+                    .to_string();
+            }
+        }
+    }
+    let expected: Vec<i64> = (start + 1..=start + 1 + ROWS as i64).collect();
+    assert!(ids == expected, "ids are consecutive and each once");
+    let last: Value = serde_json::from_str(&last_data).expect("JSON");
+    assert_eq!(last["subject"]["vehicleId"], last_vehicle);
+    assert!(
+        s.events().lagged.load(Ordering::Relaxed) > 0,
+        "the stream fell behind the channel"
+    );
+    drop(tcp);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_stream_catches_up_from_the_table_sqlite() {
+    a_slow_stream_catches_up_from_the_table(DbKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_stream_catches_up_from_the_table_postgres() {
+    a_slow_stream_catches_up_from_the_table(DbKind::Postgres).await;
 }
 
 /// Two instances on one database: a stream on A receives what B commits, within a second on

@@ -37,7 +37,7 @@ use crate::domain::fleet::PAGE_LIMIT_MAX;
 use crate::store::{EventSignals, Store, STAMP_BATCH};
 
 /// Batches a stream may fall behind before it replays from the table instead.
-const CHANNEL_CAPACITY: usize = 1024;
+pub const DEFAULT_BACKLOG: usize = 1024;
 /// Between two batches the fan-out waits this long per open stream, up to
 /// [`MAX_PUBLISH_INTERVAL`]: an event after a quiet spell goes out at once, while under load
 /// one read and one write per stream carry many events. Each batch costs a write per stream,
@@ -93,13 +93,19 @@ pub struct EventHub {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     pub open_streams: AtomicU64,
     pub delivered: AtomicU64,
+    /// How often a stream fell behind the channel and read the table instead.
+    pub lagged: AtomicU64,
 }
 
 impl EventHub {
     /// Starts following the event log of `store`; `retention` says how long events are kept.
-    pub async fn start(store: &Store, retention: Duration) -> Result<Arc<EventHub>, ApiError> {
+    pub async fn start(
+        store: &Store,
+        retention: Duration,
+        backlog: usize,
+    ) -> Result<Arc<EventHub>, ApiError> {
         let bounds = store.event_bounds().await?;
-        let (sender, _) = broadcast::channel(CHANNEL_CAPACITY);
+        let (sender, _) = broadcast::channel(backlog.max(1));
         let (shutdown, _) = watch::channel(false);
         let hub = Arc::new(EventHub {
             sender,
@@ -108,6 +114,7 @@ impl EventHub {
             tasks: Mutex::new(Vec::new()),
             open_streams: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
+            lagged: AtomicU64::new(0),
         });
         let signals = store.event_signals();
         let mut tasks = vec![
@@ -400,6 +407,7 @@ impl Subscriber {
                             match self.rx.try_recv() {
                                 Ok(batch) => complete = self.take_batch(&batch),
                                 Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                                    self.hub.lagged.fetch_add(1, Ordering::Relaxed);
                                     self.replaying = true;
                                     break;
                                 }
@@ -407,7 +415,10 @@ impl Subscriber {
                             }
                         }
                     }
-                    Err(broadcast::error::RecvError::Lagged(_)) => self.replaying = true,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        self.hub.lagged.fetch_add(1, Ordering::Relaxed);
+                        self.replaying = true;
+                    }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },
                 _ = tokio::time::sleep_until(self.keep_alive_at) => {

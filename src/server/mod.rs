@@ -106,6 +106,8 @@ pub struct ServeConfig {
     pub event_retention: Duration,
     /// The comment an idle event stream sends this often keeps proxies from closing it.
     pub event_keep_alive: Duration,
+    /// Batches of events a stream may fall behind before it reads the table instead.
+    pub event_backlog: usize,
     /// Peers whose `X-Forwarded-For` names the client (reverse proxies).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub limits: Limits,
@@ -122,6 +124,7 @@ impl ServeConfig {
             demo: false,
             event_retention: events::DEFAULT_RETENTION,
             event_keep_alive: events::DEFAULT_KEEP_ALIVE,
+            event_backlog: events::DEFAULT_BACKLOG,
             trusted_proxies: Vec::new(),
             limits: Limits::default(),
         }
@@ -269,7 +272,7 @@ pub async fn open(config: &ServeConfig) -> Result<AppState> {
     let dummy_hash = tokio::task::spawn_blocking(|| auth::hash_password("not a real password"))
         .await?
         .map_err(|err| eyre!(err))?;
-    let hub = events::EventHub::start(&store, config.event_retention)
+    let hub = events::EventHub::start(&store, config.event_retention, config.event_backlog)
         .await
         .map_err(|err| eyre!("cannot follow the event log: {err}"))?;
     Ok(AppState(Arc::new(AppInner {

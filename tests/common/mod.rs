@@ -296,6 +296,11 @@ impl TestServer {
         server
     }
 
+    /// The running server's event log followers (counters for tests).
+    pub fn events(&self) -> &fleetdesk::server::events::EventHub {
+        &self.server.as_ref().expect("running").events
+    }
+
     pub fn store(&self) -> &fleetdesk::store::Store {
         &self.server.as_ref().expect("running").store
     }
