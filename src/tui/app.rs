@@ -4,8 +4,6 @@
 //! the rooms that asked. Synchronous, no I/O: requests leave as [`Command`]s.
 
 use crossterm::event::{KeyEvent, KeyEventKind};
-use ratatui::layout::{Constraint, Layout};
-use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::dialogs::{
@@ -18,16 +16,13 @@ use super::message::{Command, Done, Event, Response};
 use super::status::{self, Connection, Due, Flash, FlashKind, Status};
 use super::tabs::{Motion, RolesTab, Tab, TabLook, Tabs, Taken};
 use super::theme::Theme;
-use super::widgets::chrome::{self, Header, StatusLine};
+use super::widgets::chrome::{self, Header, Screen, StatusLine};
 use super::widgets::field::Field;
 use super::widgets::table::Row;
 use crate::api::dates::Day;
 use crate::api::roles::ConflictItem;
 use crate::api::{DashboardSummary, User};
 use crate::client::ClientError;
-
-pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 24;
 
 /// Shown when a resolve met changed data and the server sent fresh suggestions.
 const FRESH_SUGGESTIONS: &str =
@@ -443,25 +438,18 @@ impl App {
     /// Draws everything: a function of the app but for the windows the lists keep.
     pub fn draw(&mut self, theme: Theme, frame: &mut Frame) {
         let area = frame.area();
-        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-            let text = format!(
-                "Terminal too small: {}×{}; fleetdesk needs at least {MIN_WIDTH}×{MIN_HEIGHT}.",
-                area.width, area.height
-            );
-            frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        let Some(Screen {
+            header,
+            tab_bar,
+            rule_top,
+            status_line,
+            body,
+            rule_bottom,
+            footer,
+        }) = chrome::screen(frame)
+        else {
             return;
-        }
-        let [header, tab_bar, rule_top, status_line, body, rule_bottom, footer] =
-            Layout::vertical([
-                Constraint::Length(1),
-                Constraint::Length(1),
-                Constraint::Length(1),
-                Constraint::Length(1),
-                Constraint::Min(3),
-                Constraint::Length(1),
-                Constraint::Length(1),
-            ])
-            .areas(area);
+        };
         let header_data = Header {
             server: &self.server,
             user: self.user.as_ref(),

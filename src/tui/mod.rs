@@ -18,7 +18,7 @@ mod tabs;
 mod theme;
 mod widgets;
 
-pub use app::{App, MIN_HEIGHT, MIN_WIDTH};
+pub use app::App;
 pub use dialogs::{
     AssignPicker, AssignmentConflict, Chosen, Confirm, Details, Dialog, FleetForm, Help, History,
     Message, RoleConflict, RoleField, RoleForm, SignIn,
@@ -30,5 +30,6 @@ pub use runtime::{restore_terminal, run, RunOptions, TokenSink};
 pub use status::{Connection, Flash, FlashKind};
 pub use tabs::{RolesFocus, RolesTab, Tab};
 pub use theme::Theme;
+pub use widgets::chrome::{MIN_HEIGHT, MIN_WIDTH};
 pub use widgets::picker::Picker;
 pub use widgets::table::Row;

@@ -19,6 +19,7 @@ use crate::tui::widgets::date::{input_text, ParsedDate};
 use crate::tui::widgets::field::{cursor, label, typed_char, Field};
 use crate::tui::widgets::frame::{centered, dialog_block, word_wrap, wrapped_height};
 use crate::tui::widgets::picker::{Picked, Picker, PickerItem};
+use crate::tui::widgets::selection::Selection;
 
 const FORM_WIDTH: u16 = 72;
 
@@ -90,7 +91,8 @@ pub struct RoleForm {
     organization: Chosen,
     /// Ticked roles, in `Role::ALL` order.
     roles: [bool; 5],
-    role_cursor: usize,
+    /// The role the cursor is on.
+    role_cursor: Selection,
     valid_from: Field,
     valid_to: Field,
     focus: RoleField,
@@ -152,7 +154,7 @@ impl RoleForm {
             user,
             organization,
             roles,
-            role_cursor: 0,
+            role_cursor: Selection::default(),
             valid_from: Field::new(from),
             valid_to: Field::new(to),
             focus: RoleField::User,
@@ -368,14 +370,12 @@ impl RoleForm {
                     ));
                 }
             }
-            Some(Action::PreviousRole) => self.role_cursor = self.role_cursor.saturating_sub(1),
-            Some(Action::NextRole) => {
-                self.role_cursor = (self.role_cursor + 1).min(Role::ALL.len() - 1)
-            }
-            Some(Action::Tick) => self.tick(self.role_cursor),
+            Some(Action::PreviousRole) => self.role_cursor.move_by(-1, Role::ALL.len()),
+            Some(Action::NextRole) => self.role_cursor.move_by(1, Role::ALL.len()),
+            Some(Action::Tick) => self.tick(self.role_cursor.index()),
             Some(Action::TickRole(n)) => {
                 let index = usize::from(n.saturating_sub(1));
-                self.role_cursor = index;
+                self.role_cursor.select(index);
                 self.tick(index);
             }
             _ if chooser => {
@@ -483,7 +483,7 @@ impl RoleForm {
         ];
         for (index, role) in Role::ALL.iter().enumerate() {
             let tick = if self.roles[index] { "[x]" } else { "[ ]" };
-            let pointed = self.focus == RoleField::Roles && self.role_cursor == index;
+            let pointed = self.focus == RoleField::Roles && self.role_cursor.index() == index;
             let text = format!("{:>16}{} {tick} {}", "", index + 1, role.as_str());
             lines.push(if pointed {
                 Line::from(Span::styled(text, theme.selected()))

@@ -4,7 +4,7 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::field::cursor;
@@ -14,6 +14,54 @@ use crate::tui::status::{Connection, Flash, FlashKind};
 use crate::tui::theme::Theme;
 
 const SPINNER: [&str; 4] = ["⠋", "⠙", "⠹", "⠸"];
+
+/// The smallest terminal the client draws in.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Where everything goes, top to bottom.
+pub struct Screen {
+    pub header: Rect,
+    pub tab_bar: Rect,
+    pub rule_top: Rect,
+    pub status_line: Rect,
+    /// The tab's own.
+    pub body: Rect,
+    pub rule_bottom: Rect,
+    pub footer: Rect,
+}
+
+/// Lays the screen out; below the smallest size, says so instead and gives None.
+pub fn screen(frame: &mut Frame) -> Option<Screen> {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "Terminal too small: {}×{}; fleetdesk needs at least {MIN_WIDTH}×{MIN_HEIGHT}.",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        return None;
+    }
+    let [header, tab_bar, rule_top, status_line, body, rule_bottom, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    Some(Screen {
+        header,
+        tab_bar,
+        rule_top,
+        status_line,
+        body,
+        rule_bottom,
+        footer,
+    })
+}
 
 /// What the header shows.
 pub struct Header<'a> {
