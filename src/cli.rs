@@ -58,6 +58,29 @@ pub enum Command {
     Login(LoginArgs),
     /// Forget the kept token.
     Logout,
+    /// API keys for scripts, made with the kept sign-in (`fleetdesk login`).
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Make a key; its secret goes to stdout, once.
+    Create {
+        /// What the key is for, e.g. hr-sync.
+        name: String,
+        /// When it stops working: 2027-01-01, an RFC 3339 time, or a duration like 90days
+        /// [default: never].
+        #[arg(long, value_name = "WHEN", value_parser = crate::session::parse_expiry)]
+        expires: Option<chrono::DateTime<Utc>>,
+    },
+    /// List your keys that are not revoked.
+    List,
+    /// Revoke a key, at once on every server instance.
+    Revoke {
+        /// The key's id, from `fleetdesk key list`.
+        id: i64,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -285,6 +308,16 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Logout) => {
             let config = load_config(cli.config.as_deref(), cli.server)?;
             crate::session::logout(&config)
+        }
+        Some(Command::Key(command)) => {
+            let config = load_config(cli.config.as_deref(), cli.server)?;
+            match command {
+                KeyCommand::Create { name, expires } => {
+                    crate::session::key_create(&config, name, expires).await
+                }
+                KeyCommand::List => crate::session::key_list(&config).await,
+                KeyCommand::Revoke { id } => crate::session::key_revoke(&config, id).await,
+            }
         }
         None => {
             let config = load_config(cli.config.as_deref(), cli.server)?;

@@ -159,3 +159,124 @@ pub fn logout(config: &Config) -> Result<()> {
     );
     Ok(())
 }
+
+/// A client signed in with the kept token, for commands run from the shell.
+async fn kept_sign_in(config: &Config) -> Result<ApiClient> {
+    let store = token_store(config);
+    let token = store
+        .load()
+        .wrap_err("could not read the kept token")?
+        .ok_or_else(|| {
+            eyre!(
+                "not signed in to {}: run `fleetdesk login` first",
+                config.server
+            )
+        })?;
+    Ok(client_for(config)?.with_token(token))
+}
+
+fn shell_error(config: &Config, err: ClientError) -> color_eyre::Report {
+    match err {
+        ClientError::Unauthorized { message } => eyre!(
+            "{message} (signed in to {}? run `fleetdesk login`)",
+            config.server
+        ),
+        err => eyre!("{}: {}", config.server, err.user_message()),
+    }
+}
+
+fn when(at: Option<chrono::DateTime<chrono::Utc>>, none: &str) -> String {
+    at.map_or_else(
+        || none.to_string(),
+        |at| at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
+/// `fleetdesk key create NAME [--expires WHEN]`: the secret alone on stdout (for scripts),
+/// everything else on stderr.
+pub async fn key_create(
+    config: &Config,
+    name: String,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<()> {
+    let client = kept_sign_in(config).await?;
+    let created = client
+        .create_api_key(&crate::api::access::NewApiKey { name, expires_at })
+        .await
+        .map_err(|err| shell_error(config, err))?;
+    eprintln!(
+        "made API key {} {:?} ({}); keep the secret now, it is not shown again:",
+        created.key.id,
+        created.key.name,
+        match created.key.expires_at {
+            Some(_) => format!("expires {}", when(created.key.expires_at, "")),
+            None => "does not expire".to_string(),
+        }
+    );
+    println!("{}", created.secret);
+    Ok(())
+}
+
+/// `fleetdesk key list`: the signed-in user's keys that are not revoked.
+pub async fn key_list(config: &Config) -> Result<()> {
+    let client = kept_sign_in(config).await?;
+    let keys = client
+        .api_keys()
+        .await
+        .map_err(|err| shell_error(config, err))?
+        .keys;
+    if keys.is_empty() {
+        println!("no API keys");
+        return Ok(());
+    }
+    let name_width = keys
+        .iter()
+        .map(|key| key.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    println!(
+        "{:>6}  {:<name_width$}  {:<20}  {:<20}  LAST USED",
+        "ID", "NAME", "CREATED", "EXPIRES"
+    );
+    for key in keys {
+        println!(
+            "{:>6}  {:<name_width$}  {:<20}  {:<20}  {}",
+            key.id,
+            key.name,
+            when(Some(key.created_at), ""),
+            when(key.expires_at, "never"),
+            when(key.last_used_at, "never"),
+        );
+    }
+    Ok(())
+}
+
+/// `fleetdesk key revoke ID`: at once, on every server instance.
+pub async fn key_revoke(config: &Config, id: i64) -> Result<()> {
+    let client = kept_sign_in(config).await?;
+    client
+        .revoke_api_key(id)
+        .await
+        .map_err(|err| shell_error(config, err))?;
+    println!("revoked API key {id}");
+    Ok(())
+}
+
+/// When a key expires: `2027-01-01`, an RFC 3339 time, or a duration from now (`90days`).
+pub fn parse_expiry(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let text = text.trim();
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(day.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    let duration = humantime::parse_duration(text).map_err(|_| {
+        format!("{text:?} is not a date (2027-01-01), a time (RFC 3339) or a duration (90days)")
+    })?;
+    chrono::Duration::from_std(duration)
+        .ok()
+        .and_then(|duration| chrono::Utc::now().checked_add_signed(duration))
+        .ok_or_else(|| format!("{text:?} is too far ahead"))
+}

@@ -17,6 +17,7 @@ use serde::Serialize;
 pub use error::ClientError;
 pub use events::{EventStream, StreamItem};
 
+use crate::api::access::{ApiKeysEnvelope, CreatedApiKey, NewApiKey, UsersFound};
 use crate::api::events::{ActivityPage, ActivityQuery};
 use crate::api::roles::{
     NewOrganization, OrganizationEnvelope, OrganizationsEnvelope, ResolveRequest,
@@ -150,6 +151,21 @@ impl ApiClient {
 
     pub async fn me(&self) -> Result<UserEnvelope, ClientError> {
         self.get("/api/auth/me").await
+    }
+
+    /// Makes an API key for the signed-in user; the answer holds its secret, shown once.
+    pub async fn create_api_key(&self, new: &NewApiKey) -> Result<CreatedApiKey, ClientError> {
+        self.json(Method::POST, "/api/auth/keys", new).await
+    }
+
+    pub async fn api_keys(&self) -> Result<ApiKeysEnvelope, ClientError> {
+        self.get("/api/auth/keys").await
+    }
+
+    pub async fn revoke_api_key(&self, id: i64) -> Result<(), ClientError> {
+        let url = self.url(&format!("/api/auth/keys/{id}"));
+        let reply = self.send(Method::DELETE, url, None, true).await?;
+        check_status(reply).map(|_| ())
     }
 
     // ---- vehicles ----
@@ -300,6 +316,29 @@ impl ApiClient {
         let url = with_query(self.url("/api/users/assignments"), &query);
         let reply = self.send(Method::GET, url, None, true).await?;
         decode_ok("GET /api/users/assignments", reply)
+    }
+
+    /// The role assignments in an organization and in every organization below it.
+    pub async fn role_assignments_below(
+        &self,
+        organization_id: &str,
+    ) -> Result<RoleAssignmentsEnvelope, ClientError> {
+        let query = [
+            ("organizationId", organization_id.to_string()),
+            ("includeDescendants", "true".to_string()),
+        ];
+        let url = with_query(self.url("/api/users/assignments"), &query);
+        let reply = self.send(Method::GET, url, None, true).await?;
+        decode_ok("GET /api/users/assignments", reply)
+    }
+
+    /// Users by name or e-mail, best match first (fleet admins: everyone; organization
+    /// administrators: the people of what they administer, and anyone by exact e-mail).
+    pub async fn search_users(&self, query: &str, limit: i64) -> Result<UsersFound, ClientError> {
+        let pairs = [("query", query.to_string()), ("limit", limit.to_string())];
+        let url = with_query(self.url("/api/users"), &pairs);
+        let reply = self.send(Method::GET, url, None, true).await?;
+        decode_ok("GET /api/users", reply)
     }
 
     /// Creates (no `rel_id`) or edits a role assignment. Overlapping dates are

@@ -303,6 +303,9 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(secret) = super::api_keys::key_sent(&parts.headers)? {
+            return super::api_keys::session_for_key(state, &secret).await;
+        }
         let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
             ApiError::Unauthorized("Sign in first: no bearer token was sent.".to_string())
         })?;

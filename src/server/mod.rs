@@ -1,5 +1,6 @@
 //! `fleetdesk serve`: the HTTP API of API.md on axum.
 
+pub mod api_keys;
 pub mod assignments;
 pub mod auth;
 pub mod connections;
@@ -13,6 +14,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod proxy;
 pub mod roles;
+pub mod search;
 pub mod users;
 pub mod vehicles;
 
@@ -140,6 +142,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(openapi::openapi_json))
         .routes(routes!(auth::login))
         .routes(routes!(auth::me))
+        .routes(routes!(api_keys::list, api_keys::create))
+        .routes(routes!(api_keys::revoke))
+        .routes(routes!(search::search))
         .routes(routes!(vehicles::list, vehicles::create))
         .routes(routes!(vehicles::get, vehicles::update, vehicles::delete))
         .routes(routes!(users::list, users::create))
@@ -190,9 +195,10 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     in_the_right_body(uri.path(), error)
 }
 
-/// Answers under `/api/users` keep the role API's envelope, even for unknown routes.
+/// Answers under `/api/users/` keep the role API's envelope, even for unknown routes; the
+/// user search (`/api/users` itself) answers like the rest of the API.
 pub(crate) fn in_the_right_body(path: &str, error: ApiError) -> Response {
-    if path.starts_with("/api/users") {
+    if path.starts_with("/api/users/") {
         roles::RoleError::from(error).into_response()
     } else {
         error.into_response()

@@ -5,7 +5,9 @@ use std::sync::LazyLock;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -43,13 +45,46 @@ impl Modify for BearerToken {
                     .build(),
             ),
         );
+        // An API key (`fdk_…`) goes as a bearer credential too, or in `X-API-Key`: wherever a
+        // token is accepted, so is a key.
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "An API key from POST /api/auth/keys; it acts as its owner.",
+            ))),
+        );
+    }
+}
+
+/// Wherever a token is accepted, so is an API key: every signed-in operation lists both.
+fn keys_where_tokens_go(openapi: &mut utoipa::openapi::OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Some(security) = operation.security.as_mut() {
+                let signed_in = !security.is_empty();
+                if signed_in {
+                    security.push(SecurityRequirement::new("api_key", Vec::<String>::new()));
+                }
+            }
+        }
     }
 }
 
 /// The document as served; built once.
 pub fn document() -> &'static str {
     static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-        let (_, document) = super::routes().split_for_parts();
+        let (_, mut document) = super::routes().split_for_parts();
+        keys_where_tokens_go(&mut document);
         // Serialising plain data to a string does not fail.
         document.to_pretty_json().unwrap_or_default()
     });

@@ -286,6 +286,7 @@ pub async fn user_roles(
     params(
         ("userId" = Option<String>, Query, description = "Only this user's."),
         ("organizationId" = Option<String>, Query, description = "Only in this organization."),
+        ("includeDescendants" = Option<bool>, Query, description = "With organizationId: also in every organization below it."),
     ),
     responses(
         (status = 200, description = "The assignments.", body = RoleAssignmentsEnvelope),
@@ -307,15 +308,35 @@ pub async fn list_assignments(
         None => None,
     };
     let organization_id = params.get("organizationId").filter(|text| !text.is_empty());
+    let include_descendants = match params.get("includeDescendants").map(String::as_str) {
+        None | Some("" | "false") => false,
+        Some("true") => true,
+        Some(_) => return Err(bad_request("includeDescendants must be true or false.")),
+    };
+    if include_descendants && organization_id.is_none() {
+        return Err(bad_request(
+            "includeDescendants needs organizationId: the organization whose subtree to list.",
+        ));
+    }
     if organization_id.is_some_and(|id| impossible_organization_id(id)) {
         return Ok(Json(RoleAssignmentsEnvelope {
             assignments: Vec::new(),
         }));
     }
-    let assignments = state
-        .store
-        .list_role_assignments(user_id, organization_id.map(String::as_str))
-        .await?;
+    let assignments = match organization_id {
+        Some(organization_id) if include_descendants => {
+            state
+                .store
+                .list_role_assignments_below(user_id, organization_id)
+                .await?
+        }
+        _ => {
+            state
+                .store
+                .list_role_assignments(user_id, organization_id.map(String::as_str))
+                .await?
+        }
+    };
     Ok(Json(RoleAssignmentsEnvelope { assignments }))
 }
 

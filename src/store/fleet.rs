@@ -5,12 +5,14 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{Store, StoreError, StoreResult, WriteTx};
+// The search keys are derived like the e-mail key, by the domain's rule.
 use crate::api::events::{Actor, EventKind, EventSubject};
 use crate::api::{
     Assignment, AssignmentConflict, AssignmentStatus, ConflictReason, DashboardSummary, SystemRole,
     TechnicianActiveAssignment, TechnicianListItem, TechnicianRef, User, Vehicle,
     VehicleActiveAssignment, VehicleListItem,
 };
+use crate::domain::search::fold;
 
 /// A user as written: the keys are computed by the caller (domain rules decide what is "the
 /// same" e-mail or plate), the store only keeps them unique.
@@ -69,12 +71,12 @@ const ASSIGNMENT_SELECT: &str = "SELECT a.id AS a_id, a.vehicle_id, a.technician
      LEFT JOIN users ab ON ab.id = a.assigned_by LEFT JOIN users rb ON rb.id = a.returned_by";
 const NEWEST_FIRST: &str = " ORDER BY a.assigned_at DESC, a.id DESC";
 
-fn timestamp(seconds: i64) -> StoreResult<DateTime<Utc>> {
+pub(super) fn timestamp(seconds: i64) -> StoreResult<DateTime<Utc>> {
     DateTime::from_timestamp(seconds, 0)
         .ok_or_else(|| StoreError::Corrupt(format!("timestamp {seconds} is out of range")))
 }
 
-fn user_from_row(row: &AnyRow) -> StoreResult<User> {
+pub(super) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
     let role: String = row.try_get("role")?;
     Ok(User {
         id: row.try_get("id")?,
@@ -192,8 +194,8 @@ impl Store {
     ) -> StoreResult<User> {
         let mut tx = self.begin_change(actor).await?;
         let sql = format!(
-            "INSERT INTO users (name, email, email_key, password_hash, role, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
+            "INSERT INTO users (name, email, email_key, password_hash, role, created_at, \
+             name_fold, email_fold) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {USER_COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(&user.name)
@@ -202,6 +204,8 @@ impl Store {
             .bind(&user.password_hash)
             .bind(user.role.as_str())
             .bind(now.timestamp())
+            .bind(fold(&user.name))
+            .bind(fold(&user.email))
             .fetch_one(tx.conn())
             .await
             .map_err(|err| taken_or(err, "e-mail address"))?;
@@ -274,8 +278,8 @@ impl Store {
         };
         change(&mut record);
         let sql = format!(
-            "UPDATE users SET name = $2, email = $3, email_key = $4, password_hash = $5, role = $6 \
-             WHERE id = $1 RETURNING {USER_COLUMNS}"
+            "UPDATE users SET name = $2, email = $3, email_key = $4, password_hash = $5, role = $6, \
+             name_fold = $7, email_fold = $8 WHERE id = $1 RETURNING {USER_COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(id)
@@ -284,6 +288,8 @@ impl Store {
             .bind(&record.email_key)
             .bind(&record.password_hash)
             .bind(record.role.as_str())
+            .bind(fold(&record.name))
+            .bind(fold(&record.email))
             .fetch_one(tx.conn())
             .await
             .map_err(|err| taken_or(err, "e-mail address"))?;

@@ -5,13 +5,17 @@
 //! `RETURNING`, partial indexes). What differs per database is kept in [`Backend`]: the
 //! migrations, how a write transaction starts, and row locking.
 
+mod api_keys;
 mod events;
 mod fleet;
 mod roles;
+mod search;
 
+pub use api_keys::*;
 pub use events::*;
 pub use fleet::*;
 pub use roles::*;
+pub use search::*;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -166,6 +170,7 @@ impl Store {
             signals: Arc::default(),
         };
         store.migrate().await?;
+        store.fill_search_keys().await?;
         Ok(store)
     }
 

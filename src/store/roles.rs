@@ -66,7 +66,7 @@ fn roles_from_text(text: &str) -> StoreResult<Vec<Role>> {
         .collect()
 }
 
-fn day(row: &AnyRow, column: &str) -> StoreResult<Day> {
+pub(super) fn day(row: &AnyRow, column: &str) -> StoreResult<Day> {
     let value: i64 = row.try_get(column)?;
     i32::try_from(value)
         .map(Day)
@@ -81,12 +81,13 @@ fn organization_from_row(row: &AnyRow) -> StoreResult<Organization> {
     })
 }
 
-const ROW_SELECT: &str = "SELECT r.id, r.user_id, u.name AS user_name, r.organization_id, \
+pub(super) const ROW_SELECT: &str =
+    "SELECT r.id, r.user_id, u.name AS user_name, r.organization_id, \
      o.name AS organization_name, r.roles, r.valid_from, r.valid_to \
      FROM role_assignments r JOIN users u ON u.id = r.user_id \
      JOIN organizations o ON o.id = r.organization_id";
 
-fn assignment_row(row: &AnyRow) -> StoreResult<RoleAssignmentRow> {
+pub(super) fn assignment_row(row: &AnyRow) -> StoreResult<RoleAssignmentRow> {
     let user_id: i64 = row.try_get("user_id")?;
     let roles: String = row.try_get("roles")?;
     Ok(RoleAssignmentRow {
