@@ -25,6 +25,8 @@ enum Auth {
     Technician,
     /// The whole `Authorization` header value, as raw bytes.
     Header(Vec<u8>),
+    /// An `X-API-Key` header, and optionally an `Authorization` header too.
+    ApiKey(Vec<u8>, Option<Vec<u8>>),
 }
 
 fn header(value: impl Into<Vec<u8>>) -> Auth {
@@ -124,6 +126,17 @@ async fn send(s: &TestServer, technician_token: &str, case: &Case) -> Result<Ans
         Auth::Admin => Some(format!("Bearer {}", s.admin_token).into_bytes()),
         Auth::Technician => Some(format!("Bearer {technician_token}").into_bytes()),
         Auth::Header(value) => Some(value.clone()),
+        Auth::ApiKey(key, authorization) => {
+            return s
+                .send_raw_with(
+                    case.method.clone(),
+                    &case.path,
+                    authorization.as_deref(),
+                    &[("x-api-key", key.as_slice())],
+                    case.body.as_deref(),
+                )
+                .await
+        }
     };
     s.send_raw(
         case.method.clone(),
@@ -207,6 +220,30 @@ struct Fixture {
     free_technician: i64,
     admin: i64,
     assignment: i64,
+    /// API keys: the admin's own, one revoked, one expired, one of an admin since demoted,
+    /// and the id of another user's key.
+    admin_key: String,
+    revoked_key: String,
+    expired_key: String,
+    demoted_key: String,
+    others_key_id: i64,
+}
+
+/// Makes an API key as `token`: (id, secret).
+async fn api_key(s: &TestServer, token: &str, name: &str) -> (i64, String) {
+    let reply = s
+        .call(
+            Method::POST,
+            "/api/auth/keys",
+            Some(token),
+            Some(json!({"name": name})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    (
+        reply.body["key"]["id"].as_i64().expect("a key id"),
+        reply.body["secret"].as_str().expect("a secret").to_string(),
+    )
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -224,6 +261,43 @@ async fn fixture(s: &TestServer) -> Fixture {
     let assignment = reply.body["assignment"]["id"]
         .as_i64()
         .expect("an assignment id");
+    let admin_token = s.admin_token.clone();
+    let (_, admin_key) = api_key(s, &admin_token, "admin's").await;
+    let (revoked_id, revoked_key) = api_key(s, &admin_token, "revoked").await;
+    let reply = s
+        .admin(
+            Method::DELETE,
+            &format!("/api/auth/keys/{revoked_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
+    let (expired_id, expired_key) = api_key(s, &admin_token, "expired").await;
+    // Expired long ago: written straight into the database rather than waited for.
+    {
+        use sqlx::Connection;
+        let mut db = sqlx::AnyConnection::connect(&s.database.url)
+            .await
+            .expect("the database");
+        sqlx::query("UPDATE api_keys SET expires_at = 1000 WHERE id = $1")
+            .bind(expired_id)
+            .execute(&mut db)
+            .await
+            .expect("an update");
+        db.close().await.expect("closed");
+    }
+    let demoted = s
+        .create_user("Dora Demoted", "dora@depot.example", "admin")
+        .await;
+    let dora = s.login("dora@depot.example", PASSWORD).await;
+    let (others_key_id, demoted_key) = api_key(s, &dora, "dora's").await;
+    let reply = s
+        .patch(
+            &format!("/api/admin/users/{demoted}"),
+            Some(json!({"role": "technician"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     Fixture {
         busy_vehicle,
         busy_plate,
@@ -232,6 +306,11 @@ async fn fixture(s: &TestServer) -> Fixture {
         free_technician,
         admin,
         assignment,
+        admin_key,
+        revoked_key,
+        expired_key,
+        demoted_key,
+        others_key_id,
     }
 }
 
@@ -732,6 +811,139 @@ fn table(f: &Fixture, admin_token: &str) -> Vec<Case> {
         get("technician: activity", "/api/admin/activity")
             .auth(Auth::Technician)
             .fails(S::FORBIDDEN, "forbidden"),
+        // --- The user search (§8) ----------------------------------------------------------
+        get("search: no query", "/api/users"),
+        get("search: empty query", "/api/users?query="),
+        get("search: one character", "/api/users?query=a"),
+        get(
+            "search: one character in spaces",
+            "/api/users?query=%20%20a%20",
+        ),
+        get(
+            "search: query too long",
+            format!("/api/users?query={}", "a".repeat(321)),
+        ),
+        get("search: control character", "/api/users?query=ab%00"),
+        get("search: limit 0", "/api/users?query=tess&limit=0"),
+        get("search: limit 101", "/api/users?query=tess&limit=101"),
+        get("search: limit text", "/api/users?query=tess&limit=all"),
+        get(
+            "search: unknown parameter",
+            "/api/users?query=tess&role=admin",
+        ),
+        get("search: technician", "/api/users?query=tess")
+            .auth(Auth::Technician)
+            .fails(S::FORBIDDEN, "forbidden"),
+        get(
+            "search: technician, exact e-mail",
+            format!("/api/users?query={TECHNICIAN_EMAIL}"),
+        )
+        .auth(Auth::Technician)
+        .fails(S::FORBIDDEN, "forbidden"),
+        get("search: technician with a bad query", "/api/users?query=a")
+            .auth(Auth::Technician)
+            .fails(S::FORBIDDEN, "forbidden"),
+        get("search: no token", "/api/users?query=tess")
+            .auth(Auth::None)
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("search: ok", "/api/users?query=tess&limit=100").succeeds(S::OK),
+        // --- API keys (§9) -----------------------------------------------------------------
+        get("key: malformed bearer", "/api/auth/me")
+            .auth(header("Bearer fdk_not-a-key"))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("key: malformed X-API-Key", "/api/auth/me")
+            .auth(Auth::ApiKey(b"not-a-key".to_vec(), None))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("key: empty X-API-Key", "/api/auth/me")
+            .auth(Auth::ApiKey(Vec::new(), None))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("key: not UTF-8", "/api/auth/me")
+            .auth(Auth::ApiKey(b"fdk_\xff".to_vec(), None))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("key: upper-case hex", "/api/auth/me")
+            .auth(Auth::ApiKey(
+                f.admin_key
+                    .to_uppercase()
+                    .replace("FDK_", "fdk_")
+                    .into_bytes(),
+                None,
+            ))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("key: unknown", "/api/auth/me")
+            .auth(header(format!("Bearer fdk_{}", "0".repeat(64))))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("key: revoked, as bearer", "/api/auth/me")
+            .auth(header(format!("Bearer {}", f.revoked_key)))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("key: revoked, as X-API-Key", "/api/admin/vehicles")
+            .auth(Auth::ApiKey(f.revoked_key.clone().into_bytes(), None))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("key: expired", "/api/auth/me")
+            .auth(Auth::ApiKey(f.expired_key.clone().into_bytes(), None))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("key: owner demoted, admin route", "/api/admin/vehicles")
+            .auth(Auth::ApiKey(f.demoted_key.clone().into_bytes(), None))
+            .fails(S::FORBIDDEN, "forbidden"),
+        get("key: owner demoted, search", "/api/users?query=tess")
+            .auth(header(format!("Bearer {}", f.demoted_key)))
+            .fails(S::FORBIDDEN, "forbidden"),
+        get("key: and a token too", "/api/auth/me")
+            .auth(Auth::ApiKey(
+                f.admin_key.clone().into_bytes(),
+                Some(format!("Bearer {admin_token}").into_bytes()),
+            ))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get(
+            "key: in the query string",
+            format!("/api/auth/me?key={}", f.admin_key),
+        )
+        .auth(Auth::None)
+        .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("key: valid", "/api/admin/dashboard")
+            .auth(Auth::ApiKey(f.admin_key.clone().into_bytes(), None))
+            .succeeds(S::OK),
+        post("keys: a key making a key", "/api/auth/keys")
+            .auth(Auth::ApiKey(f.admin_key.clone().into_bytes(), None))
+            .json(json!({"name": "successor"}))
+            .fails(S::FORBIDDEN, "forbidden"),
+        post(
+            "keys: a key making a key for another user",
+            "/api/auth/keys",
+        )
+        .auth(header(format!("Bearer {}", f.admin_key)))
+        .json(json!({"name": "theirs", "userId": f.technician}))
+        .fails(S::FORBIDDEN, "forbidden"),
+        post("keys: for another user", "/api/auth/keys")
+            .json(json!({"name": "theirs", "userId": f.technician})),
+        post("keys: no name", "/api/auth/keys").json(json!({})),
+        post("keys: blank name", "/api/auth/keys").json(json!({"name": "  "})),
+        post("keys: name too long", "/api/auth/keys").json(json!({"name": "k".repeat(201)})),
+        post("keys: name a number", "/api/auth/keys").json(json!({"name": 7})),
+        post("keys: expiry passed", "/api/auth/keys")
+            .json(json!({"name": "old", "expiresAt": "2020-01-01T00:00:00Z"})),
+        post("keys: expiry not a time", "/api/auth/keys")
+            .json(json!({"name": "soon", "expiresAt": "tomorrow"})),
+        post("keys: no token", "/api/auth/keys")
+            .auth(Auth::None)
+            .json(json!({"name": "anon"}))
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        get("keys: list, no token", "/api/auth/keys")
+            .auth(Auth::None)
+            .fails(S::UNAUTHORIZED, "unauthorized"),
+        delete("keys: revoke, id text", "/api/auth/keys/abc"),
+        delete("keys: revoke, id zero", "/api/auth/keys/0"),
+        delete("keys: revoke, unknown", "/api/auth/keys/999999").fails(S::NOT_FOUND, "not_found"),
+        delete(
+            "keys: revoke another user's",
+            format!("/api/auth/keys/{}", f.others_key_id),
+        )
+        .fails(S::NOT_FOUND, "not_found"),
+        delete(
+            "keys: technician revokes another user's",
+            format!("/api/auth/keys/{}", f.others_key_id),
+        )
+        .auth(Auth::Technician)
+        .fails(S::NOT_FOUND, "not_found"),
     ]);
 
     for (i, name) in sql_names.iter().enumerate() {

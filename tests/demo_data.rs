@@ -6,8 +6,8 @@ mod common;
 use std::collections::HashMap;
 
 use common::{config_for, DbKind, TestDatabase, TestServer, ADMIN_EMAIL};
-use fleetdesk::server::demo_data::demo_data;
-use reqwest::StatusCode;
+use fleetdesk::server::demo_data::{demo_data, DEMO_ORGANIZATION_ADMIN};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 /// A server with the demo data set, or None when the test is skipped for want of PostgreSQL.
@@ -54,13 +54,13 @@ const RECIPES: [Recipe; 2] = [
 ];
 
 async fn demo_has_a_tree_role_assignments_and_working_recipes(s: &TestServer) {
-    // The depot the README promises: 3 dispatchers, 25 technicians, 42 vehicles, 532
-    // assignments of history, 12 of them active.
+    // The depot the README promises: 3 dispatchers, 26 technicians (one of them the
+    // administrator of Depot North), 42 vehicles, 532 assignments of history, 12 of them active.
     let reply = s.get("/api/admin/dashboard").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let summary = &reply.body["summary"];
     assert_eq!(summary["vehicles"], 42, "{summary}");
-    assert_eq!(summary["technicians"], 25, "{summary}");
+    assert_eq!(summary["technicians"], 26, "{summary}");
     assert_eq!(summary["activeAssignments"], 12, "{summary}");
     let reply = s.get("/api/admin/users").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
@@ -106,11 +106,11 @@ async fn demo_has_a_tree_role_assignments_and_working_recipes(s: &TestServer) {
     }
     assert_eq!(deepest, 3, "the tree is {deepest} levels deep");
 
-    // The 68 role assignments the README promises.
+    // The 69 role assignments the README promises.
     let reply = s.get("/api/users/assignments").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let assignments = reply.body["assignments"].as_array().expect("a list");
-    assert_eq!(assignments.len(), 68, "{} assignments", assignments.len());
+    assert_eq!(assignments.len(), 69, "{} assignments", assignments.len());
     let find = |field: &str, value: &str, id_field: &str| -> String {
         assignments
             .iter()
@@ -164,10 +164,64 @@ async fn demo_has_a_tree_role_assignments_and_working_recipes(s: &TestServer) {
     }
 }
 
+/// The organization administrator of Depot North, who is not a fleet admin: signs in with
+/// the demo password, finds North's people, may assign in North's units but not in South.
+async fn demo_has_an_organization_administrator(s: &TestServer) {
+    let data = demo_data().expect("the demo data parses");
+    let token = s.login(DEMO_ORGANIZATION_ADMIN, &data.password).await;
+    let me = s
+        .call(Method::GET, "/api/auth/me", Some(&token), None)
+        .await;
+    assert_eq!(me.body["user"]["role"], "technician", "{}", me.text);
+    assert_eq!(
+        s.call(Method::GET, "/api/admin/vehicles", Some(&token), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let found = s
+        .call(Method::GET, "/api/users?query=dmitri", Some(&token), None)
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text);
+    assert_eq!(
+        found.body["users"][0]["name"], "Dmitri Ruiz",
+        "{}",
+        found.text
+    );
+    let organizations = s.get("/api/organizations").await;
+    let id_of = |name: &str| -> String {
+        organizations.body["organizations"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|o| o["name"] == name)
+            .and_then(|o| o["id"].as_str())
+            .unwrap_or_else(|| panic!("no {name}"))
+            .to_string()
+    };
+    let dmitri = found.body["users"][0]["id"].as_i64().expect("id");
+    for (organization, status) in [
+        ("Night Shift North", StatusCode::OK),
+        ("Depot South", StatusCode::FORBIDDEN),
+    ] {
+        let reply = s
+            .call(
+                Method::POST,
+                "/api/users/assignment",
+                Some(&token),
+                Some(json!({"role": "approver", "userId": dmitri.to_string(),
+                            "organizationId": id_of(organization), "validFrom": "2030-01-01"})),
+            )
+            .await;
+        assert_eq!(reply.status, status, "{organization}: {}", reply.text);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite() {
     let server = start(DbKind::Sqlite).await.expect("SQLite is always there");
     demo_has_a_tree_role_assignments_and_working_recipes(&server).await;
+    demo_has_an_organization_administrator(&server).await;
     server.stop().await;
 }
 
@@ -177,5 +231,6 @@ async fn postgres() {
         return;
     };
     demo_has_a_tree_role_assignments_and_working_recipes(&server).await;
+    demo_has_an_organization_administrator(&server).await;
     server.stop().await;
 }

@@ -569,6 +569,28 @@ fn table(f: &Fixture) -> Vec<Case> {
             .answers(S::OK)
             .or(S::BAD_REQUEST)
             .lists("assignments"),
+        get("assignments includeDescendants=yes", format!("{LIST}?organizationId={}&includeDescendants=yes", f.root)),
+        get("assignments includeDescendants=TRUE", format!("{LIST}?organizationId={}&includeDescendants=TRUE", f.root)),
+        get("assignments includeDescendants=1", format!("{LIST}?organizationId={}&includeDescendants=1", f.root)),
+        get("assignments includeDescendants without organizationId", format!("{LIST}?includeDescendants=true")),
+        get("assignments includeDescendants, organizationId empty", format!("{LIST}?organizationId=&includeDescendants=true")),
+        get("assignments includeDescendants, unknown organization", format!("{LIST}?organizationId=nowhere&includeDescendants=true"))
+            .answers(S::OK)
+            .lists("assignments"),
+        get("assignments includeDescendants, organizationId SQL", format!("{LIST}?organizationId=%27%20OR%20%271%27%3D%271&includeDescendants=true"))
+            .answers(S::OK)
+            .lists("assignments"),
+        get("assignments includeDescendants, organizationId NUL", format!("{LIST}?organizationId=%00&includeDescendants=true"))
+            .answers(S::OK)
+            .or(S::BAD_REQUEST)
+            .lists("assignments"),
+        get("assignments includeDescendants of the root", format!("{LIST}?organizationId={}&includeDescendants=true", f.root))
+            .auth(Auth::Technician)
+            .answers(S::OK)
+            .lists("assignments"),
+        get("assignments includeDescendants without a token", format!("{LIST}?organizationId={}&includeDescendants=true", f.root))
+            .auth(Auth::None)
+            .fails(S::UNAUTHORIZED),
         // --- resolve ------------------------------------------------------------------------
         post("resolve without resolution", RESOLVE).json(json!({"request": overlapping})),
         post("resolve without request", RESOLVE)

@@ -19,6 +19,8 @@ use crate::store::{HistoricAssignment, RoleAssignmentRecord, Store, UserRecord, 
 pub const DEMO_JSON: &str = include_str!("../../assets/demo.json");
 /// The dispatcher `fleetdesk demo` signs in as.
 pub const DEMO_DISPATCHER: &str = "dispatch@depot.example";
+/// An administrator of Depot North (and so its units) who is not a fleet admin.
+pub const DEMO_ORGANIZATION_ADMIN: &str = "north.admin@depot.example";
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -383,6 +383,19 @@ impl TestServer {
         }
     }
 
+    /// [`TestServer::send_raw`] with any further headers (e.g. `X-API-Key`).
+    pub async fn send_raw_with(
+        &self,
+        method: Method,
+        path: &str,
+        authorization: Option<&[u8]>,
+        headers: &[(&str, &[u8])],
+        body: Option<&[u8]>,
+    ) -> Result<Answer, String> {
+        self.send_raw_inner(method, path, authorization, headers, body)
+            .await
+    }
+
     /// Sends any bytes with any Authorization header; every failure is a message, not a panic.
     pub async fn send_raw(
         &self,
@@ -391,12 +404,29 @@ impl TestServer {
         authorization: Option<&[u8]>,
         body: Option<&[u8]>,
     ) -> Result<Answer, String> {
+        self.send_raw_inner(method, path, authorization, &[], body)
+            .await
+    }
+
+    async fn send_raw_inner(
+        &self,
+        method: Method,
+        path: &str,
+        authorization: Option<&[u8]>,
+        headers: &[(&str, &[u8])],
+        body: Option<&[u8]>,
+    ) -> Result<Answer, String> {
         use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
         let mut request = self.http.request(method, format!("{}{path}", self.url));
         if let Some(authorization) = authorization {
             let value = HeaderValue::from_bytes(authorization)
                 .map_err(|err| format!("the test's Authorization header is invalid: {err}"))?;
             request = request.header(AUTHORIZATION, value);
+        }
+        for (name, value) in headers {
+            let value = HeaderValue::from_bytes(value)
+                .map_err(|err| format!("the test's {name} header is invalid: {err}"))?;
+            request = request.header(*name, value);
         }
         if let Some(body) = body {
             request = request
