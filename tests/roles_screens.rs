@@ -15,7 +15,8 @@ use fleetdesk::api::{AssignmentsEnvelope, DashboardSummary, Paging, SystemRole, 
 use fleetdesk::client::ClientError;
 use fleetdesk::domain::roles::{suggest, ExistingAssignment, RequestedAssignment};
 use fleetdesk::tui::{
-    App, Command, Connection, Dialog, Done, Event, Response, RoleField, RolesFocus, Tab, Theme,
+    App, Command, Connection, Dialog, Done, Event, Response, RoleField, RolesFocus, StreamUpdate,
+    Tab, Theme,
 };
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -261,6 +262,12 @@ fn started_app() -> App {
     );
     app.set_today(today());
     let commands = app.start();
+    // The live stream is up (resumed: nothing to load again).
+    assert!(app
+        .update(Event::Stream(Box::new(StreamUpdate::Connected {
+            resumed: true
+        })))
+        .is_empty());
     let generation = commands
         .iter()
         .find_map(|command| match command {
@@ -957,7 +964,8 @@ fn conflict_three_way_accept_all() {
         app.update(press(KeyCode::Enter)).is_empty(),
         "not sent twice while waiting"
     );
-    // Done: the dialogs close and everything reloads.
+    // Done: the dialogs close; with the live stream up the changes come back as events,
+    // so nothing is loaded again.
     let reloads = app.update(answer(Response::Action {
         command: resolve[0].clone(),
         result: Ok(Done::Roles(
@@ -965,7 +973,7 @@ fn conflict_three_way_accept_all() {
         )),
     }));
     assert!(app.dialogs().is_empty(), "{:?}", app.dialogs());
-    assert!(reloads.contains(&Command::LoadOrganizations), "{reloads:?}");
+    assert!(reloads.is_empty(), "{reloads:?}");
 }
 
 #[test]
@@ -1206,4 +1214,71 @@ fn a_tall_conflict_dialog_still_shows_its_keys_at_80x24() {
     app.update(press(KeyCode::Char('e')));
     let text = screen_lines(&mut app, 80, 24).join("\n");
     assert!(text.contains("Esc back"), "{text}");
+}
+
+/// Someone else changes the user's assignments in this organization while the dialog is
+/// open: the list follows in place (marked), and the dialog says its suggestions are stale;
+/// Enter then asks the server again instead of resolving.
+#[test]
+fn conflict_goes_stale_when_the_users_assignments_change() {
+    use fleetdesk::api::events::{Actor, Event as ApiEvent, EventKind, EventSubject};
+    use fleetdesk::client::StreamItem;
+    let case = three_way_case();
+    let mut app = conflict_app(&case, north_rows());
+    // Dmitri's May assignment is moved to June by Ola.
+    let mut moved = north_row(10);
+    moved.valid_from = day(2025, 6, 1);
+    moved.valid_to = day(2025, 6, 30);
+    let event = ApiEvent {
+        id: 500,
+        at: chrono::Utc::now(),
+        actor: Some(Actor {
+            id: 2,
+            name: "Ola Night".to_string(),
+        }),
+        kind: EventKind::RoleAssignmentUpdated,
+        subject: EventSubject {
+            rel_id: Some(10),
+            user_id: Some(DMITRI),
+            organization_id: Some(NORTH.to_string()),
+            ..EventSubject::default()
+        },
+        data: serde_json::to_value(&moved).expect("json"),
+    };
+    let commands = app.update(Event::Stream(Box::new(StreamUpdate::Item(
+        StreamItem::Event(Box::new(event)),
+    ))));
+    assert!(commands.is_empty(), "{commands:?}");
+    assert!(app.roles().is_marked(10));
+    match app.dialog() {
+        Some(Dialog::RoleConflict(dialog)) => assert_eq!(
+            dialog.stale(),
+            Some(
+                "Dmitri Ruiz's employee, approver in Depot North was just changed to \
+                 2025-06-01…2025-06-30 by Ola Night."
+            )
+        ),
+        other => panic!("{other:?}"),
+    }
+    snapshot_both("role_conflict_went_stale", &mut app);
+    let sent = app.update(press(KeyCode::Enter));
+    assert_eq!(
+        sent,
+        vec![Command::SaveRoleAssignment(case.request.clone())]
+    );
+    // The server answers with fresh suggestions: the dialog shows them and says why.
+    app.update(answer(Response::Action {
+        command: sent[0].clone(),
+        result: Err(ClientError::RoleConflict {
+            message: case.message.to_string(),
+            items: case.items.clone(),
+        }),
+    }));
+    match app.dialog() {
+        Some(Dialog::RoleConflict(dialog)) => {
+            assert_eq!(dialog.stale(), None);
+            assert!(dialog.why().is_some());
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -10,7 +10,9 @@ use fleetdesk::api::{
 };
 use fleetdesk::client::ClientError;
 use fleetdesk::config::Config;
-use fleetdesk::tui::{App, Command, Connection, Dialog, Event, KeyMap, Response, Tab, Theme};
+use fleetdesk::tui::{
+    App, Command, Connection, Dialog, Event, KeyMap, Response, StreamUpdate, Tab, Theme,
+};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -174,6 +176,12 @@ fn loaded_app() -> App {
         4,
         "dashboard, vehicles, technicians, assignments: {commands:?}"
     );
+    // The live stream is up (resumed: nothing to load again).
+    assert!(app
+        .update(Event::Stream(Box::new(StreamUpdate::Connected {
+            resumed: true
+        })))
+        .is_empty());
     let generation = commands
         .iter()
         .find_map(|command| match command {

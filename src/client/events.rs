@@ -73,26 +73,41 @@ impl EventStream {
         self.messages.is_some()
     }
 
+    /// Connects unless connected: the server has subscribed this stream once this returns, so
+    /// a change committed afterwards reaches it. After a failure the next call waits first (1 s,
+    /// doubling to 30 s).
+    pub async fn open(&mut self) -> Result<(), ClientError> {
+        if self.messages.is_some() {
+            return Ok(());
+        }
+        if let Some(wait) = self.backoff {
+            tokio::time::sleep(wait).await;
+        }
+        // Nothing of `self` is held across the wait: the stream may live in a spawned task.
+        let (client, last_id) = (self.client.clone(), self.last_id);
+        match connect(&client, last_id).await {
+            Ok(messages) => {
+                self.messages = Some(messages);
+                Ok(())
+            }
+            Err(err) => {
+                let wait = self
+                    .backoff
+                    .map_or(MIN_BACKOFF, |wait| (wait * 2).min(MAX_BACKOFF));
+                self.backoff = Some(wait);
+                Err(err)
+            }
+        }
+    }
+
     /// The next event. A failure to connect comes back as an error (offline, 401, …) and the
     /// next call tries again after a backoff of 1 s doubling to 30 s; a dropped connection is
-    /// resumed at once from the last id.
+    /// resumed at once from the last id. A connection that drops before any event came is an
+    /// error too ([`ClientError::Offline`]): with no id to resume from, what changed meanwhile
+    /// cannot be replayed, and the caller must load afresh.
     pub async fn next(&mut self) -> Result<StreamItem, ClientError> {
         loop {
-            if self.messages.is_none() {
-                if let Some(wait) = self.backoff {
-                    tokio::time::sleep(wait).await;
-                }
-                match self.connect().await {
-                    Ok(messages) => self.messages = Some(messages),
-                    Err(err) => {
-                        let wait = self
-                            .backoff
-                            .map_or(MIN_BACKOFF, |wait| (wait * 2).min(MAX_BACKOFF));
-                        self.backoff = Some(wait);
-                        return Err(err);
-                    }
-                }
-            }
+            self.open().await?;
             let Some(messages) = self.messages.as_mut() else {
                 continue;
             };
@@ -101,6 +116,11 @@ impl EventStream {
                 // Ended, broken or silent: resume from the last id.
                 Ok(Some(Err(_))) | Ok(None) | Err(_) => {
                     self.messages = None;
+                    if self.last_id.is_none() {
+                        return Err(ClientError::Offline {
+                            message: "The event stream ended before its first event.".to_string(),
+                        });
+                    }
                     continue;
                 }
             };
@@ -118,46 +138,45 @@ impl EventStream {
             return Ok(StreamItem::Event(Box::new(event)));
         }
     }
+}
 
-    async fn connect(&self) -> Result<Messages, ClientError> {
-        let url = with_query(self.client.url("/api/events"), &[]);
-        let mut request = self
-            .client
-            .stream_http
-            .get(url)
-            .header(ACCEPT, "text/event-stream");
-        if let Some(token) = self.client.token() {
-            let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-                ClientError::Unauthorized {
-                    message: "The saved token is not usable; sign in again.".to_string(),
-                }
-            })?;
-            value.set_sensitive(true);
-            request = request.header(AUTHORIZATION, value);
-        }
-        if let Some(id) = self.last_id {
-            request = request.header("Last-Event-ID", id.to_string());
-        }
-        let base = self.client.base_url().to_string();
-        let response = request
-            .send()
+async fn connect(client: &ApiClient, last_id: Option<i64>) -> Result<Messages, ClientError> {
+    let url = with_query(client.url("/api/events"), &[]);
+    let mut request = client
+        .stream_http
+        .get(url)
+        .header(ACCEPT, "text/event-stream");
+    if let Some(token) = client.token() {
+        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            ClientError::Unauthorized {
+                message: "The saved token is not usable; sign in again.".to_string(),
+            }
+        })?;
+        value.set_sensitive(true);
+        request = request.header(AUTHORIZATION, value);
+    }
+    if let Some(id) = last_id {
+        request = request.header("Last-Event-ID", id.to_string());
+    }
+    let base = client.base_url().to_string();
+    let response = request
+        .send()
+        .await
+        .map_err(|err| ClientError::from_transport(&err, &base))?;
+    let status = response.status();
+    if !status.is_success() {
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
+        let body = response
+            .bytes()
             .await
             .map_err(|err| ClientError::from_transport(&err, &base))?;
-        let status = response.status();
-        if !status.is_success() {
-            let request_id = response
-                .headers()
-                .get("x-request-id")
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_string);
-            let body = response
-                .bytes()
-                .await
-                .map_err(|err| ClientError::from_transport(&err, &base))?;
-            return Err(ClientError::from_status(status, request_id, &body));
-        }
-        Ok(Box::pin(response.bytes_stream().eventsource()))
+        return Err(ClientError::from_status(status, request_id, &body));
     }
+    Ok(Box::pin(response.bytes_stream().eventsource()))
 }
 
 fn invalid(err: &serde_json::Error) -> ClientError {

@@ -1,7 +1,14 @@
 //! The app: the tab set, the dialog stack and the connection's status. `update` turns each
 //! key into an action through the key map of where it arrives, hands it to the room it
 //! concerns, and carries out the [`Outcome`] the room answers; answers from the server go to
-//! the rooms that asked. Synchronous, no I/O: requests leave as [`Command`]s.
+//! the rooms that asked, changes from the live stream to every room they concern
+//! (`app/stream.rs`). Synchronous, no I/O: requests leave as [`Command`]s.
+
+mod stream;
+
+pub use stream::MARK_FOR;
+
+use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyEvent, KeyEventKind};
 use ratatui::Frame;
@@ -13,7 +20,7 @@ use super::dialogs::{
 use super::keys::hints::tab_hints;
 use super::keys::{Action, Context, KeyMap};
 use super::message::{Command, Done, Event, Response};
-use super::status::{self, Connection, Due, Flash, FlashKind, Status};
+use super::status::{self, Connection, Due, Feed, Flash, FlashKind, Status};
 use super::tabs::{Motion, RolesTab, Tab, TabLook, Tabs, Taken};
 use super::theme::Theme;
 use super::widgets::chrome::{self, Header, Screen, StatusLine};
@@ -45,8 +52,23 @@ pub struct App {
     today: Day,
     /// False when a test has fixed `today`.
     follow_clock: bool,
+    /// The time marks are kept by; tests set it by hand.
+    clock: Clock,
+    /// The last event applied: where the stream resumes.
+    last_event: Option<i64>,
+    /// Changes applied so far; a dashboard asked for before the latest is stale.
+    changes_seen: u64,
+    /// `changes_seen` when the header counts were last asked for.
+    dashboard_asked_at: u64,
     dirty: bool,
     quit: bool,
+}
+
+/// Where the app takes the time from.
+#[derive(Clone, Copy, Debug)]
+enum Clock {
+    System,
+    Manual(Instant),
 }
 
 impl App {
@@ -65,8 +87,30 @@ impl App {
             keys: KeyMap::default(),
             today: Day::today(),
             follow_clock: true,
+            clock: Clock::System,
+            last_event: None,
+            changes_seen: 0,
+            dashboard_asked_at: 0,
             dirty: true,
             quit: false,
+        }
+    }
+
+    /// Fixes the time marks are kept by (reproducible tests); `advance_clock` moves it.
+    pub fn set_clock(&mut self, now: Instant) {
+        self.clock = Clock::Manual(now);
+    }
+
+    pub fn advance_clock(&mut self, by: Duration) {
+        if let Clock::Manual(now) = self.clock {
+            self.clock = Clock::Manual(now + by);
+        }
+    }
+
+    fn now(&self) -> Instant {
+        match self.clock {
+            Clock::System => Instant::now(),
+            Clock::Manual(now) => now,
         }
     }
 
@@ -83,8 +127,24 @@ impl App {
                 .push(Dialog::SignIn(SignIn::new("", None, None)));
             return Vec::new();
         }
+        self.status.set_feed(Feed::Connecting);
         let commands = self.reload_all();
-        self.status.sent(commands.len());
+        self.sending(commands)
+    }
+
+    /// Counts the requests that leave, and notes the loads (changes that come meanwhile are
+    /// applied again on their answers) and the header counts' request.
+    fn sending(&mut self, commands: Vec<Command>) -> Vec<Command> {
+        for command in &commands {
+            if command.is_load() {
+                self.tabs.load_sent();
+            }
+            if *command == Command::LoadDashboard {
+                self.dashboard_asked_at = self.changes_seen;
+            }
+        }
+        let requests = commands.iter().filter(|c| **c != Command::Quit).count();
+        self.status.sent(requests);
         commands
     }
 
@@ -109,10 +169,21 @@ impl App {
             self.tabs.assignments.reload(),
         ];
         commands.extend(self.tabs.roles.loads());
+        commands.extend(self.tabs.activity.loads());
         commands
     }
 
     pub fn update(&mut self, event: Event) -> Vec<Command> {
+        let badge = (self.status.connection, self.status.feed);
+        let commands = self.take(event);
+        // Whatever moved the badge (the last answer of a refresh, the stream) is drawn.
+        if (self.status.connection, self.status.feed) != badge {
+            self.dirty = true;
+        }
+        commands
+    }
+
+    fn take(&mut self, event: Event) -> Vec<Command> {
         self.dirty = true;
         let mut commands = match event {
             Event::Key(key) if key.kind != KeyEventKind::Press => {
@@ -124,21 +195,23 @@ impl App {
             Event::Resize(..) => return Vec::new(),
             Event::Tick => {
                 let commands = self.on_tick();
-                self.status.sent(commands.len());
-                return commands;
+                return self.sending(commands);
+            }
+            Event::Wake => {
+                self.dirty = self.on_wake();
+                return Vec::new();
             }
             Event::Response(response) => {
                 self.status.answered();
                 self.on_response(*response)
             }
+            Event::Stream(update) => self.on_stream(*update),
         };
         // A key or an answer may have moved the tree's selection: load what it landed on.
         if self.tab == Tab::Roles {
             commands.extend(self.tabs.roles.follow());
         }
-        let requests = commands.iter().filter(|c| **c != Command::Quit).count();
-        self.status.sent(requests);
-        commands
+        self.sending(commands)
     }
 
     fn on_key(&mut self, key: &KeyEvent) -> Vec<Command> {
@@ -246,10 +319,11 @@ impl App {
         self.filter = Field::default();
         self.filtering = false;
         self.tabs.refilter_all(tab, "");
-        if tab == Tab::Roles {
-            return self.tabs.roles.visit();
+        match tab {
+            Tab::Roles => self.tabs.roles.visit(),
+            Tab::Activity => self.tabs.activity.visit().into_iter().collect(),
+            _ => Vec::new(),
         }
-        Vec::new()
     }
 
     /// Does what a room answered.
@@ -285,7 +359,8 @@ impl App {
 
     fn on_tick(&mut self) -> Vec<Command> {
         // Only the spinner moves by itself.
-        let mut changed = self.status.connection == Connection::Refreshing;
+        let mut changed = self.status.connection == Connection::Refreshing
+            || (self.status.connection == Connection::Live && self.status.feed == Feed::Connecting);
         if self.follow_clock {
             let today = Day::today();
             changed |= today != self.today;
@@ -299,6 +374,11 @@ impl App {
             Due::Nothing => Vec::new(),
             Due::Reload => self.reload_all(),
             Due::Refresh => vec![Command::LoadDashboard],
+            Due::Poll => {
+                let mut commands = vec![Command::LoadDashboard];
+                commands.extend(self.tabs.poll(self.tab));
+                commands
+            }
         }
     }
 
@@ -326,7 +406,10 @@ impl App {
         let load = match response {
             Response::Dashboard(Ok(summary)) => {
                 let before = (self.summary, self.status.connection);
-                self.summary = Some(summary);
+                // Counts read before the latest change would undo what it did to them.
+                if self.dashboard_asked_at == self.changes_seen || self.summary.is_none() {
+                    self.summary = Some(summary);
+                }
                 self.status.went_well();
                 // The periodic refresh redraws only when a count changed.
                 self.dirty = before != (self.summary, self.status.connection);
@@ -337,6 +420,20 @@ impl App {
                 return Vec::new();
             }
             Response::Action { command, result } => return self.on_action_done(command, result),
+            Response::Activity {
+                subject: Some(subject),
+                result,
+                ..
+            } => {
+                // A history's events: to that history, if it is still open.
+                self.tabs.answered_elsewhere();
+                if let Some(history) = self.dialogs.history_of(subject) {
+                    history.events_loaded(result);
+                } else {
+                    self.dirty = false;
+                }
+                return Vec::new();
+            }
             Response::SignedIn(result) => return self.on_signed_in(result),
             load => load,
         };
@@ -354,6 +451,10 @@ impl App {
                 self.status.went_well();
             }
             Taken::Failed(error) => self.on_failure(&error, None),
+            Taken::Unchanged => {
+                self.status.went_well();
+                self.dirty = false;
+            }
             Taken::Dropped | Taken::Refused | Taken::Other => {}
         }
         Vec::new()
@@ -369,7 +470,12 @@ impl App {
                 self.dialogs.close_senders();
                 self.flash = Some(Flash::done(done));
                 self.status.went_well();
-                self.reload_all()
+                // While the stream is up, the change comes back as an event like anyone's.
+                if self.status.feed == Feed::Up {
+                    Vec::new()
+                } else {
+                    self.reload_all()
+                }
             }
             Err(ClientError::AssignmentConflict(body)) => {
                 let Command::CreateAssignment(request) = command else {
@@ -401,6 +507,15 @@ impl App {
     ) -> Vec<Command> {
         self.dialogs.failed(None);
         let (request, why) = match command {
+            // Asked again because the dialog's suggestions went stale.
+            Command::SaveRoleAssignment(request)
+                if self
+                    .dialogs
+                    .role_conflict()
+                    .is_some_and(|d| d.stale().is_some()) =>
+            {
+                (request, Some(FRESH_SUGGESTIONS))
+            }
             Command::SaveRoleAssignment(request) => (request, None),
             Command::ResolveRoleConflict(resolve) if items.is_empty() => {
                 // Nothing overlaps any more: the plain request goes through as it is.
@@ -424,6 +539,9 @@ impl App {
                 let text = format!("Signed in as {}", user.email);
                 self.flash = Some(Flash::new(FlashKind::Success, text));
                 self.user = Some(user);
+                if self.status.feed == Feed::Off {
+                    self.status.set_feed(Feed::Connecting);
+                }
                 let mut commands = self.reload_all();
                 commands.extend(retry);
                 commands
@@ -455,6 +573,7 @@ impl App {
             user: self.user.as_ref(),
             summary: self.summary,
             connection: self.status.connection,
+            feed: self.status.feed,
             spinner_frame: self.status.spinner_frame,
         };
         chrome::draw_header(frame, header, &header_data, theme);
@@ -508,6 +627,11 @@ impl App {
 
     pub fn connection(&self) -> Connection {
         self.status.connection
+    }
+
+    /// The live stream's state.
+    pub fn feed(&self) -> Feed {
+        self.status.feed
     }
 
     /// Requests sent and not answered yet.
@@ -564,8 +688,26 @@ impl App {
             Tab::Vehicles => cells(self.tabs.vehicles.list.visible()),
             Tab::Technicians => cells(self.tabs.technicians.list.visible()),
             Tab::Assignments => cells(self.tabs.assignments.list.visible()),
+            Tab::Activity => cells(self.tabs.activity.list.visible()),
             Tab::Roles => Vec::new(),
         }
+    }
+
+    /// Whether the row of record `key` on `tab` is marked as just changed by someone else
+    /// (on the Roles tab, `key` is a relId).
+    pub fn is_marked(&self, tab: Tab, key: i64) -> bool {
+        match tab {
+            Tab::Vehicles => self.tabs.vehicles.list.is_marked(key),
+            Tab::Technicians => self.tabs.technicians.list.is_marked(key),
+            Tab::Assignments => self.tabs.assignments.list.is_marked(key),
+            Tab::Roles => self.tabs.roles.is_marked(key),
+            Tab::Activity => self.tabs.activity.list.is_marked(key),
+        }
+    }
+
+    /// The header counts as they stand.
+    pub fn summary(&self) -> Option<DashboardSummary> {
+        self.summary
     }
 
     /// The current tab's rows: (shown, loaded in all).

@@ -3,15 +3,23 @@
 
 use crossterm::event::KeyEvent;
 
+use crate::api::events::ActivityPage;
 use crate::api::roles::{Organization, ResolveRequest, RoleAssignmentRequest, RoleAssignmentRow};
 use crate::api::{
     Assignment, AssignmentStatus, AssignmentsEnvelope, DashboardSummary, NewAssignment, NewUser,
     NewVehicle, TechnicianListItem, User, UserPatch, Vehicle, VehicleListItem, VehiclePatch,
 };
-use crate::client::ClientError;
+use crate::client::{ClientError, StreamItem};
 
 /// Rows fetched per page of assignment history.
 pub const PAGE_SIZE: i64 = 200;
+
+/// Whose events a history asks the activity log for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Vehicle(i64),
+    Technician(i64),
+}
 
 /// What one request is for; answers of a superseded generation are dropped.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +53,12 @@ pub enum Command {
         email: String,
         password: String,
     },
+    /// A page of the activity log: the Activity tab's (`subject` None) or a history's.
+    LoadActivity {
+        generation: u64,
+        before: Option<i64>,
+        subject: Option<Subject>,
+    },
     Quit,
 }
 
@@ -60,7 +74,23 @@ impl Command {
                 | Command::LoadOrganizations
                 | Command::LoadUsers
                 | Command::LoadRoleAssignments { .. }
+                | Command::LoadActivity { .. }
                 | Command::ReturnAssignment(_)
+        )
+    }
+
+    /// A read of a list: changes from the stream that come while it is on its way are
+    /// applied again on top of its answer.
+    pub fn is_load(&self) -> bool {
+        matches!(
+            self,
+            Command::LoadVehicles
+                | Command::LoadTechnicians
+                | Command::LoadAssignments { .. }
+                | Command::LoadOrganizations
+                | Command::LoadUsers
+                | Command::LoadRoleAssignments { .. }
+                | Command::LoadActivity { .. }
         )
     }
 }
@@ -105,6 +135,41 @@ pub enum Response {
         result: Result<Done, ClientError>,
     },
     SignedIn(Result<(String, User), ClientError>),
+    Activity {
+        generation: u64,
+        subject: Option<Subject>,
+        append: bool,
+        result: Result<ActivityPage, ClientError>,
+    },
+}
+
+impl Response {
+    /// Whether it answers a [`Command::is_load`] command.
+    pub fn is_load(&self) -> bool {
+        matches!(
+            self,
+            Response::Vehicles(_)
+                | Response::Technicians(_)
+                | Response::Assignments { .. }
+                | Response::Organizations(_)
+                | Response::Users(_)
+                | Response::RoleAssignments { .. }
+                | Response::Activity { .. }
+        )
+    }
+}
+
+/// What the live stream of changes says.
+#[derive(Debug)]
+pub enum StreamUpdate {
+    /// The stream is up; `resumed` when it carries on from an event seen before (otherwise
+    /// what changed before it came up must be loaded again).
+    Connected {
+        resumed: bool,
+    },
+    Item(StreamItem),
+    /// The stream cannot be had now; it is tried again with backoff.
+    Failed(ClientError),
 }
 
 #[derive(Debug)]
@@ -113,5 +178,8 @@ pub enum Event {
     Resize(u16, u16),
     /// Once a second.
     Tick,
+    /// The moment the app asked to be woken at ([`crate::tui::App::next_wake`]).
+    Wake,
     Response(Box<Response>),
+    Stream(Box<StreamUpdate>),
 }

@@ -9,6 +9,7 @@
 mod app;
 mod dialogs;
 mod keys;
+mod live;
 mod message;
 mod requests;
 mod rows;
@@ -18,17 +19,18 @@ mod tabs;
 mod theme;
 mod widgets;
 
-pub use app::App;
+pub use app::{App, MARK_FOR};
 pub use dialogs::{
     AssignPicker, AssignmentConflict, Chosen, Confirm, Details, Dialog, FleetForm, Help, History,
-    Message, RoleConflict, RoleField, RoleForm, SignIn,
+    HistoryEvents, Message, RoleConflict, RoleField, RoleForm, SignIn,
 };
 pub use keys::{action_names, KeyError, KeyMap, KeySpec};
-pub use message::{Command, Done, Event, Response, PAGE_SIZE};
+pub use live::{words, Change};
+pub use message::{Command, Done, Event, Response, StreamUpdate, Subject, PAGE_SIZE};
 pub use requests::execute;
-pub use runtime::{restore_terminal, run, RunOptions, TokenSink};
-pub use status::{Connection, Flash, FlashKind};
-pub use tabs::{RolesFocus, RolesTab, Tab};
+pub use runtime::{restore_terminal, run, RunOptions, TokenSink, FRAME_GAP};
+pub use status::{Connection, Feed, Flash, FlashKind};
+pub use tabs::{ActivityRow, RolesFocus, RolesTab, Tab};
 pub use theme::Theme;
 pub use widgets::chrome::{MIN_HEIGHT, MIN_WIDTH};
 pub use widgets::picker::Picker;

@@ -2,6 +2,8 @@
 //! words for the screen (the app writes those).
 
 use super::message::{Command, Done, Response, PAGE_SIZE};
+use super::tabs::subject_query;
+use crate::api::events::ActivityQuery;
 use crate::client::{ApiClient, ClientError};
 
 pub async fn execute(client: &ApiClient, command: Command) -> Response {
@@ -36,6 +38,26 @@ pub async fn execute(client: &ApiClient, command: Command) -> Response {
                 request,
                 organization_id,
                 result,
+            }
+        }
+        Command::LoadActivity {
+            generation,
+            before,
+            subject,
+        } => {
+            let query = match subject {
+                Some(subject) => subject_query(subject),
+                None => ActivityQuery {
+                    limit: Some(PAGE_SIZE),
+                    before,
+                    ..ActivityQuery::default()
+                },
+            };
+            Response::Activity {
+                generation,
+                subject,
+                append: before.is_some(),
+                result: client.activity(&query).await,
             }
         }
         Command::SignIn { email, password } => Response::SignedIn(
@@ -106,6 +128,7 @@ async fn run_action(client: &ApiClient, action: &Command) -> Result<Done, Client
         | Command::LoadOrganizations
         | Command::LoadUsers
         | Command::LoadRoleAssignments { .. }
+        | Command::LoadActivity { .. }
         | Command::SignIn { .. }
         | Command::Quit => Done::Nothing,
     })

@@ -24,6 +24,10 @@ impl Row for VehicleListItem {
     const COLUMNS: &'static [&'static str] =
         &["NAME", "PLATE", "MAKE / MODEL", "YEAR", "ASSIGNED TO"];
 
+    fn key(&self) -> i64 {
+        self.vehicle.id
+    }
+
     fn cells(&self) -> Vec<String> {
         let vehicle = &self.vehicle;
         vec![
@@ -52,6 +56,10 @@ impl Row for VehicleListItem {
 impl Row for TechnicianListItem {
     const COLUMNS: &'static [&'static str] = &["NAME", "E-MAIL", "VEHICLE", "SINCE"];
 
+    fn key(&self) -> i64 {
+        self.user.id
+    }
+
     fn cells(&self) -> Vec<String> {
         let (vehicle, since) = match &self.active_assignment {
             Some(active) => (
@@ -79,6 +87,10 @@ impl Row for Assignment {
         "ASSIGNED",
         "RETURNED",
     ];
+
+    fn key(&self) -> i64 {
+        self.id
+    }
 
     fn cells(&self) -> Vec<String> {
         vec![

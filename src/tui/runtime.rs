@@ -1,8 +1,11 @@
 //! Owns the terminal and runs what `update` asks for: each request is a tokio task whose
-//! answer comes back as an event. Draws only after an event that changed something.
+//! answer comes back as an event; the live stream is one more task, reopened with the new
+//! token after a sign-in and resumed from the last event. Draws only after events that
+//! changed something: events that arrive together are applied first and drawn once, and
+//! frames caused by the stream come at most every [`FRAME_GAP`]; keys draw at once.
 
 use std::io::Write;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{Result, WrapErr};
 use crossterm::event::{Event as TermEvent, EventStream};
@@ -11,11 +14,16 @@ use tokio::sync::mpsc;
 
 use super::app::App;
 use super::keys::KeyMap;
-use super::message::{Command, Event, Response};
+use super::message::{Command, Event, Response, StreamUpdate};
 use super::requests::execute;
 use super::theme::Theme;
 use crate::api::User;
-use crate::client::ApiClient;
+use crate::client::{ApiClient, ClientError};
+
+/// The least time between two frames that no key asked for (a burst of changes).
+pub const FRAME_GAP: Duration = Duration::from_millis(16);
+/// Events applied before a frame is drawn, at most, when many arrive at once.
+const BATCH: usize = 512;
 
 /// Called with each new token after a sign-in, to keep it (keyring, file, or nowhere).
 pub type TokenSink = Box<dyn Fn(&str) + Send>;
@@ -115,7 +123,28 @@ async fn event_loop(
     } = settings;
     let mut app =
         App::new(client.base_url().to_string(), user, refresh_every.as_secs()).with_keys(keys);
+    run_app(terminal, client, &mut app, (email_hint, theme), keep_token).await
+}
+
+/// The stream's task, stopped when dropped (a new token, signing in again, quitting).
+struct Following(tokio::task::JoinHandle<()>);
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn run_app(
+    terminal: &mut ratatui::DefaultTerminal,
+    client: &mut ApiClient,
+    app: &mut App,
+    (email_hint, theme): (Option<String>, Theme),
+    keep_token: &TokenSink,
+) -> Result<()> {
     let (sender, mut answers) = mpsc::unbounded_channel::<Response>();
+    let (stream_sender, mut changes) = mpsc::unbounded_channel::<StreamUpdate>();
+    let mut stream: Option<Following> = None;
     let mut events = EventStream::new();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -134,14 +163,45 @@ async fn event_loop(
     #[cfg(unix)]
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .wrap_err("cannot listen for SIGTERM")?;
+    let far = || tokio::time::Instant::now() + Duration::from_secs(3600);
+    let mut pending_draw = true;
+    let mut last_frame: Option<Instant> = None;
     loop {
-        if app.needs_draw() {
+        // The stream follows the sign-in: open while someone is signed in, closed while the
+        // sign-in dialog asks again (the token went bad).
+        match (&stream, app.wants_stream()) {
+            (None, true) => {
+                stream = Some(Following(tokio::spawn(follow(
+                    client.clone(),
+                    app.last_event_id(),
+                    stream_sender.clone(),
+                ))));
+            }
+            (Some(_), false) => stream = None,
+            _ => {}
+        }
+        let frame_due = last_frame.map(|at| at + FRAME_GAP);
+        if pending_draw && frame_due.is_none_or(|due| Instant::now() >= due) {
             terminal.draw(|frame| app.draw(theme, frame))?;
             app.drawn();
+            pending_draw = false;
+            last_frame = Some(Instant::now());
         }
+        let draw_at = match (pending_draw, frame_due) {
+            (true, Some(due)) => tokio::time::Instant::from_std(due),
+            _ => far(),
+        };
+        let wake_at = app
+            .next_wake()
+            .map(tokio::time::Instant::from_std)
+            .unwrap_or_else(far);
+        let mut key = false;
         let event = tokio::select! {
             input = events.next() => match input {
-                Some(Ok(TermEvent::Key(key))) => Event::Key(key),
+                Some(Ok(TermEvent::Key(pressed))) => {
+                    key = true;
+                    Event::Key(pressed)
+                }
                 Some(Ok(TermEvent::Resize(width, height))) => Event::Resize(width, height),
                 Some(Ok(_)) => continue,
                 Some(Err(err)) => return Err(err).wrap_err("cannot read the terminal"),
@@ -151,21 +211,84 @@ async fn event_loop(
                 if let Response::SignedIn(Ok((token, _))) = &answer {
                     client.set_token(token.clone());
                     keep_token(token);
+                    // The stream opens again with the new token, resuming where it was.
+                    stream = None;
                 }
                 Event::Response(Box::new(answer))
             },
+            Some(change) = changes.recv() => Event::Stream(Box::new(change)),
             _ = ticker.tick() => Event::Tick,
+            _ = tokio::time::sleep_until(wake_at) => Event::Wake,
+            _ = tokio::time::sleep_until(draw_at) => continue,
             _ = hangup.recv() => return Ok(()),
             _ = terminate.recv() => return Ok(()),
         };
-        for command in app.update(event) {
-            if command == Command::Quit {
+        if run_update(app, event, client, &sender) {
+            return Ok(());
+        }
+        pending_draw |= app.needs_draw();
+        // Whatever else is waiting is applied before drawing: a burst costs one frame.
+        for _ in 0..BATCH {
+            let Ok(change) = changes.try_recv() else {
+                break;
+            };
+            if run_update(app, Event::Stream(Box::new(change)), client, &sender) {
                 return Ok(());
             }
-            spawn(client, &sender, command);
+            pending_draw |= app.needs_draw();
         }
-        if app.should_quit() {
-            return Ok(());
+        if key && pending_draw {
+            // A key is answered on screen at once.
+            last_frame = None;
+        }
+    }
+}
+
+/// Hands `event` to the app and runs what it asks for; true when the client should end.
+fn run_update(
+    app: &mut App,
+    event: Event,
+    client: &ApiClient,
+    sender: &mpsc::UnboundedSender<Response>,
+) -> bool {
+    for command in app.update(event) {
+        if command == Command::Quit {
+            return true;
+        }
+        spawn(client, sender, command);
+    }
+    app.should_quit()
+}
+
+/// The live stream as a task: says when it is up (and whether it resumed), passes on every
+/// event, and says when it cannot be had; the client's stream retries with backoff. It ends
+/// on a 401 (the runtime opens it again after the sign-in) or when nobody listens.
+async fn follow(
+    client: ApiClient,
+    after: Option<i64>,
+    sender: mpsc::UnboundedSender<StreamUpdate>,
+) {
+    let mut stream = client.events(after);
+    loop {
+        let update = if stream.is_connected() {
+            match stream.next().await {
+                Ok(item) => StreamUpdate::Item(item),
+                Err(error) => StreamUpdate::Failed(error),
+            }
+        } else {
+            match stream.open().await {
+                Ok(()) => StreamUpdate::Connected {
+                    resumed: stream.last_id().is_some(),
+                },
+                Err(error) => StreamUpdate::Failed(error),
+            }
+        };
+        let unauthorized = matches!(
+            &update,
+            StreamUpdate::Failed(ClientError::Unauthorized { .. })
+        );
+        if sender.send(update).is_err() || unauthorized {
+            return;
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The connection's state (live, refreshing, offline with its backoff), the requests in
-//! flight, and the flash message in the footer.
+//! The connection's state (live, refreshing, offline with its backoff), the live stream's
+//! (up, or polling while it cannot be had), the requests in flight, and the flash message
+//! in the footer.
 
 use super::message::Done;
 use crate::client::ClientError;
@@ -14,6 +15,20 @@ pub enum Connection {
     Live,
     Refreshing,
     Offline { retry_in: u64 },
+}
+
+/// The live stream of changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feed {
+    /// Not wanted: nobody is signed in.
+    Off,
+    /// Asked for, not up yet.
+    Connecting,
+    /// Up: changes arrive as they happen.
+    Up,
+    /// Cannot be had now (the server or a proxy refuses it, or it broke): the lists are
+    /// polled every refresh interval until it is back.
+    Down,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +96,7 @@ impl Flash {
 #[derive(Debug)]
 pub struct Status {
     pub connection: Connection,
+    pub feed: Feed,
     pub in_flight: usize,
     pub spinner_frame: usize,
     backoff_step: usize,
@@ -96,12 +112,15 @@ pub enum Due {
     Reload,
     /// Time for the header counts.
     Refresh,
+    /// Time for the header counts and the list shown (the stream is down).
+    Poll,
 }
 
 impl Status {
     pub fn new(refresh_every: u64) -> Status {
         Status {
             connection: Connection::Refreshing,
+            feed: Feed::Off,
             in_flight: 0,
             spinner_frame: 0,
             backoff_step: 0,
@@ -115,8 +134,13 @@ impl Status {
         self.in_flight += requests;
     }
 
+    /// An answer came (whatever it was: a superseded one is dropped, but it is not pending
+    /// any more); the last one ends the refreshing.
     pub fn answered(&mut self) {
         self.in_flight = self.in_flight.saturating_sub(1);
+        if self.in_flight == 0 && self.connection == Connection::Refreshing {
+            self.connection = Connection::Live;
+        }
     }
 
     /// A request failed for want of a connection: wait longer each time before retrying.
@@ -128,15 +152,13 @@ impl Status {
         self.connection = Connection::Offline { retry_in: wait };
     }
 
-    /// A request got through.
+    /// A request got through. Offline ends once everything sent meanwhile has answered;
+    /// a refresh ends with its last answer; live stays live (one answer among several does
+    /// not make the badge flicker).
     pub fn went_well(&mut self) {
         self.backoff_step = 0;
-        if self.in_flight == 0 || !matches!(self.connection, Connection::Offline { .. }) {
-            self.connection = if self.in_flight == 0 {
-                Connection::Live
-            } else {
-                Connection::Refreshing
-            };
+        if self.in_flight == 0 {
+            self.connection = Connection::Live;
         }
     }
 
@@ -159,13 +181,27 @@ impl Status {
                 self.since_refresh += 1;
                 if self.since_refresh >= self.refresh_every && self.in_flight == 0 {
                     self.since_refresh = 0;
-                    (false, Due::Refresh)
+                    let due = if self.feed == Feed::Down {
+                        Due::Poll
+                    } else {
+                        Due::Refresh
+                    };
+                    (false, due)
                 } else {
                     (false, Due::Nothing)
                 }
             }
             _ => (false, Due::Nothing),
         }
+    }
+}
+
+impl Status {
+    /// The stream's new state; true when the badge changes.
+    pub fn set_feed(&mut self, feed: Feed) -> bool {
+        let changed = self.feed != feed;
+        self.feed = feed;
+        changed
     }
 }
 

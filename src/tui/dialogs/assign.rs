@@ -6,9 +6,12 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 
 use super::{Look, Outcome};
-use crate::api::NewAssignment;
+use crate::api::events::EventData;
+use crate::api::{NewAssignment, TechnicianListItem, VehicleListItem};
 use crate::tui::keys::KeyMap;
+use crate::tui::live::Change;
 use crate::tui::message::Command;
+use crate::tui::rows::{technician_choices, vehicle_choices};
 use crate::tui::widgets::picker::{Picked, Picker, PickerItem};
 
 #[derive(Debug)]
@@ -69,6 +72,52 @@ impl AssignPicker {
 
     pub fn picker(&self) -> &Picker<i64> {
         &self.picker
+    }
+
+    /// Someone changed vehicles or technicians: the items are taken afresh from the lists
+    /// (busy ones marked again), and when the change concerns what is listed or what is being
+    /// assigned, the picker says so. True when it changed.
+    pub fn live(
+        &mut self,
+        change: &Change,
+        vehicles: &[VehicleListItem],
+        technicians: &[TechnicianListItem],
+    ) -> bool {
+        let (vehicle, technician) = match change.data.as_ref() {
+            EventData::Assignment(a) => (Some(a.vehicle_id), Some(a.technician_id)),
+            EventData::Vehicle(v) => (Some(v.id), None),
+            EventData::User(u) => (None, Some(u.id)),
+            _ => return false,
+        };
+        let concerned = match &mut self.purpose {
+            Purpose::TechnicianFor { vehicle_id } => {
+                let fixed = vehicle == Some(*vehicle_id);
+                if technician.is_some() {
+                    self.picker.set_items(technician_choices(technicians));
+                }
+                fixed || technician.is_some_and(|id| self.picker.has(&id))
+            }
+            Purpose::VehicleFor { technician_id } => {
+                let fixed = technician == Some(*technician_id);
+                if vehicle.is_some() {
+                    self.picker.set_items(vehicle_choices(vehicles));
+                }
+                fixed || vehicle.is_some_and(|id| self.picker.has(&id))
+            }
+            Purpose::NewAssignment { technicians: next } => {
+                if technician.is_some() {
+                    *next = technician_choices(technicians);
+                }
+                if vehicle.is_some() {
+                    self.picker.set_items(vehicle_choices(vehicles));
+                }
+                vehicle.is_some_and(|id| self.picker.has(&id))
+            }
+        };
+        if concerned && change.by_other {
+            self.picker.set_notice(change.just());
+        }
+        true
     }
 
     pub fn on_key(&mut self, key: &KeyEvent, keys: &KeyMap) -> Outcome {

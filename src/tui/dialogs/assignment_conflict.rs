@@ -8,9 +8,13 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{Look, Outcome};
-use crate::api::{AssignmentConflictBody, NewAssignment};
+use crate::api::events::{EventData, EventKind};
+use crate::api::{
+    AssignmentConflict as InTheWay, AssignmentConflictBody, ConflictReason, NewAssignment,
+};
 use crate::tui::keys::hints::{key_line, HintSpec, Keys};
 use crate::tui::keys::{Action, Context, KeyMap};
+use crate::tui::live::Change;
 use crate::tui::message::Command;
 use crate::tui::status::Flash;
 use crate::tui::widgets::frame::{centered, dialog_block, wrapped_height};
@@ -19,12 +23,19 @@ const HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::First(Action::Accept), "return those and assign", true),
     HintSpec::new(Keys::First(Action::Cancel), "cancel, nothing changes", true),
 ];
+/// When what was in the way went meanwhile.
+const CLEAR_HINTS: &[HintSpec] = &[
+    HintSpec::new(Keys::First(Action::Accept), "assign", true),
+    HintSpec::new(Keys::First(Action::Cancel), "cancel, nothing changes", true),
+];
 
 #[derive(Debug)]
 pub struct AssignmentConflict {
     body: AssignmentConflictBody,
     request: NewAssignment,
     pub(super) sending: bool,
+    /// What changed in the way since the server answered.
+    notice: Option<String>,
 }
 
 impl AssignmentConflict {
@@ -33,7 +44,57 @@ impl AssignmentConflict {
             body,
             request,
             sending: false,
+            notice: None,
         }
+    }
+
+    /// The assignments in the way, as they are now.
+    pub fn in_the_way(&self) -> &[InTheWay] {
+        &self.body.conflicts
+    }
+
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// An assignment was made or returned elsewhere: what is in the way follows, and the
+    /// dialog says what happened. True when it concerned this request.
+    pub fn live(&mut self, change: &Change) -> bool {
+        let EventData::Assignment(a) = change.data.as_ref() else {
+            return false;
+        };
+        let conflicts = &mut self.body.conflicts;
+        let concerned = match change.kind() {
+            EventKind::AssignmentReturned => {
+                let before = conflicts.len();
+                conflicts.retain(|c| c.assignment.id != a.id);
+                conflicts.len() != before
+            }
+            EventKind::AssignmentCreated => {
+                let reason = if a.vehicle_id == self.request.vehicle_id {
+                    Some(ConflictReason::VehicleBusy)
+                } else if a.technician_id == self.request.technician_id {
+                    Some(ConflictReason::TechnicianBusy)
+                } else {
+                    None
+                };
+                match reason {
+                    Some(reason) if !conflicts.iter().any(|c| c.assignment.id == a.id) => {
+                        conflicts.push(InTheWay {
+                            reason,
+                            assignment: a.as_ref().clone(),
+                        });
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        };
+        if concerned {
+            self.notice = Some(change.just());
+        }
+        concerned
     }
 
     pub fn on_key(&mut self, key: &KeyEvent, keys: &KeyMap) -> Outcome {
@@ -54,12 +115,19 @@ impl AssignmentConflict {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
-        let heading = if self.body.conflicts.len() > 1 {
-            "These assignments are in the way:"
-        } else {
-            "This assignment is in the way:"
+        let heading = match self.body.conflicts.len() {
+            0 => "Nothing is in the way any more.",
+            1 => "This assignment is in the way:",
+            _ => "These assignments are in the way:",
         };
-        let mut lines = vec![Line::from(Span::styled(heading, theme.title()))];
+        let mut lines = Vec::new();
+        if let Some(notice) = &self.notice {
+            lines.push(Line::from(Span::styled(
+                format!("• {notice}"),
+                theme.warning(),
+            )));
+        }
+        lines.push(Line::from(Span::styled(heading, theme.title())));
         for conflict in &self.body.conflicts {
             let a = &conflict.assignment;
             lines.push(Line::from(format!(
@@ -78,10 +146,15 @@ impl AssignmentConflict {
                 theme.warning(),
             )));
         } else {
+            let hints = if self.body.conflicts.is_empty() {
+                CLEAR_HINTS
+            } else {
+                HINTS
+            };
             lines.push(Line::from(key_line(
                 look.keys,
                 Context::AssignmentConflict,
-                HINTS,
+                hints,
                 ("", "    "),
                 theme.key(),
             )));

@@ -8,8 +8,10 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{Look, Outcome};
+use crate::api::events::{EventData, EventKind};
 use crate::tui::keys::hints::{key_line, HintSpec, Keys};
 use crate::tui::keys::{Action, Context, KeyMap};
+use crate::tui::live::Change;
 use crate::tui::message::Command;
 use crate::tui::status::Flash;
 use crate::tui::widgets::frame::{centered, dialog_block};
@@ -30,6 +32,8 @@ pub struct Confirm {
     title: String,
     message: String,
     on_yes: Command,
+    /// What happened to the record meanwhile.
+    notice: Option<String>,
 }
 
 impl Confirm {
@@ -38,7 +42,33 @@ impl Confirm {
             title: title.into(),
             message,
             on_yes,
+            notice: None,
         }
+    }
+
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// Someone changed the record this asks about: the question says so. True when it did.
+    pub fn live(&mut self, change: &Change) -> bool {
+        let concerned = match (&self.on_yes, change.kind(), change.data.as_ref()) {
+            (Command::DeleteVehicle(id), _, EventData::Vehicle(v)) => v.id == *id,
+            (
+                Command::DeleteVehicle(id),
+                EventKind::AssignmentCreated,
+                EventData::Assignment(a),
+            ) => a.vehicle_id == *id,
+            (Command::ReturnAssignment(id), _, EventData::Assignment(a)) => a.id == *id,
+            (Command::DeleteRoleAssignment(rel), _, EventData::RoleAssignment(row)) => {
+                row.rel_id == *rel
+            }
+            _ => false,
+        };
+        if concerned && change.by_other {
+            self.notice = Some(change.just());
+        }
+        concerned
     }
 
     pub fn title(&self) -> &str {
@@ -64,8 +94,14 @@ impl Confirm {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
-        let lines = vec![
-            Line::from(self.message.clone()),
+        let mut lines = vec![Line::from(self.message.clone())];
+        if let Some(notice) = &self.notice {
+            lines.push(Line::from(ratatui::text::Span::styled(
+                format!("• {notice}"),
+                theme.warning(),
+            )));
+        }
+        lines.extend([
             Line::from(""),
             Line::from(key_line(
                 look.keys,
@@ -74,8 +110,9 @@ impl Confirm {
                 ("", "    "),
                 theme.key(),
             )),
-        ];
-        let rect = centered(area, 64, 7);
+        ]);
+        let height = if self.notice.is_some() { 10 } else { 7 };
+        let rect = centered(area, 64, height);
         frame.render_widget(Clear, rect);
         frame.render_widget(
             Paragraph::new(lines)

@@ -62,6 +62,8 @@ pub struct FleetForm {
     pub(super) error: Option<String>,
     /// Asking whether to discard the input.
     asking: bool,
+    /// Someone changed the record being edited meanwhile.
+    notice: Option<String>,
 }
 
 impl FleetForm {
@@ -73,7 +75,27 @@ impl FleetForm {
             sending: false,
             error: None,
             asking: false,
+            notice: None,
         }
+    }
+
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// Someone else changed or deleted the record being edited: the form says so (its input
+    /// stays; saving overwrites their change). True when it concerned this form.
+    pub fn live(&mut self, change: &crate::tui::live::Change) -> bool {
+        use crate::api::events::EventData;
+        let concerned = match (self.kind, change.data.as_ref()) {
+            (Kind::EditVehicle(id), EventData::Vehicle(v)) => v.id == id,
+            (Kind::EditTechnician(id), EventData::User(u)) => u.id == id,
+            _ => false,
+        };
+        if concerned && change.by_other {
+            self.notice = Some(change.just());
+        }
+        concerned && change.by_other
     }
 
     /// New vehicle, or edit `existing`.
@@ -308,6 +330,11 @@ impl FleetForm {
             )));
         } else if self.sending {
             lines.push(Line::from(Span::styled(" Saving…", theme.warning())));
+        } else if let Some(notice) = &self.notice {
+            lines.push(Line::from(Span::styled(
+                format!(" • {notice}"),
+                theme.warning(),
+            )));
         } else {
             lines.push(Line::from(""));
         }

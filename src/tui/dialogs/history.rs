@@ -1,39 +1,138 @@
-//! A vehicle's or technician's assignments, from the history loaded so far.
+//! A vehicle's or technician's assignments, from the history loaded so far, and under them
+//! the events that concern them from the activity log (newest first; live).
 
-use ratatui::layout::{Constraint, Rect};
-use ratatui::widgets::{Clear, Paragraph, Row as TableRow, Table};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row as TableRow, Table};
 use ratatui::Frame;
 
+use crate::api::events::ActivityPage;
 use crate::api::Assignment;
+use crate::client::ClientError;
+use crate::tui::live::Change;
+use crate::tui::message::Subject;
+use crate::tui::tabs::ActivityRow;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::frame::{centered, compact, dialog_block};
 use crate::tui::widgets::table::Row;
+
+/// The events part of a history.
+#[derive(Debug)]
+pub enum HistoryEvents {
+    Loading,
+    Loaded(Vec<ActivityRow>),
+    /// The activity log is for admins.
+    Refused,
+    Failed(String),
+}
 
 #[derive(Debug)]
 pub struct History {
     title: String,
     rows: Vec<Assignment>,
+    subject: Option<Subject>,
+    events: HistoryEvents,
 }
 
 impl History {
     pub fn new(title: String, rows: Vec<Assignment>) -> History {
-        History { title, rows }
+        History {
+            title,
+            rows,
+            subject: None,
+            events: HistoryEvents::Loaded(Vec::new()),
+        }
+    }
+
+    /// A history that also shows `subject`'s events, once they are loaded.
+    pub fn with_events(mut self, subject: Subject) -> History {
+        self.subject = Some(subject);
+        self.events = HistoryEvents::Loading;
+        self
     }
 
     pub fn rows(&self) -> &[Assignment] {
         &self.rows
     }
 
+    pub fn subject(&self) -> Option<Subject> {
+        self.subject
+    }
+
+    pub fn events(&self) -> &HistoryEvents {
+        &self.events
+    }
+
+    /// The answer of the activity log for this history's subject.
+    pub fn events_loaded(&mut self, result: Result<ActivityPage, ClientError>) {
+        self.events = match result {
+            Ok(page) => HistoryEvents::Loaded(
+                page.events
+                    .into_iter()
+                    .filter_map(ActivityRow::of)
+                    .collect(),
+            ),
+            Err(error) if error.status() == Some(403) => HistoryEvents::Refused,
+            Err(error) => HistoryEvents::Failed(error.user_message()),
+        };
+    }
+
+    /// A change about this history's vehicle or technician goes on top of its events.
+    pub fn live(&mut self, change: &Change) -> bool {
+        let subject = &change.event.subject;
+        let concerned = match self.subject {
+            Some(Subject::Vehicle(id)) => subject.vehicle_id == Some(id),
+            Some(Subject::Technician(id)) => {
+                subject.technician_id == Some(id) || subject.user_id == Some(id)
+            }
+            None => false,
+        };
+        match &mut self.events {
+            HistoryEvents::Loaded(rows) if concerned => {
+                if !rows.iter().any(|row| row.event.id == change.event.id) {
+                    rows.insert(0, ActivityRow::new(change.event.clone(), &change.data));
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: Theme) {
         let title = &self.title;
         let rect = centered(area, 100, area.height.saturating_sub(4));
         frame.render_widget(Clear, rect);
-        let inner_height = rect.height.saturating_sub(3) as usize;
         let wide = rect.width >= 96;
+        let block = dialog_block(title, theme);
+        let inner = block.inner(rect);
+        frame.render_widget(block, rect);
+        let (top, bottom) = if self.subject.is_some() {
+            let [top, bottom] =
+                Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(inner);
+            (top, Some(bottom))
+        } else {
+            (inner, None)
+        };
+        self.draw_assignments(frame, top, wide, theme);
+        if let Some(bottom) = bottom {
+            self.draw_events(frame, bottom, wide, theme);
+        }
+    }
+
+    fn draw_assignments(&self, frame: &mut Frame, area: Rect, wide: bool, theme: Theme) {
+        if self.rows.is_empty() {
+            frame.render_widget(
+                Paragraph::new(" No assignments in the loaded history."),
+                area,
+            );
+            return;
+        }
+        let height = area.height.saturating_sub(1) as usize;
         let table_rows: Vec<TableRow> = self
             .rows
             .iter()
-            .take(inner_height)
+            .take(height)
             .map(|row| {
                 let cells = row.cells();
                 TableRow::new(if wide {
@@ -48,18 +147,62 @@ impl History {
         } else {
             [5, 9, 9, 12, 8, 11, 11]
         };
-        let constraints = widths.map(Constraint::Length);
-        let table = Table::new(table_rows, constraints)
-            .header(TableRow::new(Assignment::COLUMNS.to_vec()).style(theme.title()))
-            .block(dialog_block(title, theme));
-        if self.rows.is_empty() {
-            frame.render_widget(
-                Paragraph::new(" No assignments in the loaded history.")
-                    .block(dialog_block(title, theme)),
-                rect,
-            );
+        let table = Table::new(table_rows, widths.map(Constraint::Length))
+            .header(TableRow::new(Assignment::COLUMNS.to_vec()).style(theme.title()));
+        frame.render_widget(table, area);
+    }
+
+    fn draw_events(&self, frame: &mut Frame, area: Rect, wide: bool, theme: Theme) {
+        let block = Block::default()
+            .borders(Borders::TOP)
+            .border_style(theme.border())
+            .title(" Events ");
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let say =
+            |text: &str| Paragraph::new(Line::from(Span::styled(text.to_string(), theme.dim())));
+        let rows = match &self.events {
+            HistoryEvents::Loading => return frame.render_widget(say(" Loading…"), inner),
+            HistoryEvents::Refused => {
+                return frame.render_widget(say(" The activity log is for admins."), inner)
+            }
+            HistoryEvents::Failed(why) => {
+                return frame.render_widget(say(&format!(" Not loaded: {why}")), inner)
+            }
+            HistoryEvents::Loaded(rows) if rows.is_empty() => {
+                return frame.render_widget(say(" No events kept."), inner)
+            }
+            HistoryEvents::Loaded(rows) => rows,
+        };
+        let height = inner.height.saturating_sub(1) as usize;
+        let table_rows: Vec<TableRow> = rows
+            .iter()
+            .take(height)
+            .map(|row| {
+                let cells = row.cells();
+                TableRow::new(if wide {
+                    cells
+                } else {
+                    cells.into_iter().map(compact).collect()
+                })
+            })
+            .collect();
+        let widths = if wide {
+            [
+                Constraint::Length(16),
+                Constraint::Length(20),
+                Constraint::Min(20),
+            ]
         } else {
-            frame.render_widget(table, rect);
-        }
+            [
+                Constraint::Length(11),
+                Constraint::Length(16),
+                Constraint::Min(20),
+            ]
+        };
+        let table = Table::new(table_rows, widths)
+            .header(TableRow::new(ActivityRow::COLUMNS.to_vec()).style(theme.title()))
+            .column_spacing(1);
+        frame.render_widget(table, inner);
     }
 }

@@ -26,7 +26,7 @@ pub use assignment_conflict::AssignmentConflict;
 pub use confirm::Confirm;
 pub use fleet_form::FleetForm;
 pub use help::Help;
-pub use history::History;
+pub use history::{History, HistoryEvents};
 pub use message::{Details, Message};
 pub use role_conflict::RoleConflict;
 pub use role_form::{Chosen, RoleField, RoleForm};
@@ -37,8 +37,10 @@ use super::message::Command;
 use super::status::Flash;
 use super::theme::Theme;
 use crate::api::dates::Day;
+use crate::api::events::EventData;
 use crate::api::roles::Organization;
-use crate::api::User;
+use crate::api::{TechnicianListItem, User, VehicleListItem};
+use crate::tui::live::Change;
 
 /// What a key did, for the app to carry out.
 #[derive(Debug)]
@@ -89,6 +91,12 @@ pub struct Directory<'a> {
     pub organizations: &'a [Organization],
     /// Indices into `organizations`, as the tree shows them.
     pub shown: &'a [usize],
+}
+
+/// The fleet lists as the tabs hold them, for pickers to list afresh.
+pub struct Lists<'a> {
+    pub vehicles: &'a [VehicleListItem],
+    pub technicians: &'a [TechnicianListItem],
 }
 
 /// What a dialog may need to answer a key.
@@ -153,6 +161,29 @@ impl Dialog {
             Dialog::AssignmentConflict(dialog) => dialog.draw(frame, area, look),
             Dialog::RoleForm(dialog) => dialog.draw(frame, area, look),
             Dialog::RoleConflict(dialog) => dialog.draw(frame, area, look),
+        }
+    }
+
+    /// A change from the stream: a dialog it concerns takes it in and says so. True when
+    /// the dialog changed.
+    pub fn live(&mut self, change: &Change, lists: &Lists) -> bool {
+        match self {
+            Dialog::Assign(dialog) => dialog.live(change, lists.vehicles, lists.technicians),
+            Dialog::AssignmentConflict(dialog) => dialog.live(change),
+            Dialog::Confirm(dialog) => dialog.live(change),
+            Dialog::FleetForm(dialog) => dialog.live(change),
+            Dialog::RoleForm(dialog) => dialog.live(change),
+            Dialog::History(dialog) => dialog.live(change),
+            Dialog::RoleConflict(dialog) => match change.data.as_ref() {
+                EventData::RoleAssignment(row)
+                    if dialog.concerns_row(&row.user_id, &row.organization_id) =>
+                {
+                    dialog.went_stale(change.just());
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
         }
     }
 
@@ -269,6 +300,23 @@ impl Stack {
         if let Some(sign_in) = self.sign_in() {
             sign_in.refused(why);
         }
+    }
+
+    /// A change from the stream, to every open dialog; true when one changed.
+    pub fn live(&mut self, change: &Change, lists: &Lists) -> bool {
+        let mut changed = false;
+        for dialog in &mut self.0 {
+            changed |= dialog.live(change, lists);
+        }
+        changed
+    }
+
+    /// The history whose events these are, if it is open.
+    pub fn history_of(&mut self, subject: crate::tui::message::Subject) -> Option<&mut History> {
+        self.0.iter_mut().find_map(|dialog| match dialog {
+            Dialog::History(history) if history.subject() == Some(subject) => Some(history),
+            _ => None,
+        })
     }
 
     /// The uppermost role conflict dialog.

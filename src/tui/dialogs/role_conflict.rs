@@ -35,6 +35,11 @@ const HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::First(Action::Undo), "undo edits", true),
     HintSpec::new(Keys::First(Action::Cancel), "cancel", true),
 ];
+/// When the user's assignments changed since the server suggested.
+const STALE_HINTS: &[HintSpec] = &[
+    HintSpec::new(Keys::First(Action::Accept), "get fresh suggestions", true),
+    HintSpec::new(Keys::First(Action::Cancel), "cancel", true),
+];
 const EDIT_HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::First(Action::Accept), "keep these dates", true),
     HintSpec::new(Keys::First(Action::NextField), "other date", true),
@@ -62,6 +67,9 @@ pub struct RoleConflict {
     pub(super) error: Option<String>,
     user_name: String,
     organization_name: String,
+    /// Set when the user's assignments here changed since the suggestions were made: what
+    /// happened. Enter then asks the server again instead of resolving.
+    stale: Option<String>,
 }
 
 impl RoleConflict {
@@ -89,6 +97,7 @@ impl RoleConflict {
             error: None,
             user_name,
             organization_name,
+            stale: None,
         };
         dialog.set_known(known);
         dialog
@@ -141,6 +150,27 @@ impl RoleConflict {
     pub fn organization_name(&self) -> &str {
         &self.organization_name
     }
+    /// What made the suggestions stale, if something did.
+    pub fn stale(&self) -> Option<&str> {
+        self.stale.as_deref()
+    }
+
+    /// Whether a change to `row` (a role assignment) is one of the user's in this
+    /// organization: then the suggestions may no longer hold.
+    pub fn concerns_row(&self, user_id: &str, organization_id: &str) -> bool {
+        self.request.organization_id == organization_id
+            && self
+                .request
+                .user_id
+                .id()
+                .is_some_and(|id| id.to_string() == user_id)
+    }
+
+    /// The user's assignments changed elsewhere: `what` says how.
+    pub fn went_stale(&mut self, what: String) {
+        self.stale = Some(what);
+    }
+
     /// Sent again as it is (the conflict went away meanwhile).
     pub fn mark_sending(&mut self) {
         self.sending = true;
@@ -280,6 +310,12 @@ impl RoleConflict {
                 self.error = None;
                 self.recheck();
             }
+            Some(Action::Accept) if !self.sending && self.stale.is_some() => {
+                // Fresh suggestions first: the server answers the request again.
+                self.sending = true;
+                self.error = None;
+                return Outcome::Send(Command::SaveRoleAssignment(self.request.clone()));
+            }
             Some(Action::Accept) if !self.sending => match &self.outcome {
                 Err(why) => {
                     self.error = Some(format!(
@@ -324,6 +360,12 @@ impl RoleConflict {
                 format!(" ✗ Still overlaps: {why}."),
                 theme.error(),
             ))),
+        }
+        if let Some(stale) = &self.stale {
+            bottom.push(Line::from(Span::styled(
+                format!(" • {stale} These suggestions may no longer fit."),
+                theme.warning(),
+            )));
         }
         if let Some(error) = &self.error {
             bottom.push(Line::from(Span::styled(format!(" {error}"), theme.error())));
@@ -453,6 +495,8 @@ impl RoleConflict {
         }
         let (context, hints) = if self.editing.is_some() {
             (Context::DateEdit, EDIT_HINTS)
+        } else if self.stale.is_some() {
+            (Context::RoleConflict, STALE_HINTS)
         } else {
             (Context::RoleConflict, HINTS)
         };

@@ -104,6 +104,8 @@ pub struct RoleForm {
     picker: Option<(RoleField, Picker<String>)>,
     /// Asking whether to discard the input.
     asking: bool,
+    /// Someone changed or deleted the assignment being edited meanwhile.
+    notice: Option<String>,
 }
 
 impl RoleForm {
@@ -160,6 +162,7 @@ impl RoleForm {
             focus: RoleField::User,
             field_error: None,
             error: None,
+            notice: None,
             sending: false,
             initial,
             picker: None,
@@ -176,6 +179,23 @@ impl RoleForm {
 
     pub fn rel_id(&self) -> Option<i64> {
         self.rel_id
+    }
+
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// Someone else changed or deleted the assignment being edited: the form says so. True
+    /// when it concerned this form.
+    pub fn live(&mut self, change: &crate::tui::live::Change) -> bool {
+        let concerned = match (self.rel_id, change.data.as_ref()) {
+            (Some(rel), crate::api::events::EventData::RoleAssignment(row)) => row.rel_id == rel,
+            _ => false,
+        };
+        if concerned && change.by_other {
+            self.notice = Some(change.just());
+        }
+        concerned && change.by_other
     }
 
     pub fn user(&self) -> Option<&Chosen> {
@@ -539,6 +559,11 @@ impl RoleForm {
             )));
         } else if self.sending {
             lines.push(Line::from(Span::styled(" Saving…", theme.warning())));
+        } else if let Some(notice) = &self.notice {
+            lines.push(Line::from(Span::styled(
+                format!(" • {notice}"),
+                theme.warning(),
+            )));
         } else {
             lines.push(Line::from(""));
         }

@@ -30,6 +30,7 @@ pub enum Action {
     Technicians,
     Assignments,
     Roles,
+    Activity,
     Down,
     Up,
     PageDown,
@@ -79,6 +80,7 @@ const CONFIGURABLE: &[(Action, &str, &str)] = &[
     (Action::Technicians, "technicians", "2"),
     (Action::Assignments, "assignments", "3"),
     (Action::Roles, "roles", "4"),
+    (Action::Activity, "activity", "5"),
     (Action::Down, "down", "j"),
     (Action::Up, "up", "k"),
     (Action::First, "first", "g"),
@@ -141,6 +143,7 @@ pub enum Context {
     Technicians,
     Assignments,
     Roles,
+    Activity,
     /// Typing a filter.
     Filter,
     /// Help, messages, details, history: read and close.
@@ -159,13 +162,14 @@ pub enum Context {
 }
 
 impl Context {
-    const ALL: [Context; 17] = [
+    const ALL: [Context; 18] = [
         Context::Always,
         Context::Common,
         Context::Vehicles,
         Context::Technicians,
         Context::Assignments,
         Context::Roles,
+        Context::Activity,
         Context::Filter,
         Context::Reader,
         Context::Confirm,
@@ -181,9 +185,11 @@ impl Context {
 
     fn fallback(self) -> Option<Context> {
         match self {
-            Context::Vehicles | Context::Technicians | Context::Assignments | Context::Roles => {
-                Some(Context::Common)
-            }
+            Context::Vehicles
+            | Context::Technicians
+            | Context::Assignments
+            | Context::Roles
+            | Context::Activity => Some(Context::Common),
             Context::RoleTicks => Some(Context::RoleForm),
             _ => None,
         }
@@ -208,6 +214,7 @@ impl Context {
             Context::Technicians => "the Technicians tab",
             Context::Assignments => "the Assignments tab",
             Context::Roles => "the Roles tab",
+            Context::Activity => "the Activity tab",
             Context::Filter => "the filter line",
             Context::Reader => "help and messages",
             Context::Confirm => "questions",
@@ -241,6 +248,7 @@ fn defaults(context: Context) -> Vec<(Action, Vec<&'static str>)> {
             (A::Technicians, &["2"]),
             (A::Assignments, &["3"]),
             (A::Roles, &["4"]),
+            (A::Activity, &["5", "L"]),
             (A::Down, &["j", "down"]),
             (A::Up, &["k", "up"]),
             (A::PageDown, &["pagedown"]),
@@ -276,6 +284,7 @@ fn defaults(context: Context) -> Vec<(Action, Vec<&'static str>)> {
             (A::Open, &["enter"]),
             (A::Fold, &["space"]),
         ],
+        Context::Activity => &[(A::Open, &["enter"])],
         Context::Filter => &[
             (A::KeepFilter, &["enter"]),
             (A::ClearFilter, &["esc"]),

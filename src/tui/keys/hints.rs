@@ -17,7 +17,7 @@ pub enum Keys {
     Run(Action, Action),
     /// Two actions' first keys apart: "g G", "PgUp PgDn".
     Pair(Action, Action),
-    /// The tab keys: "1-4 Tab".
+    /// The tab keys: "1-5 Tab".
     Tabs,
     /// Up and down, arrows then letters: "↑↓ j k".
     Move,
@@ -60,6 +60,7 @@ const GLOBAL: &[HintSpec] = &[
     HintSpec::new(Keys::First(Action::Sort), "sort", true),
     HintSpec::new(Keys::First(Action::ReverseSort), "reverse sort", false),
     HintSpec::new(Keys::Tabs, "switch tab", false),
+    HintSpec::new(Keys::All(Action::Activity), "the activity log", false),
     HintSpec::new(Keys::Move, "move", false),
     HintSpec::new(Keys::Pair(Action::PageUp, Action::PageDown), "page", false),
     HintSpec::new(
@@ -74,11 +75,12 @@ const GLOBAL: &[HintSpec] = &[
 ];
 
 /// The tab jump actions, in tab order.
-const TAB_JUMPS: [Action; 4] = [
+const TAB_JUMPS: [Action; 5] = [
     Action::Vehicles,
     Action::Technicians,
     Action::Assignments,
     Action::Roles,
+    Action::Activity,
 ];
 
 /// The text of a hint's keys in `context`.
@@ -198,7 +200,8 @@ mod tests {
                 "/ filter",
                 "s sort",
                 "S reverse sort",
-                "1-4 Tab switch tab",
+                "1-5 Tab switch tab",
+                "5/L the activity log",
                 "↑↓ j k move",
                 "PgUp PgDn page",
                 "g G first / last",
@@ -213,7 +216,7 @@ mod tests {
         let rebound = written(&map, Context::Vehicles);
         assert!(rebound.contains(&"↑↓ x k move".to_string()), "{rebound:?}");
         assert!(
-            rebound.contains(&"1 2 3 0 Tab switch tab".to_string()),
+            rebound.contains(&"1 2 3 0 5 Tab switch tab".to_string()),
             "{rebound:?}"
         );
         assert!(

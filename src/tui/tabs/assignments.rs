@@ -1,15 +1,20 @@
 //! The Assignments tab: the history, newest first, paged in as you scroll; by status (all →
 //! active → returned); new (a vehicle, then a technician), return (asks), details.
 
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+use crate::api::events::{EventData, EventKind};
 use crate::api::{
     Assignment, AssignmentStatus, AssignmentsEnvelope, TechnicianListItem, VehicleListItem,
 };
 use crate::tui::dialogs::{AssignPicker, Confirm, Details, Dialog, Outcome};
 use crate::tui::keys::hints::{HintSpec, Keys};
 use crate::tui::keys::Action;
+use crate::tui::live::Change;
 use crate::tui::message::Command;
 use crate::tui::rows::{date_cell, make_model, technician_choices, vehicle_choices};
 use crate::tui::status::Flash;
@@ -35,6 +40,10 @@ pub struct AssignmentsTab {
     loading_more: bool,
     /// Answers to older loads (another status, a reload) are dropped.
     generation: u64,
+    /// The oldest assignment date loaded: older history comes with the pages, not the stream.
+    oldest: Option<DateTime<Utc>>,
+    /// A first page asked for while polling: merged into what is loaded, not replacing it.
+    polling: bool,
 }
 
 impl Default for AssignmentsTab {
@@ -45,6 +54,8 @@ impl Default for AssignmentsTab {
             next_before: None,
             loading_more: false,
             generation: 0,
+            oldest: None,
+            polling: false,
         }
     }
 }
@@ -53,7 +64,18 @@ impl AssignmentsTab {
     /// Loads the first page again; older answers will be dropped.
     pub fn reload(&mut self) -> Command {
         self.generation += 1;
+        self.polling = false;
         self.next_before = None;
+        Command::LoadAssignments {
+            generation: self.generation,
+            status: self.status,
+            before: None,
+        }
+    }
+
+    /// The first page again, merged into what is loaded (polling while the stream is away).
+    pub fn poll(&mut self) -> Command {
+        self.polling = true;
         Command::LoadAssignments {
             generation: self.generation,
             status: self.status,
@@ -71,6 +93,17 @@ impl AssignmentsTab {
     }
 
     pub fn accept_page(&mut self, append: bool, page: AssignmentsEnvelope) {
+        if !append && std::mem::take(&mut self.polling) && self.list.loaded {
+            // Deeper pages stay; the first one's rows are taken in place.
+            self.list.extend_items(page.assignments);
+            return;
+        }
+        let oldest = page.assignments.iter().map(|a| a.assigned_date).min();
+        self.oldest = match (append, self.oldest, oldest) {
+            (true, Some(before), Some(now)) => Some(before.min(now)),
+            (true, before, None) => before,
+            (_, _, now) => now,
+        };
         if append {
             self.list.extend_items(page.assignments);
         } else {
@@ -156,6 +189,62 @@ impl AssignmentsTab {
                 None => Outcome::Stay,
             },
             _ => Outcome::Ignored,
+        }
+    }
+
+    /// Whether the list, as loaded, has a place for `assignment`: its status fits and it is
+    /// loaded already or not older than the pages loaded so far.
+    fn has_place_for(&self, assignment: &Assignment) -> bool {
+        let status_fits = self.status.is_none_or(|status| status == assignment.status);
+        let in_range = self.list.get(assignment.id).is_some()
+            || self.next_before.is_none()
+            || self
+                .oldest
+                .is_none_or(|oldest| assignment.assigned_date >= oldest);
+        status_fits && in_range
+    }
+
+    /// Applies a change to the assignments it concerns; `mark` marks the row until then.
+    /// True when a visible row changed.
+    pub fn apply(&mut self, change: &Change, mark: Option<Instant>) -> bool {
+        if !self.list.loaded {
+            return false;
+        }
+        match (change.kind(), change.data.as_ref()) {
+            (
+                EventKind::AssignmentCreated | EventKind::AssignmentReturned,
+                EventData::Assignment(a),
+            ) => {
+                let shown = if self.has_place_for(a) {
+                    self.list.upsert(a.as_ref().clone())
+                } else {
+                    // Returned while the list shows the active ones (or the other way round).
+                    self.list.remove(a.id)
+                };
+                if let Some(until) = mark {
+                    if self.list.get(a.id).is_some() {
+                        self.list.mark(a.id, until);
+                    }
+                }
+                shown
+            }
+            (EventKind::VehicleUpdated, EventData::Vehicle(vehicle)) => self.list.update_all(|a| {
+                let renamed = a.vehicle_id == vehicle.id && a.vehicle != *vehicle;
+                if renamed {
+                    a.vehicle = vehicle.clone();
+                }
+                renamed
+            }),
+            (_, EventData::User(user)) => self.list.update_all(|a| {
+                let renamed = a.technician_id == user.id
+                    && (a.technician.name != user.name || a.technician.email != user.email);
+                if renamed {
+                    a.technician.name = user.name.clone();
+                    a.technician.email = user.email.clone();
+                }
+                renamed
+            }),
+            _ => false,
         }
     }
 

@@ -5,14 +5,18 @@
 //! [`Tab`] (its title, key context and jump action); a field in [`Tabs`] and an arm in each of
 //! its matches; its keys in `keys/action.rs`.
 
+mod activity;
 mod assignments;
 mod roles;
 mod technicians;
 mod vehicles;
 
+use std::time::Instant;
+
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+pub use activity::{subject_query, ActivityRow, ActivityTab};
 pub use assignments::AssignmentsTab;
 pub use roles::{RolesFocus, RolesTab};
 pub use technicians::TechniciansTab;
@@ -21,6 +25,7 @@ pub use vehicles::VehiclesTab;
 use super::dialogs::Outcome;
 use super::keys::hints::HintSpec;
 use super::keys::{Action, Context, KeyMap};
+use super::live::Change;
 use super::message::{Command, Response};
 use super::theme::Theme;
 use super::widgets::table::{ListState, Row};
@@ -43,14 +48,16 @@ pub enum Tab {
     Technicians,
     Assignments,
     Roles,
+    Activity,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [
+    pub const ALL: [Tab; 5] = [
         Tab::Vehicles,
         Tab::Technicians,
         Tab::Assignments,
         Tab::Roles,
+        Tab::Activity,
     ];
 
     pub fn title(self) -> &'static str {
@@ -59,6 +66,7 @@ impl Tab {
             Tab::Technicians => "Technicians",
             Tab::Assignments => "Assignments",
             Tab::Roles => "Roles",
+            Tab::Activity => "Activity",
         }
     }
 
@@ -73,6 +81,7 @@ impl Tab {
             Tab::Technicians => Context::Technicians,
             Tab::Assignments => Context::Assignments,
             Tab::Roles => Context::Roles,
+            Tab::Activity => Context::Activity,
         }
     }
 
@@ -83,6 +92,7 @@ impl Tab {
             Action::Technicians => Some(Tab::Technicians),
             Action::Assignments => Some(Tab::Assignments),
             Action::Roles => Some(Tab::Roles),
+            Action::Activity => Some(Tab::Activity),
             _ => None,
         }
     }
@@ -101,6 +111,7 @@ impl Tab {
             Tab::Technicians => technicians::HINTS,
             Tab::Assignments => assignments::HINTS,
             Tab::Roles => roles::HINTS,
+            Tab::Activity => activity::HINTS,
         }
     }
 }
@@ -171,6 +182,8 @@ fn list_counts<T>(list: &ListState<T>, more: &str) -> Counts {
 pub enum Taken {
     /// Loaded; the organization, when it was one organization's role assignments.
     Loaded(Option<String>),
+    /// A poll brought the rows shown already: nothing to draw.
+    Unchanged,
     /// An answer to a superseded request: dropped.
     Dropped,
     /// The server does not let this user see it.
@@ -180,20 +193,113 @@ pub enum Taken {
     Other,
 }
 
+/// Changes from the stream that came while loads were on their way: applied again on top of
+/// each answer, so an answer read before a change cannot undo it (applying is idempotent).
+#[derive(Debug, Default)]
+struct Catchup {
+    loads: usize,
+    changes: Vec<Change>,
+}
+
 #[derive(Debug, Default)]
 pub struct Tabs {
     pub vehicles: VehiclesTab,
     pub technicians: TechniciansTab,
     pub assignments: AssignmentsTab,
     pub roles: RolesTab,
+    pub activity: ActivityTab,
+    catchup: Catchup,
 }
 
 impl Tabs {
+    /// A load is on its way.
+    pub fn load_sent(&mut self) {
+        self.catchup.loads += 1;
+    }
+
+    /// A change from the stream, applied to every tab; `mark` marks what someone else changed
+    /// until then. True when what `tab` shows changed.
+    pub fn apply(
+        &mut self,
+        change: &Change,
+        mark: Option<Instant>,
+        tab: Tab,
+        filter: &str,
+    ) -> bool {
+        if self.catchup.loads > 0 {
+            self.catchup.changes.push(change.clone());
+        }
+        let changed = [
+            (Tab::Vehicles, self.vehicles.apply(change, mark)),
+            (Tab::Technicians, self.technicians.apply(change, mark)),
+            (Tab::Assignments, self.assignments.apply(change, mark)),
+            (Tab::Roles, self.roles.apply(change, mark, filter)),
+            (Tab::Activity, self.activity.apply(change, mark)),
+        ];
+        changed.iter().any(|(t, shown)| *t == tab && *shown)
+    }
+
+    /// A load answered that feeds no tab (a history's events).
+    pub fn answered_elsewhere(&mut self) {
+        self.catch_up(None, "");
+    }
+
+    /// An answer to a load arrived (taken or not): what changed meanwhile is applied again
+    /// to the tab it fed.
+    fn catch_up(&mut self, fed: Option<Tab>, filter: &str) {
+        self.catchup.loads = self.catchup.loads.saturating_sub(1);
+        let changes = if self.catchup.loads == 0 {
+            std::mem::take(&mut self.catchup.changes)
+        } else {
+            self.catchup.changes.clone()
+        };
+        for change in &changes {
+            match fed {
+                Some(Tab::Vehicles) => drop(self.vehicles.apply(change, None)),
+                Some(Tab::Technicians) => drop(self.technicians.apply(change, None)),
+                Some(Tab::Assignments) => drop(self.assignments.apply(change, None)),
+                Some(Tab::Roles) => drop(self.roles.apply(change, None, filter)),
+                Some(Tab::Activity) => drop(self.activity.apply(change, None)),
+                None => {}
+            }
+        }
+    }
+
     /// An answer to a load goes to the tab that asked; `tab` is the one shown.
     pub fn take(&mut self, tab: Tab, filter: &str, response: Response) -> Taken {
+        let fed = match &response {
+            Response::Vehicles(_) => Some(Tab::Vehicles),
+            Response::Technicians(_) => Some(Tab::Technicians),
+            Response::Assignments { .. } => Some(Tab::Assignments),
+            Response::Organizations(_) | Response::Users(_) | Response::RoleAssignments { .. } => {
+                Some(Tab::Roles)
+            }
+            Response::Activity { subject: None, .. } => Some(Tab::Activity),
+            _ => None,
+        };
+        let load = response.is_load();
+        let taken = self.take_answer(tab, filter, response);
+        if load {
+            let fed = matches!(taken, Taken::Loaded(_) | Taken::Unchanged)
+                .then_some(fed)
+                .flatten();
+            self.catch_up(fed, filter);
+        }
+        taken
+    }
+
+    fn take_answer(&mut self, tab: Tab, filter: &str, response: Response) -> Taken {
         match response {
-            Response::Vehicles(Ok(items)) => self.vehicles.list.set_items(items),
-            Response::Technicians(Ok(items)) => self.technicians.list.set_items(items),
+            Response::Vehicles(Ok(items)) => {
+                if !self.vehicles.list.replace_items(items) {
+                    return Taken::Unchanged;
+                }
+            }
+            Response::Technicians(Ok(items)) => {
+                if !self.technicians.list.replace_items(items) {
+                    return Taken::Unchanged;
+                }
+            }
             Response::Assignments {
                 generation,
                 append,
@@ -229,6 +335,24 @@ impl Tabs {
                     .assignments_loaded(request, organization_id.clone(), rows);
                 return Taken::Loaded(Some(organization_id));
             }
+            Response::Activity {
+                generation,
+                subject: None,
+                append,
+                result,
+            } => match result {
+                Ok(page) => {
+                    if !self.activity.accept(generation, append, page) {
+                        return Taken::Dropped;
+                    }
+                }
+                Err(error) if error.status() == Some(403) => {
+                    self.activity.refused();
+                    self.activity.list.refresh_visible(filter);
+                    return Taken::Refused;
+                }
+                Err(error) => return Taken::Failed(error),
+            },
             Response::Vehicles(Err(error))
             | Response::Technicians(Err(error))
             | Response::Organizations(Err(error))
@@ -253,6 +377,7 @@ impl Tabs {
             Tab::Technicians => self.technicians.on_action(action, vehicles, history),
             Tab::Assignments => self.assignments.on_action(action, vehicles, technicians),
             Tab::Roles => self.roles.on_action(action, filter, keys),
+            Tab::Activity => self.activity.on_action(action),
         }
     }
 
@@ -266,6 +391,10 @@ impl Tabs {
                 return self.assignments.load_more();
             }
             Tab::Roles => self.roles.motion(motion),
+            Tab::Activity => {
+                move_list(&mut self.activity.list, motion);
+                return self.activity.load_more();
+            }
         }
         None
     }
@@ -285,6 +414,10 @@ impl Tabs {
                 .list
                 .cycle_sort(reverse, Assignment::COLUMNS.len()),
             Tab::Roles => self.roles.cycle_sort(reverse),
+            Tab::Activity => self
+                .activity
+                .list
+                .cycle_sort(reverse, ActivityRow::COLUMNS.len()),
         }
     }
 
@@ -295,6 +428,7 @@ impl Tabs {
             Tab::Technicians => self.technicians.list.refresh_visible(filter),
             Tab::Assignments => self.assignments.list.refresh_visible(filter),
             Tab::Roles => self.roles.refilter(filter),
+            Tab::Activity => self.activity.list.refresh_visible(filter),
         }
     }
 
@@ -303,6 +437,7 @@ impl Tabs {
         self.vehicles.list.refresh_visible(filter);
         self.technicians.list.refresh_visible(filter);
         self.assignments.list.refresh_visible(filter);
+        self.activity.list.refresh_visible(filter);
         if tab == Tab::Roles {
             self.roles.refilter(filter);
         }
@@ -320,6 +455,7 @@ impl Tabs {
         self.vehicles.list.stale = true;
         self.technicians.list.stale = true;
         self.assignments.list.stale = true;
+        self.activity.list.stale = true;
         self.roles.mark_stale();
     }
 
@@ -340,6 +476,13 @@ impl Tabs {
                     filters: " organizations",
                 }
             }
+            Tab::Activity => Counts {
+                prefix: self
+                    .activity
+                    .is_refused()
+                    .then(|| "the log is for admins: changes since you signed in   ".to_string()),
+                ..list_counts(&self.activity.list, self.activity.more())
+            },
         }
     }
 
@@ -353,6 +496,7 @@ impl Tabs {
             Tab::Technicians => of(&self.technicians.list),
             Tab::Assignments => of(&self.assignments.list),
             Tab::Roles => self.roles.row_counts(),
+            Tab::Activity => of(&self.activity.list),
         }
     }
 
@@ -363,6 +507,7 @@ impl Tabs {
             Tab::Technicians => &self.technicians.list.selection,
             Tab::Assignments => &self.assignments.list.selection,
             Tab::Roles => self.roles.moving(),
+            Tab::Activity => &self.activity.list.selection,
         };
         (selection.index(), selection.offset(), selection.page())
     }
@@ -374,6 +519,44 @@ impl Tabs {
             Tab::Technicians => self.technicians.draw(frame, area, wide, theme),
             Tab::Assignments => self.assignments.draw(frame, area, wide, theme),
             Tab::Roles => self.roles.draw(frame, area, look),
+            Tab::Activity => self.activity.draw(frame, area, wide, theme),
+        }
+    }
+
+    /// Drops the marks whose time is up; true when one was on what `tab` shows.
+    pub fn expire_marks(&mut self, now: Instant, tab: Tab) -> bool {
+        let changed = [
+            (Tab::Vehicles, self.vehicles.list.expire_marks(now)),
+            (Tab::Technicians, self.technicians.list.expire_marks(now)),
+            (Tab::Assignments, self.assignments.list.expire_marks(now)),
+            (Tab::Roles, self.roles.expire_marks(now)),
+            (Tab::Activity, self.activity.list.expire_marks(now)),
+        ];
+        changed.iter().any(|(t, shown)| *t == tab && *shown)
+    }
+
+    /// When the next mark ends.
+    pub fn next_mark_end(&self) -> Option<Instant> {
+        [
+            self.vehicles.list.next_mark_end(),
+            self.technicians.list.next_mark_end(),
+            self.assignments.list.next_mark_end(),
+            self.roles.next_mark_end(),
+            self.activity.list.next_mark_end(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// The loads of what `tab` shows, for polling while the stream cannot be had.
+    pub fn poll(&mut self, tab: Tab) -> Vec<Command> {
+        match tab {
+            Tab::Vehicles => vec![Command::LoadVehicles],
+            Tab::Technicians => vec![Command::LoadTechnicians],
+            Tab::Assignments => vec![self.assignments.poll()],
+            Tab::Roles => self.roles.poll(),
+            Tab::Activity => self.activity.poll().into_iter().collect(),
         }
     }
 }

@@ -1,13 +1,20 @@
 //! The Technicians tab: every technician and their vehicle; new, edit, assign a vehicle, and
 //! their history.
 
+use std::time::Instant;
+
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-use crate::api::{Assignment, TechnicianListItem, VehicleListItem};
+use crate::api::events::{EventData, EventKind};
+use crate::api::{
+    Assignment, SystemRole, TechnicianActiveAssignment, TechnicianListItem, VehicleListItem,
+};
 use crate::tui::dialogs::{AssignPicker, Dialog, FleetForm, History, Outcome};
 use crate::tui::keys::hints::{HintSpec, Keys};
 use crate::tui::keys::Action;
+use crate::tui::live::Change;
+use crate::tui::message::{Command, Subject};
 use crate::tui::rows::vehicle_choices;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::{ListState, ListTable};
@@ -45,18 +52,89 @@ impl TechniciansTab {
             ))),
             (Action::Open, Some(item)) => {
                 let id = item.user.id;
-                open(Dialog::History(History::new(
+                let subject = Subject::Technician(id);
+                let dialog = History::new(
                     format!("History of {}", item.user.name),
                     history
                         .iter()
                         .filter(|a| a.technician_id == id)
                         .cloned()
                         .collect(),
-                )))
+                )
+                .with_events(subject);
+                open(Dialog::History(dialog)).and(Outcome::Send(Command::LoadActivity {
+                    generation: 0,
+                    before: None,
+                    subject: Some(subject),
+                }))
             }
             (Action::Edit | Action::Assign | Action::Open, None) => Outcome::Stay,
             _ => Outcome::Ignored,
         }
+    }
+
+    /// Applies a change to the technician it concerns; `mark` marks that row until then.
+    /// True when a visible row changed.
+    pub fn apply(&mut self, change: &Change, mark: Option<Instant>) -> bool {
+        let list = &mut self.list;
+        if !list.loaded {
+            return false;
+        }
+        let (key, shown) = match (change.kind(), change.data.as_ref()) {
+            (_, EventData::User(user)) if user.role == SystemRole::Technician => {
+                let active = list
+                    .get(user.id)
+                    .and_then(|item| item.active_assignment.clone());
+                let item = TechnicianListItem {
+                    user: user.clone(),
+                    active_assignment: active,
+                };
+                (user.id, list.upsert(item))
+            }
+            // No longer a technician.
+            (_, EventData::User(user)) => return list.remove(user.id),
+            (EventKind::AssignmentCreated, EventData::Assignment(a)) => {
+                let shown = list.update(a.technician_id, |item| {
+                    item.active_assignment = Some(TechnicianActiveAssignment {
+                        id: a.id,
+                        vehicle: a.vehicle.clone(),
+                        assigned_date: a.assigned_date,
+                    });
+                });
+                (a.technician_id, shown)
+            }
+            (EventKind::AssignmentReturned, EventData::Assignment(a)) => {
+                let shown = list.update(a.technician_id, |item| {
+                    if item
+                        .active_assignment
+                        .as_ref()
+                        .is_some_and(|x| x.id == a.id)
+                    {
+                        item.active_assignment = None;
+                    }
+                });
+                (a.technician_id, shown)
+            }
+            (_, EventData::Vehicle(vehicle)) => {
+                // A renamed vehicle, where someone has it.
+                return list.update_all(|item| match &mut item.active_assignment {
+                    Some(active)
+                        if active.vehicle.id == vehicle.id && active.vehicle != *vehicle =>
+                    {
+                        active.vehicle = vehicle.clone();
+                        true
+                    }
+                    _ => false,
+                });
+            }
+            _ => return false,
+        };
+        if let Some(until) = mark {
+            if list.get(key).is_some() {
+                list.mark(key, until);
+            }
+        }
+        shown
     }
 
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, wide: bool, theme: Theme) {

@@ -1,14 +1,18 @@
 //! The Vehicles tab: every vehicle and who has it; new, edit, delete (asks), assign to a
 //! technician, and its history.
 
+use std::time::Instant;
+
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-use crate::api::{Assignment, TechnicianListItem, VehicleListItem};
+use crate::api::events::{EventData, EventKind};
+use crate::api::{Assignment, TechnicianListItem, VehicleActiveAssignment, VehicleListItem};
 use crate::tui::dialogs::{AssignPicker, Confirm, Dialog, FleetForm, History, Outcome};
 use crate::tui::keys::hints::{HintSpec, Keys};
 use crate::tui::keys::Action;
-use crate::tui::message::Command;
+use crate::tui::live::Change;
+use crate::tui::message::{Command, Subject};
 use crate::tui::rows::technician_choices;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::{ListState, ListTable};
@@ -53,7 +57,8 @@ impl VehiclesTab {
             ))),
             (Action::Open, Some(item)) => {
                 let id = item.vehicle.id;
-                open(Dialog::History(History::new(
+                let subject = Subject::Vehicle(id);
+                let dialog = History::new(
                     format!(
                         "History of {} ({})",
                         item.vehicle.name, item.vehicle.license_plate
@@ -63,11 +68,88 @@ impl VehiclesTab {
                         .filter(|a| a.vehicle_id == id)
                         .cloned()
                         .collect(),
-                )))
+                )
+                .with_events(subject);
+                open(Dialog::History(dialog)).and(Outcome::Send(Command::LoadActivity {
+                    generation: 0,
+                    before: None,
+                    subject: Some(subject),
+                }))
             }
             (Action::Edit | Action::Delete | Action::Assign | Action::Open, None) => Outcome::Stay,
             _ => Outcome::Ignored,
         }
+    }
+
+    /// Applies a change to the row it concerns; `mark` marks that row until then. True when
+    /// a visible row changed.
+    pub fn apply(&mut self, change: &Change, mark: Option<Instant>) -> bool {
+        let list = &mut self.list;
+        if !list.loaded {
+            // The load on its way has it.
+            return false;
+        }
+        let (key, shown) = match (change.kind(), change.data.as_ref()) {
+            (EventKind::VehicleDeleted, EventData::Vehicle(vehicle)) => {
+                (vehicle.id, list.remove(vehicle.id))
+            }
+            (_, EventData::Vehicle(vehicle)) => {
+                let active = list
+                    .get(vehicle.id)
+                    .and_then(|item| item.active_assignment.clone());
+                let item = VehicleListItem {
+                    vehicle: vehicle.clone(),
+                    active_assignment: active,
+                };
+                (vehicle.id, list.upsert(item))
+            }
+            (EventKind::AssignmentCreated, EventData::Assignment(a)) => {
+                let shown = list.update(a.vehicle_id, |item| {
+                    item.vehicle = a.vehicle.clone();
+                    item.active_assignment = Some(VehicleActiveAssignment {
+                        id: a.id,
+                        technician: a.technician.clone(),
+                        assigned_date: a.assigned_date,
+                    });
+                });
+                (a.vehicle_id, shown)
+            }
+            (EventKind::AssignmentReturned, EventData::Assignment(a)) => {
+                let shown = list.update(a.vehicle_id, |item| {
+                    if item
+                        .active_assignment
+                        .as_ref()
+                        .is_some_and(|x| x.id == a.id)
+                    {
+                        item.active_assignment = None;
+                    }
+                });
+                (a.vehicle_id, shown)
+            }
+            (_, EventData::User(user)) => {
+                // A renamed technician, where they hold a vehicle.
+                let shown = list.update_all(|item| match &mut item.active_assignment {
+                    Some(active)
+                        if active.technician.id == user.id
+                            && (active.technician.name != user.name
+                                || active.technician.email != user.email) =>
+                    {
+                        active.technician.name = user.name.clone();
+                        active.technician.email = user.email.clone();
+                        true
+                    }
+                    _ => false,
+                });
+                return shown;
+            }
+            _ => return false,
+        };
+        if let Some(until) = mark {
+            if list.get(key).is_some() {
+                list.mark(key, until);
+            }
+        }
+        shown
     }
 
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, wide: bool, theme: Theme) {

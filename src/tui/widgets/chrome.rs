@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::field::cursor;
 use crate::api::{DashboardSummary, User};
 use crate::tui::keys::hints::Hint;
-use crate::tui::status::{Connection, Flash, FlashKind};
+use crate::tui::status::{Connection, Feed, Flash, FlashKind};
 use crate::tui::theme::Theme;
 
 const SPINNER: [&str; 4] = ["⠋", "⠙", "⠹", "⠸"];
@@ -69,6 +69,7 @@ pub struct Header<'a> {
     pub user: Option<&'a User>,
     pub summary: Option<DashboardSummary>,
     pub connection: Connection,
+    pub feed: Feed,
     pub spinner_frame: usize,
 }
 
@@ -90,16 +91,13 @@ pub fn draw_header(frame: &mut Frame, area: Rect, header: &Header, theme: Theme)
         Span::raw("  "),
         Span::raw(user),
     ]);
-    let (badge, badge_style) = match header.connection {
-        Connection::Live => ("● live".to_string(), theme.success()),
-        Connection::Refreshing => (
-            format!(
-                "{} refreshing",
-                SPINNER[header.spinner_frame % SPINNER.len()]
-            ),
-            theme.warning(),
-        ),
-        Connection::Offline { retry_in } => {
+    let spinner = SPINNER[header.spinner_frame % SPINNER.len()];
+    let (badge, badge_style) = match (header.connection, header.feed) {
+        (Connection::Live, Feed::Up | Feed::Off) => ("● live".to_string(), theme.success()),
+        (Connection::Live, Feed::Down) => ("◌ polling".to_string(), theme.warning()),
+        (Connection::Live, Feed::Connecting) => (format!("{spinner} connecting"), theme.warning()),
+        (Connection::Refreshing, _) => (format!("{spinner} refreshing"), theme.warning()),
+        (Connection::Offline { retry_in }, _) => {
             (format!("○ offline, retry in {retry_in}s"), theme.error())
         }
     };

@@ -55,14 +55,20 @@ pub struct Picker<K> {
     selection: Selection,
     /// Fleet pickers say "free" beside what nobody holds.
     marks_free: bool,
+    /// What just changed under the picker, said above its keys.
+    notice: Option<String>,
 }
 
-impl<K: Clone> Picker<K> {
+fn sort_items<K>(items: &mut [PickerItem<K>]) {
+    items.sort_by(|a, b| {
+        (a.busy_with.is_some(), a.label.to_lowercase())
+            .cmp(&(b.busy_with.is_some(), b.label.to_lowercase()))
+    });
+}
+
+impl<K: Clone + PartialEq> Picker<K> {
     pub fn new(title: String, mut items: Vec<PickerItem<K>>, marks_free: bool) -> Picker<K> {
-        items.sort_by(|a, b| {
-            (a.busy_with.is_some(), a.label.to_lowercase())
-                .cmp(&(b.busy_with.is_some(), b.label.to_lowercase()))
-        });
+        sort_items(&mut items);
         let mut picker = Picker {
             title,
             items,
@@ -70,9 +76,46 @@ impl<K: Clone> Picker<K> {
             visible: Vec::new(),
             selection: Selection::default(),
             marks_free,
+            notice: None,
         };
         picker.refilter();
         picker
+    }
+
+    /// The items as they are now (someone changed them): sorted and filtered again, the
+    /// selection on the item it was on.
+    pub fn set_items(&mut self, mut items: Vec<PickerItem<K>>) {
+        let kept = self.selected_item().map(|item| item.id.clone());
+        sort_items(&mut items);
+        self.items = items;
+        self.refilter();
+        let position = kept.and_then(|id| {
+            self.visible
+                .iter()
+                .position(|index| self.items.get(*index).is_some_and(|item| item.id == id))
+        });
+        if let Some(position) = position {
+            self.selection.select(position);
+        }
+    }
+
+    /// Whether `id` is one of the items.
+    pub fn has(&self, id: &K) -> bool {
+        self.items.iter().any(|item| item.id == *id)
+    }
+
+    /// The item with `id`, if there.
+    pub fn item(&self, id: &K) -> Option<&PickerItem<K>> {
+        self.items.iter().find(|item| item.id == *id)
+    }
+
+    /// A line about what just changed, above the keys.
+    pub fn set_notice(&mut self, notice: String) {
+        self.notice = Some(notice);
+    }
+
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
     }
 
     /// Starts with `text` in the filter (the letter that opened the picker).
@@ -155,12 +198,23 @@ impl<K: Clone> Picker<K> {
         let block = dialog_block(&self.title, theme);
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
-        let [filter_area, list_area, hint_area] = Layout::vertical([
+        let notice_rows = u16::from(self.notice.is_some());
+        let [filter_area, list_area, notice_area, hint_area] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(1),
+            Constraint::Length(notice_rows),
             Constraint::Length(1),
         ])
         .areas(inner);
+        if let Some(notice) = &self.notice {
+            frame.render_widget(
+                Paragraph::new(Line::from(Span::styled(
+                    format!("• {notice}"),
+                    theme.warning(),
+                ))),
+                notice_area,
+            );
+        }
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::raw("filter: "),

@@ -39,6 +39,33 @@ impl Selection {
         };
     }
 
+    /// A row came in at position `at` of `before` rows: the selection and the window stay on
+    /// their records (at the top of a list the new row shows; further down it comes in above
+    /// the window's first row, which stays first).
+    pub fn inserted(&mut self, at: usize, before: usize) {
+        if before > 0 && at <= self.selected {
+            self.selected += 1;
+        }
+        if self.offset > 0 && at <= self.offset {
+            self.offset += 1;
+        } else if self.height > 0 && self.selected >= self.offset + self.height {
+            // Pushed off the bottom: the window follows by one row rather than half a page.
+            self.offset += 1;
+        }
+    }
+
+    /// The row at position `at` went, `after` rows are left: the selection and the window
+    /// stay on their records (on the next one when the selected record went).
+    pub fn removed(&mut self, at: usize, after: usize) {
+        if at < self.selected {
+            self.selected -= 1;
+        }
+        if at < self.offset {
+            self.offset -= 1;
+        }
+        self.clamp(after);
+    }
+
     /// Keeps the selection among `len` rows.
     pub fn clamp(&mut self, len: usize) {
         self.selected = self.selected.min(len.saturating_sub(1));

@@ -1,7 +1,11 @@
-//! A list of records: filtered as you type, sorted by a column, with a selection, drawn as a
-//! table of only the rows that fit.
+//! A list of records: filtered as you type, sorted by a column, with a selection that stays
+//! on its record, drawn as a table of only the rows that fit. Records change in place by key
+//! (what the live stream does): only the changed row moves, the rest keep their places.
 
+use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::time::Instant;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -14,6 +18,8 @@ use crate::tui::theme::Theme;
 /// A record as table cells, used for drawing, filtering and sorting; one cell per column.
 pub trait Row {
     const COLUMNS: &'static [&'static str];
+    /// What tells one record from another (its id): selection and changes follow it.
+    fn key(&self) -> i64;
     fn cells(&self) -> Vec<String>;
     /// A sort key for a column (numbers sort as numbers).
     fn sort_key(&self, column: usize) -> SortKey {
@@ -66,6 +72,14 @@ pub struct ListState<T> {
     /// Per row, its key for `sort_keys_column`.
     sort_keys: Vec<SortKey>,
     sort_keys_column: Option<usize>,
+    /// Record key → index into `items`.
+    index: HashMap<i64, usize>,
+    /// The filter `visible` was made with, lowercased.
+    needle: String,
+    /// Records someone else just changed, marked until then.
+    marks: HashMap<i64, Instant>,
+    /// The record selected before the rows were replaced, to select again.
+    kept: Option<i64>,
 }
 
 impl<T> Default for ListState<T> {
@@ -81,6 +95,10 @@ impl<T> Default for ListState<T> {
             search: Vec::new(),
             sort_keys: Vec::new(),
             sort_keys_column: None,
+            index: HashMap::new(),
+            needle: String::new(),
+            marks: HashMap::new(),
+            kept: None,
         }
     }
 }
@@ -124,9 +142,96 @@ impl<T> ListState<T> {
         self.items.clear();
         self.search.clear();
         self.sort_keys.clear();
+        self.index.clear();
         self.visible.clear();
+        self.marks.clear();
         self.selection.select(0);
         self.loaded = false;
+    }
+
+    /// Marks the record `key` as just changed by someone else, until `until`.
+    pub fn mark(&mut self, key: i64, until: Instant) {
+        self.marks.insert(key, until);
+    }
+
+    pub fn is_marked(&self, key: i64) -> bool {
+        self.marks.contains_key(&key)
+    }
+
+    /// Drops the marks whose time is up; true when one of them was on a visible row.
+    pub fn expire_marks(&mut self, now: Instant) -> bool {
+        let before = self.marks.len();
+        if before == 0 {
+            return false;
+        }
+        let gone: Vec<i64> = self
+            .marks
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in &gone {
+            self.marks.remove(key);
+        }
+        gone.iter().any(|key| {
+            self.index
+                .get(key)
+                .is_some_and(|index| self.matches(*index))
+        })
+    }
+
+    /// When the next mark ends.
+    pub fn next_mark_end(&self) -> Option<Instant> {
+        self.marks.values().min().copied()
+    }
+
+    /// Whether the row at `index` passes the filter the list was last shown with.
+    fn matches(&self, index: usize) -> bool {
+        self.needle.is_empty()
+            || self
+                .search
+                .get(index)
+                .is_some_and(|text| text.contains(&self.needle))
+    }
+
+    /// Visible order: by the sort key, ties in the order the rows came (as a stable sort).
+    fn order(&self, a: usize, b: usize) -> Ordering {
+        let order = self.sort_keys[a].cmp(&self.sort_keys[b]).then(a.cmp(&b));
+        if self.sort_reversed {
+            order.reverse()
+        } else {
+            order
+        }
+    }
+
+    /// Where the row at `index` stands (or would stand) among the visible rows.
+    fn place(&self, index: usize) -> usize {
+        self.visible
+            .partition_point(|&other| self.order(other, index) == Ordering::Less)
+    }
+
+    /// Takes the row at `index` out of the visible rows, if it is there; its keys must be
+    /// those it was placed with.
+    fn hide(&mut self, index: usize) -> bool {
+        let at = self.place(index);
+        if self.visible.get(at) != Some(&index) {
+            return false;
+        }
+        self.visible.remove(at);
+        self.selection.removed(at, self.visible.len());
+        true
+    }
+
+    /// Puts the row at `index` among the visible rows if it passes the filter.
+    fn show(&mut self, index: usize) -> bool {
+        if !self.matches(index) {
+            return false;
+        }
+        let at = self.place(index);
+        let before = self.visible.len();
+        self.visible.insert(at, index);
+        self.selection.inserted(at, before);
+        true
     }
 
     /// The next sort column, or the same one reversed.
@@ -141,33 +246,82 @@ impl<T> ListState<T> {
 }
 
 impl<T: Row> ListState<T> {
-    /// New rows from the server: the list is current and no longer stale.
+    /// New rows from the server: the list is current and no longer stale. The selection
+    /// stays on its record at the next `refresh_visible`.
     pub fn set_items(&mut self, items: Vec<T>) {
+        self.keep_selected();
         self.items = items;
+        // Indices into the old rows mean nothing now; `refresh_visible` makes them anew.
+        self.visible.clear();
         self.search.clear();
         self.sort_keys.clear();
+        self.index.clear();
         self.loaded = true;
         self.stale = false;
+    }
+
+    /// Like `set_items`, but false (and nothing changes) when the rows are those shown now.
+    pub fn replace_items(&mut self, items: Vec<T>) -> bool
+    where
+        T: PartialEq,
+    {
+        if self.loaded && !self.stale && self.items == items {
+            return false;
+        }
+        self.set_items(items);
+        true
     }
 
     /// More rows (the next page of history); only they are indexed.
     pub fn extend_items(&mut self, more: Vec<T>) {
-        self.items.extend(more);
+        self.keep_selected();
+        self.index_rows();
+        let mut changed = self.items.len();
+        for item in more {
+            // A record the live stream brought in already is replaced, not doubled.
+            match self.index.get(&item.key()).copied() {
+                Some(index) => {
+                    self.items[index] = item;
+                    changed = changed.min(index);
+                }
+                None => {
+                    self.index.insert(item.key(), self.items.len());
+                    self.items.push(item);
+                }
+            }
+        }
+        self.search.truncate(changed);
+        self.sort_keys.truncate(changed);
         self.loaded = true;
         self.stale = false;
     }
 
-    /// Brings the filter and sort caches up to date with `items`, computing only new rows.
+    /// Remembers the selected record, so the next `refresh_visible` finds it again.
+    fn keep_selected(&mut self) {
+        if self.kept.is_none() {
+            self.kept = self.selected_item().map(Row::key);
+        }
+    }
+
+    /// The row of `key`, if loaded.
+    pub fn get(&self, key: i64) -> Option<&T> {
+        self.items.get(*self.index.get(&key)?)
+    }
+
+    /// Brings the filter and sort caches and the key index up to date with `items`,
+    /// computing only new rows.
     fn index_rows(&mut self) {
         if self.search.len() > self.items.len() {
             self.search.clear();
         }
         let start = self.search.len();
-        self.search.extend(
-            self.items[start..]
-                .iter()
-                .map(|item| item.cells().join("\u{1f}").to_lowercase()),
-        );
+        if start == 0 {
+            self.index.clear();
+        }
+        for (offset, item) in self.items[start..].iter().enumerate() {
+            self.search.push(item.cells().join("\u{1f}").to_lowercase());
+            self.index.insert(item.key(), start + offset);
+        }
         let column = self.sort_column;
         if self.sort_keys_column != Some(column) || self.sort_keys.len() > self.items.len() {
             self.sort_keys.clear();
@@ -178,10 +332,13 @@ impl<T: Row> ListState<T> {
             .extend(self.items[start..].iter().map(|item| item.sort_key(column)));
     }
 
-    /// Recomputes the visible rows; keeps the selection on the same item when it can.
+    /// Recomputes the visible rows; keeps the selection on the same record when it can.
     pub fn refresh_visible(&mut self, filter: &str) {
+        let keep = self
+            .kept
+            .take()
+            .or_else(|| self.selected_item().map(Row::key));
         self.index_rows();
-        let keep = self.visible.get(self.selection.index()).copied();
         let needle = filter.to_lowercase();
         let mut visible: Vec<usize> = (0..self.items.len())
             .filter(|index| needle.is_empty() || self.search[*index].contains(&needle))
@@ -192,11 +349,106 @@ impl<T: Row> ListState<T> {
             visible.reverse();
         }
         self.visible = visible;
-        let kept = keep.and_then(|index| self.visible.iter().position(|v| *v == index));
+        self.needle = needle;
+        let kept = keep
+            .and_then(|key| self.index.get(&key).copied())
+            .and_then(|index| self.visible.iter().position(|v| *v == index));
         match kept {
             Some(position) => self.selection.select(position),
             None => self.selection.clamp(self.visible.len()),
         }
+    }
+
+    /// Adds the record, or replaces the one with its key, in place: the row moves only if
+    /// its sort key or filter match changed, the selection and the window stay on their
+    /// records. True when a visible row changed (appeared, changed or went).
+    pub fn upsert(&mut self, item: T) -> bool {
+        self.index_rows();
+        let key = item.key();
+        let Some(index) = self.index.get(&key).copied() else {
+            let index = self.items.len();
+            self.items.push(item);
+            self.index_rows();
+            self.loaded = true;
+            return self.show(index);
+        };
+        let selected = self.selected_item().map(Row::key) == Some(key);
+        let hidden = self.hide(index);
+        self.items[index] = item;
+        self.reindex(index);
+        self.show_again(index, selected) || hidden
+    }
+
+    /// Changes the record `key` in place with `change`, as `upsert` does; false when it is
+    /// not loaded or not visible.
+    pub fn update(&mut self, key: i64, change: impl FnOnce(&mut T)) -> bool {
+        self.index_rows();
+        let Some(index) = self.index.get(&key).copied() else {
+            return false;
+        };
+        let selected = self.selected_item().map(Row::key) == Some(key);
+        let hidden = self.hide(index);
+        change(&mut self.items[index]);
+        self.reindex(index);
+        self.show_again(index, selected) || hidden
+    }
+
+    /// Shows a changed row again; the selection follows it if it was on it.
+    fn show_again(&mut self, index: usize, selected: bool) -> bool {
+        let shown = self.show(index);
+        if shown && selected {
+            let at = self.place(index);
+            self.selection.select(at);
+        }
+        shown
+    }
+
+    /// Changes every record `change` says it changed (a renamed vehicle in the history);
+    /// the list is sorted and filtered again only if one did. True when one did.
+    pub fn update_all(&mut self, mut change: impl FnMut(&mut T) -> bool) -> bool {
+        self.index_rows();
+        let changed: Vec<usize> = (0..self.items.len())
+            .filter(|index| change(&mut self.items[*index]))
+            .collect();
+        if changed.is_empty() {
+            return false;
+        }
+        for index in changed {
+            self.reindex(index);
+        }
+        let needle = self.needle.clone();
+        self.refresh_visible(&needle);
+        true
+    }
+
+    /// Removes the record `key`; true when it was visible.
+    pub fn remove(&mut self, key: i64) -> bool {
+        self.index_rows();
+        let Some(index) = self.index.get(&key).copied() else {
+            return false;
+        };
+        let hidden = self.hide(index);
+        self.items.remove(index);
+        self.search.remove(index);
+        self.sort_keys.remove(index);
+        self.index.remove(&key);
+        self.marks.remove(&key);
+        for (i, item) in self.items.iter().enumerate().skip(index) {
+            self.index.insert(item.key(), i);
+        }
+        for position in &mut self.visible {
+            if *position > index {
+                *position -= 1;
+            }
+        }
+        hidden
+    }
+
+    /// The caches of the row at `index` after it changed.
+    fn reindex(&mut self, index: usize) {
+        let item = &self.items[index];
+        self.search[index] = item.cells().join("\u{1f}").to_lowercase();
+        self.sort_keys[index] = item.sort_key(self.sort_column);
     }
 }
 
@@ -252,7 +504,13 @@ impl<T: Row> StatefulWidget for ListTable<'_, T> {
             .take(height)
             .filter_map(|(position, index)| {
                 let item = list.items.get(*index)?;
-                let marker = if position == selected { "▶ " } else { "  " };
+                let marked = list.marks.contains_key(&item.key());
+                let marker = match (position == selected, marked) {
+                    (true, false) => "▶ ",
+                    (true, true) => "▶•",
+                    (false, true) => " •",
+                    (false, false) => "  ",
+                };
                 let mut cells = item.cells();
                 if !self.wide {
                     cells = cells.into_iter().map(compact).collect();
@@ -294,5 +552,174 @@ impl<T: Row> StatefulWidget for ListTable<'_, T> {
             .header(TableRow::new(header_cells).style(theme.title()))
             .column_spacing(1);
         Widget::render(table, area, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq)]
+    struct Rec {
+        id: i64,
+        name: String,
+        n: i64,
+    }
+
+    impl Row for Rec {
+        const COLUMNS: &'static [&'static str] = &["NAME", "N"];
+        fn key(&self) -> i64 {
+            self.id
+        }
+        fn cells(&self) -> Vec<String> {
+            vec![self.name.clone(), self.n.to_string()]
+        }
+        fn sort_key(&self, column: usize) -> SortKey {
+            match column {
+                1 => SortKey::Number(self.n),
+                _ => SortKey::natural(&self.name),
+            }
+        }
+    }
+
+    fn rec(id: i64, name: &str, n: i64) -> Rec {
+        Rec {
+            id,
+            name: name.to_string(),
+            n,
+        }
+    }
+
+    fn keys(list: &ListState<Rec>) -> Vec<i64> {
+        list.visible().map(|r| r.id).collect()
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Upsert(i64, u8, i64),
+        Remove(i64),
+        Move(isize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..12i64, 0..4u8, 0..5i64).prop_map(|(id, name, n)| Op::Upsert(id, name, n)),
+            (0..12i64).prop_map(Op::Remove),
+            (-3..4isize).prop_map(Op::Move),
+        ]
+    }
+
+    const NAMES: [&str; 4] = ["van a", "van b", "truck", "bike"];
+
+    proptest! {
+        /// Changing rows one by one leaves the list exactly as sorting and filtering it
+        /// afresh would, with the selection on the record it was on (unless that one went
+        /// or left the filter).
+        #[test]
+        fn changes_in_place_equal_a_full_refresh(
+            start in proptest::collection::vec((0..12i64, 0..4u8, 0..5i64), 0..10),
+            ops in proptest::collection::vec(op(), 1..40),
+            column in 0..2usize,
+            reversed in any::<bool>(),
+            filter in prop_oneof![Just(""), Just("van"), Just("1")],
+        ) {
+            let mut list = ListState::<Rec>::sorted_by(column);
+            list.sort_reversed = reversed;
+            let mut seen = std::collections::HashSet::new();
+            let first: Vec<Rec> = start
+                .into_iter()
+                .filter(|(id, ..)| seen.insert(*id))
+                .map(|(id, name, n)| rec(id, NAMES[name as usize], n))
+                .collect();
+            list.set_items(first);
+            list.refresh_visible(filter);
+            for op in ops {
+                let before = list.selected_item().map(|r| r.id);
+                let mut touched = None;
+                match op {
+                    Op::Upsert(id, name, n) => {
+                        list.upsert(rec(id, NAMES[name as usize], n));
+                        touched = Some(id);
+                    }
+                    Op::Remove(id) => {
+                        list.remove(id);
+                        touched = Some(id);
+                    }
+                    Op::Move(delta) => list.move_by(delta),
+                }
+                let mut fresh = list.clone();
+                fresh.search.clear();
+                fresh.sort_keys.clear();
+                fresh.refresh_visible(filter);
+                prop_assert_eq!(keys(&list), keys(&fresh));
+                prop_assert!(list.selection.index() < list.shown().max(1));
+                if let (Some(before), false) = (before, matches!(op, Op::Move(_))) {
+                    let still_shown = keys(&list).contains(&before);
+                    if touched != Some(before) || (still_shown && !matches!(op, Op::Remove(_))) {
+                        prop_assert_eq!(list.selected_item().map(|r| r.id), Some(before));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_window_stays_on_its_rows_when_one_comes_in_above() {
+        let mut list = ListState::<Rec>::sorted_by(1);
+        list.set_items((0..100).map(|i| rec(i, "r", i * 10)).collect());
+        list.refresh_visible("");
+        list.selection.select(50);
+        let offset = list.selection.window(20, 100);
+        assert!(offset > 0);
+        let first_shown = keys(&list)[offset];
+        // Sorts first: it comes in above the window.
+        assert!(list.upsert(rec(500, "new", -1)));
+        assert_eq!(list.selected_item().map(|r| r.id), Some(50));
+        assert_eq!(keys(&list)[list.selection.offset()], first_shown);
+        assert_eq!(list.selection.window(20, 101), list.selection.offset());
+        // At the top of the list a new first row shows.
+        let mut top = ListState::<Rec>::sorted_by(1);
+        top.set_items((0..100).map(|i| rec(i, "r", i * 10)).collect());
+        top.refresh_visible("");
+        top.selection.window(20, 100);
+        top.upsert(rec(500, "new", -1));
+        assert_eq!(top.selection.offset(), 0);
+        assert_eq!(top.selected_item().map(|r| r.id), Some(0));
+        // A changed row that the filter hides goes; one that does not match stays away.
+        let mut filtered = ListState::<Rec>::default();
+        filtered.set_items(vec![rec(1, "van a", 1), rec(2, "truck", 2)]);
+        filtered.refresh_visible("van");
+        assert!(filtered.update(1, |r| r.name = "bike".to_string()));
+        assert_eq!(filtered.shown(), 0);
+        assert!(!filtered.upsert(rec(3, "truck", 3)));
+        assert!(!keys(&filtered).contains(&3) && filtered.get(3).is_some());
+    }
+
+    #[test]
+    fn a_reload_keeps_the_selected_record_and_marks_expire() {
+        let mut list = ListState::<Rec>::default();
+        list.set_items(vec![rec(1, "a", 0), rec(2, "b", 0), rec(3, "c", 0)]);
+        list.refresh_visible("");
+        list.move_by(2);
+        assert_eq!(list.selected_item().map(|r| r.id), Some(3));
+        list.set_items(vec![rec(3, "c", 0), rec(0, "0", 0), rec(2, "b", 0)]);
+        list.refresh_visible("");
+        assert_eq!(list.selected_item().map(|r| r.id), Some(3));
+        let now = Instant::now();
+        list.mark(2, now + std::time::Duration::from_secs(3));
+        assert!(list.is_marked(2));
+        assert_eq!(
+            list.next_mark_end(),
+            Some(now + std::time::Duration::from_secs(3))
+        );
+        assert!(!list.expire_marks(now));
+        assert!(list.expire_marks(now + std::time::Duration::from_secs(3)));
+        assert!(!list.is_marked(2) && list.next_mark_end().is_none());
+        // A page that holds a record the stream already brought replaces it.
+        list.extend_items(vec![rec(2, "b2", 0), rec(9, "z", 0)]);
+        list.refresh_visible("");
+        assert_eq!(list.items().len(), 4);
+        assert_eq!(list.get(2).map(|r| r.name.as_str()), Some("b2"));
     }
 }

@@ -3,6 +3,7 @@
 //! timeline bar on one axis for the list.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -34,6 +35,8 @@ pub struct RoleList {
     pub selection: Selection,
     pub sort_column: usize,
     pub sort_reversed: bool,
+    /// Assignments someone else just changed (by relId), marked until then.
+    marks: HashMap<i64, Instant>,
 }
 
 /// What a list line shows for the open ends and the wide or narrow dates.
@@ -101,6 +104,100 @@ impl RoleList {
         self.shown(organization)
             .get(self.selection.index())
             .map(|row| (*row).clone())
+    }
+
+    /// A role assignment created, changed or deleted elsewhere, applied to its organization's
+    /// list if that is loaded; the selection stays on its assignment. True when `selected`'s
+    /// list changed.
+    pub fn apply(
+        &mut self,
+        row: &RoleAssignmentRow,
+        deleted: bool,
+        mark: Option<Instant>,
+        selected: Option<&Organization>,
+    ) -> bool {
+        let Some(rows) = self.by_org.get(&row.organization_id) else {
+            return false;
+        };
+        let shown_here = selected.is_some_and(|org| org.id == row.organization_id);
+        let keep = if shown_here {
+            self.selected(selected).map(|kept| kept.rel_id)
+        } else {
+            None
+        };
+        let at = rows.iter().position(|r| r.rel_id == row.rel_id);
+        let rows = self.by_org.entry(row.organization_id.clone()).or_default();
+        match (at, deleted) {
+            (Some(at), true) => {
+                rows.remove(at);
+            }
+            (Some(at), false) => rows[at] = row.clone(),
+            (None, false) => rows.push(row.clone()),
+            (None, true) => return false,
+        }
+        match (mark, deleted) {
+            (Some(until), false) => {
+                self.marks.insert(row.rel_id, until);
+            }
+            _ => {
+                self.marks.remove(&row.rel_id);
+            }
+        }
+        if shown_here {
+            let rows = self.shown(selected);
+            match keep.and_then(|rel| rows.iter().position(|r| r.rel_id == rel)) {
+                Some(position) => self.selection.select(position),
+                None => self.selection.clamp(rows.len()),
+            }
+        }
+        shown_here
+    }
+
+    /// A user's new name in every loaded list; true when `selected`'s list shows them.
+    pub fn rename_user(
+        &mut self,
+        user_id: &str,
+        name: &str,
+        selected: Option<&Organization>,
+    ) -> bool {
+        let mut shown = false;
+        for (organization_id, rows) in &mut self.by_org {
+            for row in rows
+                .iter_mut()
+                .filter(|r| r.user_id == user_id && r.user_name != name)
+            {
+                row.user_name = name.to_string();
+                shown |= selected.is_some_and(|org| &org.id == organization_id);
+            }
+        }
+        shown
+    }
+
+    /// Drops the marks whose time is up; true when one was in `selected`'s list.
+    pub fn expire_marks(&mut self, now: Instant, selected: Option<&Organization>) -> bool {
+        if self.marks.is_empty() {
+            return false;
+        }
+        let gone: Vec<i64> = self
+            .marks
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(rel, _)| *rel)
+            .collect();
+        for rel in &gone {
+            self.marks.remove(rel);
+        }
+        let shown = self.shown(selected);
+        gone.iter()
+            .any(|rel| shown.iter().any(|row| row.rel_id == *rel))
+    }
+
+    pub fn next_mark_end(&self) -> Option<Instant> {
+        self.marks.values().min().copied()
+    }
+
+    pub fn is_marked(&self, rel_id: i64) -> bool {
+        self.marks.contains_key(&rel_id)
     }
 
     /// One user's assignments in one organization, as last loaded.
@@ -171,10 +268,15 @@ impl RoleList {
         let selected = self.selection.index();
         for (position, row) in rows.iter().enumerate().skip(offset).take(height) {
             let is_selected = position == selected;
+            let mark = if self.marks.contains_key(&row.rel_id) {
+                "•"
+            } else {
+                " "
+            };
             let marker = match (is_selected, look.focused) {
-                (true, true) => "▶ ",
-                (true, false) => "▷ ",
-                _ => "  ",
+                (true, true) => format!("▶{mark}"),
+                (true, false) => format!("▷{mark}"),
+                _ => format!(" {mark}"),
             };
             let text = format!(
                 "{marker}{} {} {} {} ",

@@ -5,6 +5,8 @@
 mod list;
 mod tree;
 
+use std::time::Instant;
+
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
@@ -14,11 +16,13 @@ use self::list::{ListLook, RoleList, ROLE_COLUMNS};
 use self::tree::Tree;
 use super::{Motion, TabLook};
 use crate::api::dates::{DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
+use crate::api::events::{EventData, EventKind};
 use crate::api::roles::{ConflictItem, Organization, RoleAssignmentRequest, RoleAssignmentRow};
 use crate::api::User;
 use crate::tui::dialogs::{Chosen, Confirm, Dialog, Directory, Outcome, RoleConflict, RoleForm};
 use crate::tui::keys::hints::{HintSpec, Keys};
 use crate::tui::keys::{Action, Context, KeyMap};
+use crate::tui::live::Change;
 use crate::tui::message::Command;
 use crate::tui::rows::roles_text;
 use crate::tui::status::Flash;
@@ -177,6 +181,16 @@ impl RolesTab {
         })
     }
 
+    /// What the tab shows, loaded again (polling while the stream is away).
+    pub(crate) fn poll(&mut self) -> Vec<Command> {
+        if !self.visited {
+            return Vec::new();
+        }
+        let mut commands = vec![Command::LoadOrganizations];
+        commands.extend(self.load_selected());
+        commands
+    }
+
     /// After any key or answer: a newly selected organization gets its assignments loaded
     /// (moving, filtering, folding and reloads can all change the selection).
     pub(crate) fn follow(&mut self) -> Option<Command> {
@@ -216,6 +230,46 @@ impl RolesTab {
         {
             self.stale = false;
         }
+    }
+
+    /// Applies a change to the tree, the role lists and the users the form picks from;
+    /// `mark` marks a changed role assignment until then. True when what the tab shows
+    /// changed.
+    pub(crate) fn apply(&mut self, change: &Change, mark: Option<Instant>, filter: &str) -> bool {
+        match (change.kind(), change.data.as_ref()) {
+            (_, EventData::Organization(organization)) => {
+                self.tree.add(organization.clone(), filter)
+            }
+            (kind, EventData::RoleAssignment(row)) => {
+                let deleted = kind == EventKind::RoleAssignmentDeleted;
+                self.list.apply(row, deleted, mark, self.tree.selected())
+            }
+            (_, EventData::User(user)) => {
+                if self.users_loaded && !self.users_forbidden {
+                    match self.users.iter_mut().find(|known| known.id == user.id) {
+                        Some(known) => *known = user.clone(),
+                        None => self.users.push(user.clone()),
+                    }
+                    self.users.sort_by_key(|user| user.name.to_lowercase());
+                }
+                let id = user.id.to_string();
+                self.list.rename_user(&id, &user.name, self.tree.selected())
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn expire_marks(&mut self, now: Instant) -> bool {
+        self.list.expire_marks(now, self.tree.selected())
+    }
+
+    pub(crate) fn next_mark_end(&self) -> Option<Instant> {
+        self.list.next_mark_end()
+    }
+
+    /// Whether the assignment `rel_id` is marked as just changed by someone else.
+    pub fn is_marked(&self, rel_id: i64) -> bool {
+        self.list.is_marked(rel_id)
     }
 
     /// One user's assignments in one organization, as last loaded.

@@ -61,6 +61,22 @@ impl Tree {
         }
     }
 
+    /// An organization created elsewhere joins the tree (the selection stays where it is).
+    pub fn add(&mut self, organization: Organization, filter: &str) -> bool {
+        if !self.loaded
+            || self
+                .organizations
+                .iter()
+                .any(|org| org.id == organization.id)
+        {
+            return false;
+        }
+        let mut organizations = std::mem::take(&mut self.organizations);
+        organizations.push(organization);
+        self.set_organizations(organizations, filter);
+        true
+    }
+
     /// Recomputes the visible tree: with a filter, every match and its ancestors, expanded.
     pub fn rebuild(&mut self, filter: &str) {
         let keep = self.selected().map(|org| org.id.clone());
