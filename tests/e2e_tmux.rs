@@ -234,9 +234,13 @@ fn counts(screen: &str) -> Option<(usize, usize)> {
     }
 }
 
-/// The selected row of the main list (the marker is in the first column).
-fn selected_row(screen: &str) -> Option<&str> {
-    screen.lines().find(|line| line.starts_with("▶ "))
+/// The selected row of the main list (the marker is in the first column, then a `•` while
+/// someone else's change is marked); the mark is given as a space.
+fn selected_row(screen: &str) -> Option<String> {
+    screen
+        .lines()
+        .find(|line| line.starts_with("▶ ") || line.starts_with("▶•"))
+        .map(|line| line.replacen("▶•", "▶ ", 1))
 }
 
 /// The text of a list cell: the selected row from where `column` starts in the header.
@@ -944,4 +948,221 @@ fn roles_conflict_in_a_real_terminal() {
 
     // 6. Quit: the terminal is restored; the demo removed its temporary directory.
     quit_and_check_restored(&tmux, &typed, &tmpdir);
+}
+
+// ---- two dispatchers, live ----
+
+/// How long another dispatcher's change may take to show, with no key pressed.
+const LIVE_WITHIN: Duration = Duration::from_secs(2);
+/// Demo dispatchers (`assets/demo.json`): A acts, B watches.
+const DISPATCHER_A: (&str, &str) = ("bo.okafor@depot.example", "Bo Okafor");
+const DISPATCHER_B: &str = "dispatch@depot.example";
+const DEMO_PASSWORD: &str = "demo-password";
+
+/// A `fleetdesk serve` process of the test's own, killed when dropped.
+struct ServerProcess {
+    child: std::process::Child,
+    url: String,
+}
+
+impl ServerProcess {
+    fn start(database: &str, demo: bool, scratch: &Path) -> ServerProcess {
+        use std::io::BufRead;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_fleetdesk"));
+        command
+            .args(["serve", "--bind", "127.0.0.1:0", "--database", database])
+            .env("FLEETDESK_JWT_SECRET", common::JWT_SECRET)
+            .env("FLEETDESK_LOG", "warn")
+            .env("XDG_DATA_HOME", scratch.join("data"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit());
+        if demo {
+            command.arg("--demo");
+        }
+        let mut child = command.spawn().expect("fleetdesk serve starts");
+        let stdout = child.stdout.take().expect("its stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the server's first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("not the listening line: {line:?}"))
+            .to_string();
+        ServerProcess { child, url }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A token for a demo user, from the server itself.
+fn token_for(server: &str, email: &str) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let client = fleetdesk::client::ApiClient::new(server, TIMEOUT).expect("a client");
+        client
+            .login(email, DEMO_PASSWORD)
+            .await
+            .unwrap_or_else(|err| panic!("{email} signs in: {err}"))
+            .token
+    })
+}
+
+/// The terminal client in a tmux server of its own, signed in by `FLEETDESK_TOKEN`, with
+/// its own (empty) config and state directories under `root`.
+fn start_client(root: &Path, server: &str, token: &str) -> Tmux {
+    for dir in ["config", "state"] {
+        std::fs::create_dir_all(root.join(dir)).expect("a client directory");
+    }
+    let command = format!(
+        "exec env FLEETDESK_TOKEN={} FLEETDESK_SERVER={} XDG_CONFIG_HOME={} XDG_STATE_HOME={} {}",
+        quoted(token),
+        quoted(server),
+        quoted(&root.join("config").display().to_string()),
+        quoted(&root.join("state").display().to_string()),
+        quoted(env!("CARGO_BIN_EXE_fleetdesk")),
+    );
+    Tmux::start(root, &command)
+}
+
+/// The list row whose first cell is `name` (marker and mark left out).
+fn row_named<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
+    screen.lines().find(|line| {
+        line.chars()
+            .skip(2)
+            .collect::<String>()
+            .starts_with(&format!("{name} "))
+    })
+}
+
+/// A on one client assigns a free vehicle that B's screen shows; B, with no key pressed,
+/// shows the technician in that row within 2 s, marked, and names A in its footer.
+fn two_clients(server_a: &str, server_b: &str, root: &Path) {
+    let token_a = token_for(server_a, DISPATCHER_A.0);
+    let token_b = token_for(server_b, DISPATCHER_B);
+    let a = start_client(&root.join("a"), server_a, &token_a);
+    let b = start_client(&root.join("b"), server_b, &token_b);
+    let loaded =
+        |s: &str| live(s) && counts(s).is_some_and(|(shown, total)| shown == total && total > 0);
+    let screen_b = b.wait_for("client B, live, with vehicles", START_TIMEOUT, loaded);
+    a.wait_for("client A, live, with vehicles", START_TIMEOUT, loaded);
+    // A free vehicle B can see without scrolling.
+    let target = list_rows(&screen_b)
+        .into_iter()
+        .filter(|row| !row.starts_with('▶'))
+        .find_map(|row| {
+            let header = screen_b.lines().find(|l| l.contains("ASSIGNED TO"))?;
+            let at = header.split("ASSIGNED TO").next()?.chars().count();
+            let assigned: String = row.chars().skip(at).collect();
+            let plate_at = header.split("PLATE").next()?.chars().count();
+            let name: String = row.chars().take(plate_at).skip(2).collect();
+            (assigned.trim() == "—").then(|| name.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("a free vehicle on B's screen:\n{}", framed(&screen_b)));
+    // A finds it (the first match of the filter, in natural order, is the name itself).
+    a.type_text("/");
+    a.type_text(&target);
+    a.key("Enter");
+    a.wait_for(&format!("A's list filtered to {target}"), TIMEOUT, |s| {
+        !status_line(s).contains('█')
+            && selected_row(s).is_some_and(|row| row.starts_with(&format!("▶ {target} ")))
+    });
+    a.type_text("a");
+    let screen = a.wait_for("A's technician picker", TIMEOUT, |s| {
+        s.contains(&format!("Assign {target} to")) && picker_choice(s).is_some()
+    });
+    let technician = picker_choice(&screen).expect("a free technician");
+    let sent = Instant::now();
+    a.key("Enter");
+    // B: no key pressed.
+    let expected_footer = format!("{target} assigned to {technician} by {}", DISPATCHER_A.1);
+    let screen = b.wait_for(
+        &format!("B's {target} row naming {technician}, and B's footer naming A"),
+        TIMEOUT,
+        |s| {
+            row_named(s, &target).is_some_and(|row| row.contains(&technician))
+                && s.contains(&expected_footer)
+        },
+    );
+    let took = sent.elapsed();
+    assert!(
+        took <= LIVE_WITHIN,
+        "B showed A's change after {took:?} (limit {LIVE_WITHIN:?}):\n{}",
+        framed(&screen)
+    );
+    let row = row_named(&screen, &target).unwrap_or_default();
+    assert!(row.starts_with(" •"), "B marks the changed row: {row:?}");
+    assert!(live(&screen), "B stays live:\n{}", framed(&screen));
+    // B's Activity tab lists it on top, with who did it.
+    b.type_text("5");
+    b.wait_for(
+        "B's Activity tab with A's assignment on top",
+        TIMEOUT,
+        |s| {
+            list_rows(s).first().is_some_and(|row| {
+                row.contains(DISPATCHER_A.1)
+                    && row.contains(&format!("assigned {target} to {technician}"))
+            })
+        },
+    );
+    // The mark goes by itself.
+    b.type_text("1");
+    b.wait_for("the mark gone", TIMEOUT, |s| {
+        row_named(s, &target).is_some_and(|row| row.starts_with("  "))
+    });
+    eprintln!("e2e_tmux: B showed A's change {took:?} after A's Enter");
+}
+
+#[test]
+fn two_clients_follow_each_other_live() {
+    if common::tmux_or_skip().is_none() {
+        return;
+    }
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "e2e-live-{}-{}",
+        std::process::id(),
+        nanos()
+    ));
+    std::fs::create_dir_all(&root).expect("scratch");
+    let _scratch = Scratch(root.clone());
+    let database = format!("sqlite://{}", root.join("fleetdesk.db").display());
+    let server = ServerProcess::start(&database, true, &root);
+    two_clients(&server.url, &server.url, &root);
+}
+
+/// PostgreSQL: client A on one server instance, client B on another, one database.
+#[test]
+fn two_clients_on_two_instances_follow_each_other_live_postgres() {
+    if common::tmux_or_skip().is_none() {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let Some(database) = runtime.block_on(common::TestDatabase::try_new(common::DbKind::Postgres))
+    else {
+        return;
+    };
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "e2e-live-pg-{}-{}",
+        std::process::id(),
+        nanos()
+    ));
+    std::fs::create_dir_all(&root).expect("scratch");
+    let _scratch = Scratch(root.clone());
+    let first = ServerProcess::start(&database.url, true, &root);
+    let second = ServerProcess::start(&database.url, false, &root);
+    two_clients(&first.url, &second.url, &root);
+    drop((first, second));
+    drop(database);
 }
