@@ -296,7 +296,7 @@ fn selected(app: &mut App) -> String {
     names(app)[index].clone()
 }
 
-fn row_of<'a>(app: &'a App, name: &str) -> Vec<String> {
+fn row_of(app: &App, name: &str) -> Vec<String> {
     app.rows()
         .into_iter()
         .find(|cells| cells[0] == name)
