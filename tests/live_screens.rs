@@ -1034,3 +1034,58 @@ fn the_last_answer_ends_refreshing_even_when_it_is_dropped() {
     assert_eq!(app.connection(), fleetdesk::tui::Connection::Live);
     assert!(header(&mut app).trim_end().ends_with("● live"));
 }
+
+#[test]
+fn a_vehicle_i_create_is_selected_whether_its_event_or_the_answer_comes_first() {
+    use fleetdesk::api::NewVehicle;
+    use fleetdesk::tui::Done;
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Down));
+    assert_eq!(selected(&mut app), "Truck 7");
+    let created = |v: &Vehicle| Response::Action {
+        command: Command::CreateVehicle(NewVehicle {
+            name: v.name.clone(),
+            license_plate: v.license_plate.clone(),
+            make: None,
+            model: None,
+            year: None,
+        }),
+        result: Ok(Done::VehicleCreated(Box::new(v.clone()))),
+    };
+    let mine = |id: i64, v: &Vehicle| {
+        let subject = EventSubject {
+            vehicle_id: Some(v.id),
+            ..EventSubject::default()
+        };
+        change(api_event(
+            id,
+            EventKind::VehicleCreated,
+            Some((ME, "Dana Dispatch")),
+            subject,
+            v,
+        ))
+    };
+    // The answer first, then the event: selected when it is listed.
+    let van4 = vehicle(30, "Van 4", "HH-FD 104");
+    assert!(app.update(answer(created(&van4))).is_empty());
+    assert_eq!(selected(&mut app), "Truck 7");
+    app.update(mine(700, &van4));
+    assert_eq!(selected(&mut app), "Van 4");
+    // The event first, then the answer.
+    let van5 = vehicle(31, "Van 5", "HH-FD 105");
+    app.update(mine(701, &van5));
+    assert_eq!(selected(&mut app), "Van 4");
+    app.update(answer(created(&van5)));
+    assert_eq!(selected(&mut app), "Van 5");
+    // Someone else's new vehicle does not take the selection.
+    app.update(change(vehicle_event(
+        702,
+        EventKind::VehicleCreated,
+        &bike2(),
+    )));
+    assert_eq!(selected(&mut app), "Van 5");
+}
+
+fn bike2() -> Vehicle {
+    vehicle(32, "Cargo Bike 2", "B 2")
+}

@@ -7,6 +7,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fleetdesk::api::dates::{Day, DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
+use fleetdesk::api::events::EventKind;
 use fleetdesk::api::roles::{
     ConflictItem, ConflictType, Organization, ResolveRequest, Role, RoleAssignmentRequest,
     RoleAssignmentRow, UserIdValue,
@@ -968,9 +969,10 @@ fn conflict_three_way_accept_all() {
     // so nothing is loaded again.
     let reloads = app.update(answer(Response::Action {
         command: resolve[0].clone(),
-        result: Ok(Done::Roles(
-            "The assignment was successfully created.".to_string(),
-        )),
+        result: Ok(Done::Roles {
+            message: "The assignment was successfully created.".to_string(),
+            rel_id: Some(40),
+        }),
     }));
     assert!(app.dialogs().is_empty(), "{:?}", app.dialogs());
     assert!(reloads.is_empty(), "{reloads:?}");
@@ -1281,4 +1283,182 @@ fn conflict_goes_stale_when_the_users_assignments_change() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+// ---- the selection follows the assignment ----
+
+/// Answers the role loads among `commands` with `north` for Depot North; other loads
+/// (the fleet tabs') are left unanswered.
+fn serve_north(app: &mut App, commands: Vec<Command>, north: &[RoleAssignmentRow]) {
+    for command in commands {
+        let response = match command {
+            Command::LoadOrganizations => Response::Organizations(Ok(organizations())),
+            Command::LoadUsers => Response::Users(Ok(users())),
+            Command::LoadRoleAssignments {
+                request,
+                organization_id,
+            } => Response::RoleAssignments {
+                request,
+                result: Ok(if organization_id == NORTH {
+                    north.to_vec()
+                } else {
+                    rows_for(&organization_id)
+                }),
+                organization_id,
+            },
+            _ => continue,
+        };
+        let more = app.update(answer(response));
+        serve_north(app, more, north);
+    }
+}
+
+fn selected_rel(app: &App) -> Option<i64> {
+    app.roles().selected_assignment().map(|row| row.rel_id)
+}
+
+#[test]
+fn sorting_the_role_list_keeps_the_selected_assignment() {
+    let mut app = north_app();
+    app.update(press(KeyCode::Right));
+    // Sorted by user: Bo, Carla, Dana, Dmitri ×3, then Elif's rel 13.
+    for _ in 0..6 {
+        app.update(press(KeyCode::Down));
+    }
+    assert_eq!(selected_rel(&app), Some(13));
+    for key in ['s', 's', 'S', 's', 'S', 's'] {
+        app.update(press(KeyCode::Char(key)));
+        assert_eq!(selected_rel(&app), Some(13), "after {key}");
+    }
+}
+
+/// A role assignment event from the stream, as another dispatcher's change arrives.
+fn role_event(id: i64, kind: EventKind, row: &RoleAssignmentRow) -> Event {
+    use fleetdesk::api::events::{Actor, Event as ApiEvent, EventSubject};
+    use fleetdesk::client::StreamItem;
+    let event = ApiEvent {
+        id,
+        at: chrono::Utc::now(),
+        actor: Some(Actor {
+            id: 1,
+            name: "Dana Dispatch".to_string(),
+        }),
+        kind,
+        subject: EventSubject {
+            rel_id: Some(row.rel_id),
+            user_id: row.user_id.parse().ok(),
+            organization_id: Some(row.organization_id.clone()),
+            ..EventSubject::default()
+        },
+        data: serde_json::to_value(row).expect("json"),
+    };
+    Event::Stream(Box::new(StreamUpdate::Item(StreamItem::Event(Box::new(
+        event,
+    )))))
+}
+
+#[test]
+fn after_an_edit_with_a_split_the_selection_stays_on_the_edited_assignment() {
+    use fleetdesk::api::events::EventKind::{RoleAssignmentCreated, RoleAssignmentUpdated};
+    // Elif Chen also held manager in the first half of 2023 (rel 14), listed before rel 13.
+    let mut rows = north_rows();
+    rows.push(north(
+        14,
+        ELIF,
+        &[Role::Manager],
+        day(2023, 1, 1),
+        day(2023, 6, 30),
+    ));
+    let mut app = north_app();
+    let refresh = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Char('r'),
+        KeyModifiers::CONTROL,
+    )));
+    serve_north(&mut app, refresh, &rows);
+    app.update(press(KeyCode::Right));
+    for _ in 0..6 {
+        app.update(press(KeyCode::Down));
+    }
+    assert_eq!(selected_rel(&app), Some(14));
+    // Rel 14 moved into 2026 splits rel 13: it ends 2025-12-31, and a copy (rel 41) resumes
+    // 2026-07-01; the changes come as events, then the resolve's answer.
+    let ended = RoleAssignmentRow {
+        valid_to: day(2025, 12, 31),
+        ..north_row(13)
+    };
+    let moved = north(
+        14,
+        ELIF,
+        &[Role::Manager],
+        day(2026, 1, 1),
+        day(2026, 6, 30),
+    );
+    let copy = north(
+        41,
+        ELIF,
+        &[Role::Employee],
+        day(2026, 7, 1),
+        DEFAULT_VALID_TO,
+    );
+    app.update(role_event(600, RoleAssignmentUpdated, &ended));
+    app.update(role_event(601, RoleAssignmentUpdated, &moved));
+    app.update(role_event(602, RoleAssignmentCreated, &copy));
+    let mut request = request(
+        ELIF,
+        &[Role::Manager],
+        Some("2026-01-01"),
+        Some("2026-06-30"),
+    );
+    request.rel_id = Some(14);
+    let reloads = app.update(answer(Response::Action {
+        command: Command::ResolveRoleConflict(ResolveRequest {
+            request,
+            resolution: Vec::new(),
+        }),
+        result: Ok(Done::Roles {
+            message: "The assignment was successfully updated.".to_string(),
+            rel_id: Some(14),
+        }),
+    }));
+    assert!(reloads.is_empty(), "the stream brought it: {reloads:?}");
+    assert_eq!(selected_rel(&app), Some(14), "not the new copy");
+    // A reload that also brings someone listed above: still rel 14.
+    rows.retain(|row| row.rel_id != 13 && row.rel_id != 14);
+    rows.extend([ended, moved, copy]);
+    rows.push(north(
+        43,
+        2,
+        &[Role::Approver],
+        day(2029, 1, 1),
+        DEFAULT_VALID_TO,
+    ));
+    let refresh = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Char('r'),
+        KeyModifiers::CONTROL,
+    )));
+    serve_north(&mut app, refresh, &rows);
+    assert_eq!(selected_rel(&app), Some(14), "after a reload");
+    // A new assignment is selected once listed, whether its event comes after the answer
+    // or before it.
+    let kemal = north(42, 11, &[Role::Approver], day(2028, 1, 1), DEFAULT_VALID_TO);
+    let created = |rel_id| Response::Action {
+        command: Command::SaveRoleAssignment(request_for_kemal()),
+        result: Ok(Done::Roles {
+            message: "The assignment was successfully created.".to_string(),
+            rel_id: Some(rel_id),
+        }),
+    };
+    app.update(answer(created(42)));
+    assert_eq!(selected_rel(&app), Some(14), "not listed yet");
+    app.update(role_event(603, RoleAssignmentCreated, &kemal));
+    assert_eq!(selected_rel(&app), Some(42));
+    let later = north(44, 11, &[Role::Manager], day(2030, 1, 1), DEFAULT_VALID_TO);
+    app.update(role_event(604, RoleAssignmentCreated, &later));
+    assert_eq!(selected_rel(&app), Some(42), "someone else's: it stays");
+    app.update(answer(created(44)));
+    assert_eq!(selected_rel(&app), Some(44));
+}
+
+fn request_for_kemal() -> RoleAssignmentRequest {
+    request(11, &[Role::Approver], Some("2028-01-01"), None)
 }

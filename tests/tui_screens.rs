@@ -705,3 +705,142 @@ fn light_and_dark_palettes() {
         "{runs}"
     );
 }
+
+fn ctrl(c: char) -> Event {
+    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+/// The name (first cell) of the selected row of the current fleet tab.
+fn selected_name(app: &App) -> String {
+    let (selected, ..) = app.position();
+    app.rows()
+        .get(selected)
+        .map(|cells| cells[0].clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_selection_follows_its_record_through_reloads_and_creation() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Down));
+    app.update(press(KeyCode::Down));
+    assert_eq!(selected_name(&app), "Van 3");
+    // The server sends the same vehicles in another order: still Van 3.
+    let mut shuffled = depot().vehicles;
+    shuffled.reverse();
+    app.update(answer(Response::Vehicles(Ok(shuffled.clone()))));
+    assert_eq!(selected_name(&app), "Van 3");
+    // Sorting by plate, then reversed: still Van 3.
+    app.update(press(KeyCode::Char('s')));
+    assert_eq!(selected_name(&app), "Van 3");
+    app.update(press(KeyCode::Char('S')));
+    assert_eq!(selected_name(&app), "Van 3");
+    app.update(press(KeyCode::Char('s')));
+    app.update(press(KeyCode::Char('s')));
+    app.update(press(KeyCode::Char('s')));
+    app.update(press(KeyCode::Char('s')));
+    // A vehicle is created: once a reload brings it, it is the selection; another list's
+    // answer arriving first does not lose it.
+    let created = vehicle(30, "Van 4", "HH-FD 104", None, None, None);
+    let reloads = app.update(answer(Response::Action {
+        command: Command::CreateVehicle(fleetdesk::api::NewVehicle {
+            name: "Van 4".to_string(),
+            license_plate: "HH-FD 104".to_string(),
+            make: None,
+            model: None,
+            year: None,
+        }),
+        result: Ok(fleetdesk::tui::Done::VehicleCreated(Box::new(
+            created.clone(),
+        ))),
+    }));
+    assert!(reloads.is_empty(), "the stream brings it: {reloads:?}");
+    assert_eq!(selected_name(&app), "Van 3", "not listed yet");
+    let reloads = app.update(ctrl('r'));
+    assert!(reloads.contains(&Command::LoadVehicles), "{reloads:?}");
+    app.update(answer(Response::Technicians(Ok(depot().technicians))));
+    assert_eq!(selected_name(&app), "Van 3");
+    let mut with_new = shuffled;
+    with_new.insert(
+        0,
+        VehicleListItem {
+            vehicle: created,
+            active_assignment: None,
+        },
+    );
+    app.update(answer(Response::Vehicles(Ok(with_new.clone()))));
+    assert_eq!(selected_name(&app), "Van 4");
+    // Moving on and reloading again keeps what the user chose.
+    app.update(press(KeyCode::Char('g')));
+    assert_eq!(selected_name(&app), "Cargo Bike 1");
+    app.update(answer(Response::Vehicles(Ok(with_new))));
+    assert_eq!(selected_name(&app), "Cargo Bike 1");
+}
+
+#[test]
+fn a_new_assignment_is_selected_in_the_history() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('3')));
+    assert_eq!(selected_name(&app), "7", "newest first");
+    let depot = depot();
+    let mut new = depot.assignments[2].clone();
+    new.id = 9;
+    new.returned_date = None;
+    new.status = AssignmentStatus::Active;
+    new.assigned_date = at(10, 8, 0);
+    app.update(answer(Response::Action {
+        command: Command::CreateAssignment(fleetdesk::api::NewAssignment {
+            vehicle_id: 7,
+            technician_id: 8,
+            return_conflicting: false,
+        }),
+        result: Ok(fleetdesk::tui::Done::Assigned(Box::new(new.clone()))),
+    }));
+    let reloads = app.update(ctrl('r'));
+    let generation = reloads
+        .iter()
+        .find_map(|command| match command {
+            Command::LoadAssignments { generation, .. } => Some(*generation),
+            _ => None,
+        })
+        .expect("the history is reloaded");
+    let mut history = depot.assignments;
+    history.push(new);
+    app.update(answer(Response::Assignments {
+        generation,
+        append: false,
+        result: Ok(AssignmentsEnvelope {
+            assignments: history,
+            next_before: Paging::LastPage,
+        }),
+    }));
+    assert_eq!(selected_name(&app), "9");
+}
+
+#[test]
+fn a_picker_keeps_its_selection_while_filtering() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('2')));
+    app.update(press(KeyCode::Char('a')));
+    let chosen = |app: &App| match app.dialog() {
+        Some(Dialog::Assign(assign)) => assign
+            .picker()
+            .selected_item()
+            .map(|item| item.name.clone())
+            .unwrap_or_default(),
+        other => panic!("no picker: {other:?}"),
+    };
+    // Free ones first, then the busy vans.
+    for _ in 0..4 {
+        if chosen(&app) != "Van 12" {
+            app.update(press(KeyCode::Down));
+        }
+    }
+    // "a" matches Cargo Bike 1 and both vans: the selection stays on Van 12.
+    app.update(press(KeyCode::Char('a')));
+    assert_eq!(chosen(&app), "Van 12");
+    // "ax" matches nothing; back to "a", the first match is chosen.
+    app.update(press(KeyCode::Char('x')));
+    app.update(press(KeyCode::Backspace));
+    assert_eq!(chosen(&app), "Cargo Bike 1");
+}

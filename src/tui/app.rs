@@ -468,6 +468,7 @@ impl App {
         match result {
             Ok(done) => {
                 self.dialogs.close_senders();
+                self.tabs.select_written(&done);
                 self.flash = Some(Flash::done(done));
                 self.status.went_well();
                 // While the stream is up, the change comes back as an event like anyone's.

@@ -105,8 +105,12 @@ pub enum Done {
     VehicleDeleted(i64),
     TechnicianCreated(User),
     TechnicianSaved(User),
-    /// A change to role assignments, with the server's sentence about it.
-    Roles(String),
+    /// A change to role assignments: the server's sentence about it, and the assignment
+    /// it created or edited.
+    Roles {
+        message: String,
+        rel_id: Option<i64>,
+    },
     /// Nothing was sent (quitting).
     Nothing,
 }

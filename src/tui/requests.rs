@@ -4,6 +4,7 @@
 use super::message::{Command, Done, Response, PAGE_SIZE};
 use super::tabs::subject_query;
 use crate::api::events::ActivityQuery;
+use crate::api::roles::RoleEnvelope;
 use crate::client::{ApiClient, ClientError};
 
 pub async fn execute(client: &ApiClient, command: Command) -> Response {
@@ -100,27 +101,15 @@ async fn run_action(client: &ApiClient, action: &Command) -> Result<Done, Client
         Command::UpdateTechnician(id, patch) => {
             Done::TechnicianSaved(client.update_user(*id, patch).await?.user)
         }
-        Command::SaveRoleAssignment(request) => Done::Roles(
-            client
-                .save_role_assignment(request)
-                .await?
-                .first_message()
-                .to_string(),
-        ),
-        Command::ResolveRoleConflict(resolve) => Done::Roles(
-            client
-                .resolve_role_conflict(resolve)
-                .await?
-                .first_message()
-                .to_string(),
-        ),
-        Command::DeleteRoleAssignment(rel_id) => Done::Roles(
-            client
-                .delete_role_assignment(*rel_id)
-                .await?
-                .first_message()
-                .to_string(),
-        ),
+        Command::SaveRoleAssignment(request) => {
+            roles_done(client.save_role_assignment(request).await?)
+        }
+        Command::ResolveRoleConflict(resolve) => {
+            roles_done(client.resolve_role_conflict(resolve).await?)
+        }
+        Command::DeleteRoleAssignment(rel_id) => {
+            roles_done(client.delete_role_assignment(*rel_id).await?)
+        }
         Command::LoadDashboard
         | Command::LoadVehicles
         | Command::LoadTechnicians
@@ -132,4 +121,12 @@ async fn run_action(client: &ApiClient, action: &Command) -> Result<Done, Client
         | Command::SignIn { .. }
         | Command::Quit => Done::Nothing,
     })
+}
+
+/// The server's sentence and the assignment it wrote (none for a delete).
+fn roles_done(envelope: RoleEnvelope) -> Done {
+    Done::Roles {
+        message: envelope.first_message().to_string(),
+        rel_id: envelope.items.first().and_then(|item| item.rel_id),
+    }
 }

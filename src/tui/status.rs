@@ -74,7 +74,7 @@ impl Flash {
             Done::VehicleDeleted(id) => format!("Deleted vehicle {id}"),
             Done::TechnicianCreated(user) => format!("Created technician {}", user.name),
             Done::TechnicianSaved(user) => format!("Saved {}", user.name),
-            Done::Roles(message) => message,
+            Done::Roles { message, .. } => message,
             Done::Nothing => String::new(),
         };
         Flash::new(FlashKind::Success, text)

@@ -26,7 +26,7 @@ use super::dialogs::Outcome;
 use super::keys::hints::HintSpec;
 use super::keys::{Action, Context, KeyMap};
 use super::live::Change;
-use super::message::{Command, Response};
+use super::message::{Command, Done, Response};
 use super::theme::Theme;
 use super::widgets::table::{ListState, Row};
 use crate::api::dates::Day;
@@ -447,6 +447,20 @@ impl Tabs {
     pub fn filter_kept(&mut self, tab: Tab, filter: &str) {
         if tab == Tab::Roles {
             self.roles.filter_kept(filter);
+        }
+    }
+
+    /// What an action wrote becomes the selection of the list that shows it, once shown.
+    pub fn select_written(&mut self, done: &Done) {
+        match done {
+            Done::Assigned(assignment) => self.assignments.list.select_key(assignment.id),
+            Done::VehicleCreated(vehicle) => self.vehicles.list.select_key(vehicle.id),
+            Done::TechnicianCreated(user) => self.technicians.list.select_key(user.id),
+            Done::Roles {
+                rel_id: Some(rel_id),
+                ..
+            } => self.roles.want(*rel_id),
+            _ => {}
         }
     }
 

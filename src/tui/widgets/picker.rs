@@ -142,7 +142,10 @@ impl<K: Clone + PartialEq> Picker<K> {
             .collect()
     }
 
+    /// Filters again; the selection stays on its item while it is shown, else goes to the
+    /// first (the best match).
     fn refilter(&mut self) {
+        let keep = self.visible.get(self.selection.index()).copied();
         let needle = self.filter.value().to_lowercase();
         self.visible = self
             .items
@@ -158,7 +161,8 @@ impl<K: Clone + PartialEq> Picker<K> {
             })
             .map(|(index, _)| index)
             .collect();
-        self.selection.clamp(self.visible.len());
+        let kept = keep.and_then(|index| self.visible.iter().position(|v| *v == index));
+        self.selection.select(kept.unwrap_or(0));
     }
 
     pub fn selected_item(&self) -> Option<&PickerItem<K>> {

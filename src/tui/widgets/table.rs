@@ -80,6 +80,8 @@ pub struct ListState<T> {
     marks: HashMap<i64, Instant>,
     /// The record selected before the rows were replaced, to select again.
     kept: Option<i64>,
+    /// A record to select once it is shown (one just created).
+    wanted: Option<i64>,
 }
 
 impl<T> Default for ListState<T> {
@@ -99,6 +101,7 @@ impl<T> Default for ListState<T> {
             needle: String::new(),
             marks: HashMap::new(),
             kept: None,
+            wanted: None,
         }
     }
 }
@@ -134,6 +137,7 @@ impl<T> ListState<T> {
     }
 
     pub fn move_by(&mut self, delta: isize) {
+        self.wanted = None;
         self.selection.move_by(delta, self.visible.len());
     }
 
@@ -303,6 +307,24 @@ impl<T: Row> ListState<T> {
         }
     }
 
+    /// Selects the record `key` now if it is shown, else as soon as it is (a record just
+    /// created, before the reload or event that brings it; until the user moves on).
+    pub fn select_key(&mut self, key: i64) {
+        match self.position_of(key) {
+            Some(position) => {
+                self.selection.select(position);
+                self.wanted = None;
+            }
+            None => self.wanted = Some(key),
+        }
+    }
+
+    /// Where the record `key` is among the visible rows.
+    fn position_of(&self, key: i64) -> Option<usize> {
+        let index = *self.index.get(&key)?;
+        self.visible.iter().position(|v| *v == index)
+    }
+
     /// The row of `key`, if loaded.
     pub fn get(&self, key: i64) -> Option<&T> {
         self.items.get(*self.index.get(&key)?)
@@ -350,10 +372,12 @@ impl<T: Row> ListState<T> {
         }
         self.visible = visible;
         self.needle = needle;
-        let kept = keep
-            .and_then(|key| self.index.get(&key).copied())
-            .and_then(|index| self.visible.iter().position(|v| *v == index));
-        match kept {
+        // A wanted record this load brought in is selected now.
+        let wanted = self.wanted.and_then(|key| self.position_of(key));
+        if wanted.is_some() {
+            self.wanted = None;
+        }
+        match wanted.or_else(|| keep.and_then(|key| self.position_of(key))) {
             Some(position) => self.selection.select(position),
             None => self.selection.clamp(self.visible.len()),
         }
@@ -370,9 +394,10 @@ impl<T: Row> ListState<T> {
             self.items.push(item);
             self.index_rows();
             self.loaded = true;
-            return self.show(index);
+            let wanted = self.wanted == Some(key);
+            return self.show_again(index, wanted);
         };
-        let selected = self.selected_item().map(Row::key) == Some(key);
+        let selected = self.selected_item().map(Row::key) == Some(key) || self.wanted == Some(key);
         let hidden = self.hide(index);
         self.items[index] = item;
         self.reindex(index);
@@ -399,6 +424,12 @@ impl<T: Row> ListState<T> {
         if shown && selected {
             let at = self.place(index);
             self.selection.select(at);
+            if self
+                .wanted
+                .is_some_and(|key| self.index.get(&key) == Some(&index))
+            {
+                self.wanted = None;
+            }
         }
         shown
     }

@@ -37,6 +37,8 @@ pub struct RoleList {
     pub sort_reversed: bool,
     /// Assignments someone else just changed (by relId), marked until then.
     marks: HashMap<i64, Instant>,
+    /// An assignment to select when it is listed (one just written).
+    wanted: Option<i64>,
 }
 
 /// What a list line shows for the open ends and the wide or narrow dates.
@@ -80,10 +82,56 @@ impl RoleList {
         if self.requested.get(&organization_id) != Some(&request) {
             return false;
         }
+        let shown_here = selected.is_some_and(|org| org.id == organization_id);
+        let keep = shown_here
+            .then(|| self.selected(selected).map(|row| row.rel_id))
+            .flatten();
         self.by_org.insert(organization_id, rows);
-        let shown = self.shown(selected).len();
-        self.selection.clamp(shown);
+        self.land_wanted(selected, keep);
         true
+    }
+
+    /// Selects the assignment `rel_id` in `organization`'s list now if it is there, else as
+    /// soon as a list shows it (until the user moves on).
+    pub fn want(&mut self, rel_id: i64, organization: Option<&Organization>) {
+        let keep = self.selected(organization).map(|row| row.rel_id);
+        self.wanted = Some(rel_id);
+        if organization.is_some() {
+            self.land_wanted(organization, keep);
+        }
+    }
+
+    /// The user moves the selection `delta` rows among `len`.
+    pub fn move_by(&mut self, delta: isize, len: usize) {
+        self.wanted = None;
+        self.selection.move_by(delta, len);
+    }
+
+    /// Puts the selection on the wanted assignment if `organization`'s list shows it, else
+    /// on `keep`, else keeps it among the rows.
+    fn land_wanted(&mut self, organization: Option<&Organization>, keep: Option<i64>) {
+        let shown = self.shown(organization);
+        let at = |rel: Option<i64>| rel.and_then(|id| shown.iter().position(|r| r.rel_id == id));
+        let wanted = at(self.wanted);
+        match wanted.or_else(|| at(keep)) {
+            Some(position) => self.selection.select(position),
+            None => self.selection.clamp(shown.len()),
+        }
+        if wanted.is_some() {
+            self.wanted = None;
+        }
+    }
+
+    /// The next sort column, or the same reversed; the selection stays on its assignment.
+    pub fn cycle_sort(&mut self, organization: Option<&Organization>, reverse: bool) {
+        let keep = self.selected(organization).map(|row| row.rel_id);
+        if reverse {
+            self.sort_reversed = !self.sort_reversed;
+        } else {
+            self.sort_column = (self.sort_column + 1) % ROLE_COLUMNS.len();
+            self.sort_reversed = false;
+        }
+        self.land_wanted(organization, keep);
     }
 
     /// The organization's assignments, sorted; None while never loaded.
@@ -144,11 +192,7 @@ impl RoleList {
             }
         }
         if shown_here {
-            let rows = self.shown(selected);
-            match keep.and_then(|rel| rows.iter().position(|r| r.rel_id == rel)) {
-                Some(position) => self.selection.select(position),
-                None => self.selection.clamp(rows.len()),
-            }
+            self.land_wanted(selected, keep);
         }
         shown_here
     }

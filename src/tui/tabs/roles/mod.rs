@@ -12,7 +12,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use self::list::{ListLook, RoleList, ROLE_COLUMNS};
+use self::list::{ListLook, RoleList};
 use self::tree::Tree;
 use super::{Motion, TabLook};
 use crate::api::dates::{DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
@@ -326,12 +326,12 @@ impl RolesTab {
     }
 
     pub(crate) fn cycle_sort(&mut self, reverse: bool) {
-        if reverse {
-            self.list.sort_reversed = !self.list.sort_reversed;
-        } else {
-            self.list.sort_column = (self.list.sort_column + 1) % ROLE_COLUMNS.len();
-            self.list.sort_reversed = false;
-        }
+        self.list.cycle_sort(self.tree.selected(), reverse);
+    }
+
+    /// Selects the assignment `rel_id` once the list holding it arrives (one just written).
+    pub(crate) fn want(&mut self, rel_id: i64) {
+        self.list.want(rel_id, self.tree.selected());
     }
 
     pub(crate) fn motion(&mut self, motion: Motion) {
@@ -343,7 +343,7 @@ impl RolesTab {
             }
             RolesFocus::List => {
                 let len = self.list.shown(self.tree.selected()).len();
-                self.list.selection.move_by(motion.delta(page, len), len);
+                self.list.move_by(motion.delta(page, len), len);
             }
         }
     }
