@@ -401,6 +401,12 @@ fn without_ids(rows: Vec<ConflictRow>) -> Vec<ConflictRow> {
 /// TMPDIR set to a fresh directory; returns the server, that directory, the typed command and
 /// the guard of the test's scratch directory.
 fn start_demo() -> (Tmux, PathBuf, String, Scratch) {
+    start_demo_in("LANG=C.UTF-8 LC_ALL= LC_CTYPE=", None)
+}
+
+/// [`start_demo`] with `terminal` (`NAME=value` pairs: TERM, the locale) in the shell's
+/// environment; with `record`, every byte the shell and the client write goes to that file.
+fn start_demo_in(terminal: &str, record: Option<&Path>) -> (Tmux, PathBuf, String, Scratch) {
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "e2e-tmux-{}-{}",
         std::process::id(),
@@ -416,12 +422,16 @@ fn start_demo() -> (Tmux, PathBuf, String, Scratch) {
     // TMPDIR: where the demo makes its directory, checked empty at the end. XDG_STATE_HOME:
     // where the client logs, so the test neither writes to the user's home nor loses the log.
     let shell = format!(
-        "exec env TMPDIR={} XDG_STATE_HOME={} HISTFILE=/dev/null PS1='$ ' bash --norc --noprofile",
+        "exec env TMPDIR={} XDG_STATE_HOME={} HISTFILE=/dev/null PS1='$ ' {terminal} bash --norc --noprofile",
         quoted(&tmpdir.display().to_string()),
         quoted(&state.display().to_string()),
     );
     let tmux = Tmux::start(&root, &shell);
     tmux.wait_for("the shell's prompt", START_TIMEOUT, is_prompt_last);
+    if let Some(file) = record {
+        let pipe = format!("cat >> {}", quoted(&file.display().to_string()));
+        tmux.run(&["pipe-pane", "-o", "-t", SESSION, &pipe]);
+    }
     let typed = format!("{} demo", quoted(env!("CARGO_BIN_EXE_fleetdesk")));
     tmux.type_text(&typed);
     tmux.key("Enter");
@@ -705,6 +715,65 @@ fn demo_in_a_real_terminal() {
 
     drop(tmux);
     eprintln!("e2e_tmux: passed in {:.1?}", started.elapsed());
+}
+
+/// A Linux console under the C locale: the real binary writes the classic colour codes (no
+/// `38;5;N`, no `59m`) and only ASCII, read byte for byte from what tmux receives.
+#[test]
+fn sixteen_colours_and_ascii_on_a_linux_console() {
+    if common::tmux_or_skip().is_none() {
+        return;
+    }
+    let record = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "e2e-linux-console-{}-{}.out",
+        std::process::id(),
+        nanos()
+    ));
+    let (tmux, tmpdir, typed, _scratch) =
+        start_demo_in("TERM=linux LANG=C LC_ALL= LC_CTYPE=", Some(&record));
+    tmux.wait_for("the client, live, in ASCII", START_TIMEOUT, |s| {
+        header(s).contains("* live") && counts(s).is_some_and(|(_, total)| total > 0)
+    });
+    // A dialog with borders and the selection marker.
+    tmux.type_text("?");
+    tmux.wait_for("the help", TIMEOUT, |s| s.contains("+ Help -"));
+    tmux.key("Escape");
+    tmux.wait_for("the help closed", TIMEOUT, |s| !s.contains("+ Help -"));
+    quit_and_check_restored(&tmux, &typed, &tmpdir);
+    drop(tmux);
+    let bytes = std::fs::read(&record)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", record.display()));
+    let _ = std::fs::remove_file(&record);
+    let out = String::from_utf8_lossy(&bytes);
+    let client: &str = out
+        .split_once("\x1b[?1049h")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("the client never entered the alternate screen: {out:?}"));
+    assert!(
+        !client.contains("38;5;"),
+        "256-colour codes written: {client:?}"
+    );
+    assert!(
+        !client.contains("48;5;"),
+        "256-colour codes written: {client:?}"
+    );
+    assert!(
+        !client.contains("\x1b[59m"),
+        "underline colour written: {client:?}"
+    );
+    assert!(
+        client.contains("\x1b[0;1;32m* live"),
+        "the badge in classic green: {client:?}"
+    );
+    assert!(
+        client.contains("\x1b[0;90m"),
+        "dim text in classic bright black: {client:?}"
+    );
+    assert!(
+        bytes.is_ascii(),
+        "only ASCII under LANG=C; found {:?}",
+        out.chars().filter(|c| !c.is_ascii()).collect::<String>()
+    );
 }
 
 /// A closed terminal (an SSH session dropped, a tmux server killed) hangs up the client; it

@@ -11,7 +11,8 @@ use fleetdesk::api::{
 use fleetdesk::client::ClientError;
 use fleetdesk::config::Config;
 use fleetdesk::tui::{
-    App, Command, Connection, Dialog, Event, KeyMap, Response, StreamUpdate, Tab, Theme,
+    App, Capabilities, Command, Connection, Dialog, Event, HonestBackend, KeyMap, Response,
+    StreamUpdate, Tab, Theme,
 };
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -843,4 +844,80 @@ fn a_picker_keeps_its_selection_while_filtering() {
     app.update(press(KeyCode::Char('x')));
     app.update(press(KeyCode::Backspace));
     assert_eq!(chosen(&app), "Cargo Bike 1");
+}
+
+/// The loaded Vehicles tab with a dialog over it, as the bytes the terminal receives.
+fn bytes_written(caps: Capabilities, theme: Theme) -> String {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('?')));
+    let area = ratatui::layout::Rect::new(0, 0, 100, 30);
+    let mut terminal = Terminal::with_options(
+        HonestBackend::new(Vec::new(), caps),
+        ratatui::TerminalOptions {
+            viewport: ratatui::Viewport::Fixed(area),
+        },
+    )
+    .expect("a terminal writing to memory");
+    terminal
+        .draw(|frame| app.draw(theme, frame))
+        .expect("drawn");
+    String::from_utf8(terminal.backend().writer().clone()).expect("UTF-8 output")
+}
+
+#[test]
+fn sixteen_colour_terminals_get_classic_codes() {
+    let classic = Capabilities {
+        classic_colours: true,
+        ascii: false,
+    };
+    for theme in [Theme::colored(), Theme::dark(), Theme::light()] {
+        let out = bytes_written(classic, theme);
+        assert!(!out.contains("38;5;"), "256-colour foreground in {out:?}");
+        assert!(!out.contains("48;5;"), "256-colour background in {out:?}");
+        assert!(
+            !out.contains("\x1b[59m"),
+            "underline colour reset in {out:?}"
+        );
+        assert!(
+            out.contains("\x1b[0;9") || out.contains("\x1b[0;1;9") || out.contains("\x1b[0;3"),
+            "classic colour codes in {out:?}"
+        );
+        assert!(out.contains("▶"), "UTF-8 symbols kept: {out:?}");
+    }
+    // A 256-colour terminal still gets what crossterm writes.
+    let full = bytes_written(
+        Capabilities {
+            classic_colours: false,
+            ascii: false,
+        },
+        Theme::colored(),
+    );
+    assert!(full.contains("38;5;"), "{full:?}");
+}
+
+#[test]
+fn a_non_utf8_locale_gets_ascii() {
+    for classic_colours in [true, false] {
+        let out = bytes_written(
+            Capabilities {
+                classic_colours,
+                ascii: true,
+            },
+            Theme::colored(),
+        );
+        assert!(
+            out.is_ascii(),
+            "non-ASCII: {:?}",
+            out.chars().filter(|c| !c.is_ascii()).collect::<String>()
+        );
+        assert!(
+            out.contains("+ Help ----"),
+            "ASCII corners and lines: {out:?}"
+        );
+        assert!(
+            out.contains("> Cargo Bike 1"),
+            "the selection marker: {out:?}"
+        );
+        assert!(out.contains("* live"), "the badge in ASCII: {out:?}");
+    }
 }

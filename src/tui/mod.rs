@@ -11,6 +11,7 @@ mod dialogs;
 mod keys;
 mod live;
 mod message;
+mod output;
 mod requests;
 mod rows;
 mod runtime;
@@ -27,6 +28,7 @@ pub use dialogs::{
 pub use keys::{action_names, KeyError, KeyMap, KeySpec};
 pub use live::{words, Change};
 pub use message::{Command, Done, Event, Response, StreamUpdate, Subject, PAGE_SIZE};
+pub use output::{Capabilities, HonestBackend};
 pub use requests::execute;
 pub use runtime::{restore_terminal, run, RunOptions, TokenSink, FRAME_GAP};
 pub use status::{Connection, Feed, Flash, FlashKind};

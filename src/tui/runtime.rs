@@ -15,10 +15,14 @@ use tokio::sync::mpsc;
 use super::app::App;
 use super::keys::KeyMap;
 use super::message::{Command, Event, Response, StreamUpdate};
+use super::output::{Capabilities, HonestBackend};
 use super::requests::execute;
 use super::theme::Theme;
 use crate::api::User;
 use crate::client::{ApiClient, ClientError};
+
+/// The terminal, written within what it can show.
+type Screen = ratatui::Terminal<HonestBackend<std::io::Stdout>>;
 
 /// The least time between two frames that no key asked for (a burst of changes).
 pub const FRAME_GAP: Duration = Duration::from_millis(16);
@@ -83,9 +87,9 @@ pub async fn run(options: RunOptions) -> Result<()> {
     crossterm::terminal::enable_raw_mode().wrap_err("cannot set up the terminal")?;
     crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
         .wrap_err("cannot set up the terminal")?;
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
-            .wrap_err("cannot set up the terminal")?;
+    let caps = Capabilities::from_environment(&|name| std::env::var(name).ok());
+    let mut terminal = ratatui::Terminal::new(HonestBackend::new(std::io::stdout(), caps))
+        .wrap_err("cannot set up the terminal")?;
     let settings = LoopSettings {
         keys,
         user,
@@ -109,7 +113,7 @@ struct LoopSettings {
 }
 
 async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
+    terminal: &mut Screen,
     client: &mut ApiClient,
     settings: LoopSettings,
     keep_token: &TokenSink,
@@ -136,7 +140,7 @@ impl Drop for Following {
 }
 
 async fn run_app(
-    terminal: &mut ratatui::DefaultTerminal,
+    terminal: &mut Screen,
     client: &mut ApiClient,
     app: &mut App,
     (email_hint, theme): (Option<String>, Theme),
