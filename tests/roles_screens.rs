@@ -1462,3 +1462,126 @@ fn after_an_edit_with_a_split_the_selection_stays_on_the_edited_assignment() {
 fn request_for_kemal() -> RoleAssignmentRequest {
     request(11, &[Role::Approver], Some("2028-01-01"), None)
 }
+
+/// Dmitri Ruiz after the demo's three-way conflict was accepted: Jan–Feb (rel 9), the new
+/// Mar–Aug (rel 40) and Sep–Dec (rel 11).
+fn dmitri_after_three_way() -> Vec<RoleAssignmentRow> {
+    let mut rows: Vec<RoleAssignmentRow> = north_rows()
+        .into_iter()
+        .filter(|row| row.rel_id != 10)
+        .map(|row| match row.rel_id {
+            9 => RoleAssignmentRow {
+                valid_to: day(2025, 2, 28),
+                ..row
+            },
+            11 => RoleAssignmentRow {
+                valid_from: day(2025, 9, 1),
+                ..row
+            },
+            _ => row,
+        })
+        .collect();
+    rows.push(north(
+        40,
+        DMITRI,
+        &[Role::Employee],
+        day(2025, 3, 1),
+        day(2025, 8, 31),
+    ));
+    rows
+}
+
+/// The timeline rows of the open conflict dialog: label → the bar's columns.
+fn timeline_rows(app: &mut App) -> Vec<(String, Vec<char>)> {
+    let lines = screen_lines(app, 100, 30);
+    let labels = ["now", "yours", "after"];
+    lines
+        .iter()
+        .filter_map(|line| {
+            // Between the dialog's left and right borders.
+            let (_, inner) = line.split_once('│')?;
+            let (inner, _) = inner.split_once('│')?;
+            let label = inner.get(..8)?.trim().to_string();
+            labels
+                .contains(&label.as_str())
+                .then(|| (label, inner[8..].chars().collect()))
+        })
+        .collect()
+}
+
+fn covered(bar: &[char]) -> Vec<bool> {
+    bar.iter().map(|c| matches!(c, '█' | '▓' | '▒')).collect()
+}
+
+/// `e` on Dmitri Ruiz's Mar–Aug, made Jan 15 – Oct 15: the "now" row shows the assignment
+/// being edited too, so it covers every column the request covers.
+#[test]
+fn conflict_timeline_includes_the_assignment_being_edited() {
+    let rows = dmitri_after_three_way();
+    let mut edit = request(
+        DMITRI,
+        &[Role::Employee],
+        Some("2025-01-15"),
+        Some("2025-10-15"),
+    );
+    edit.rel_id = Some(40);
+    let case = Case {
+        items: server_suggestions(&edit, &rows),
+        request: edit,
+        message: OVERLAP_DMITRI,
+    };
+    let mut app = conflict_app(&case, rows);
+    snapshot_both("role_conflict_editing_own", &mut app);
+    let timeline = timeline_rows(&mut app);
+    let bar = |label: &str| {
+        timeline
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, bar)| covered(bar))
+            .unwrap_or_else(|| panic!("no {label} row in {timeline:?}"))
+    };
+    let (now, yours) = (bar("now"), bar("yours"));
+    assert!(yours.iter().any(|c| *c), "the request is drawn");
+    for (column, (n, y)) in now.iter().zip(&yours).enumerate() {
+        assert!(
+            !y || *n,
+            "column {column}: the request covers it but \"now\" is blank: {timeline:?}"
+        );
+    }
+}
+
+/// An open start (`open…2025-01-01`) draws from the bar's first column, never over the label.
+#[test]
+fn conflict_timeline_with_an_open_start_stays_right_of_the_labels() {
+    let rows = north_rows();
+    let open_start = request(DMITRI, &[Role::Manager], None, Some("2025-01-01"));
+    let case = Case {
+        items: server_suggestions(&open_start, &rows),
+        request: open_start,
+        message: OVERLAP_DMITRI,
+    };
+    let mut app = conflict_app(&case, rows);
+    snapshot_both("role_conflict_open_start", &mut app);
+    let timeline = timeline_rows(&mut app);
+    assert_eq!(timeline.len(), 3, "now, yours, after: {timeline:?}");
+    for (label, bar) in &timeline {
+        assert!(
+            bar.iter().any(|c| matches!(c, '█' | '▓' | '▒')),
+            "{label} has a bar: {timeline:?}"
+        );
+    }
+    for line in screen_lines(&mut app, 100, 30)
+        .iter()
+        .chain(screen_lines(&mut app, 80, 24).iter())
+    {
+        for label in ["now", "yours", "after"] {
+            if let Some(at) = line.find(&format!(" {label} ")) {
+                let before: String = line[..at].chars().rev().take(3).collect();
+                assert!(
+                    !before.contains(['█', '▓', '▒']),
+                    "a bar left of the {label} label: {line}"
+                );
+            }
+        }
+    }
+}

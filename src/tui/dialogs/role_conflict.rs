@@ -512,10 +512,10 @@ impl RoleConflict {
         wide: bool,
     ) -> Vec<Line<'static>> {
         let RequestedAssignment { from, to, .. } = RequestedAssignment::of(&self.request);
+        // Everything as it stands, the assignment being edited included (at its old dates).
         let now: Vec<(Day, Day, bool)> = self
             .existing
             .iter()
-            .filter(|e| Some(e.rel_id) != self.request.rel_id)
             .map(|e| (e.from, e.to, false))
             .collect();
         let is_request = |rel_id: Option<i64>, f: Day, t: Day| {
