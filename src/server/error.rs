@@ -115,8 +115,29 @@ impl ApiError {
     }
 }
 
+/// How long a client is asked to wait when the database is away or a write kept losing races.
+pub const DATABASE_RETRY_AFTER_SECONDS: u64 = 2;
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> ApiError {
+        if err.is_unavailable() {
+            // Runs inside the request span, so the log line carries the request id.
+            tracing::error!(
+                %err,
+                "the database is unavailable (unreachable, read-only or out of space): answering 503"
+            );
+            return ApiError::Unavailable {
+                message: "The database is unavailable; try again shortly.".to_string(),
+                retry_after_seconds: DATABASE_RETRY_AFTER_SECONDS,
+            };
+        }
+        if err.is_transient() {
+            tracing::warn!(%err, "a write kept colliding with others: answering 503");
+            return ApiError::Unavailable {
+                message: "The server is busy with conflicting changes; try again.".to_string(),
+                retry_after_seconds: DATABASE_RETRY_AFTER_SECONDS,
+            };
+        }
         ApiError::Internal(err.to_string())
     }
 }

@@ -140,14 +140,14 @@ pub async fn update(
     let result = state
         .store
         .update_user(id, Some(&caller.actor()), move |record| {
-            if let Some(name) = patch.name {
+            if let Some(name) = patch.name.clone() {
                 record.name = name;
             }
-            if let Some(email) = patch.email {
+            if let Some(email) = patch.email.clone() {
                 record.email_key = email_key(&email);
                 record.email = email;
             }
-            if let Some(hash) = password_hash {
+            if let Some(hash) = password_hash.clone() {
                 record.password_hash = hash;
             }
             if let Some(role) = patch.role {

@@ -166,17 +166,17 @@ pub async fn update(
     let result = state
         .store
         .update_vehicle(id, Some(&caller.actor()), move |record| {
-            if let Some(name) = patch.name {
+            if let Some(name) = patch.name.clone() {
                 record.name = name;
             }
-            if let Some(plate) = patch.license_plate {
+            if let Some(plate) = patch.license_plate.clone() {
                 record.plate_key = plate_key(&plate);
                 record.license_plate = plate;
             }
-            if let Some(make) = patch.make {
+            if let Some(make) = patch.make.clone() {
                 record.make = make;
             }
-            if let Some(model) = patch.model {
+            if let Some(model) = patch.model.clone() {
                 record.model = model;
             }
             if let Some(year) = patch.year {

@@ -65,6 +65,18 @@ impl Store {
         expires_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> StoreResult<ApiKey> {
+        self.retrying(|| self.create_api_key_once(owner, name, secret_hash, expires_at, now))
+            .await
+    }
+
+    async fn create_api_key_once(
+        &self,
+        owner: &Actor,
+        name: &str,
+        secret_hash: &str,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ApiKey> {
         let mut tx = self.begin_change(Some(owner)).await?;
         let sql = format!(
             "INSERT INTO api_keys (user_id, name, secret_hash, created_at, expires_at) \
@@ -111,6 +123,16 @@ impl Store {
 
     /// Revokes one of the owner's keys; `NotFound` when the owner has no such key.
     pub async fn revoke_api_key(
+        &self,
+        actor: &Actor,
+        key_id: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Revoked> {
+        self.retrying(|| self.revoke_api_key_once(actor, key_id, now))
+            .await
+    }
+
+    async fn revoke_api_key_once(
         &self,
         actor: &Actor,
         key_id: i64,
@@ -176,6 +198,11 @@ impl Store {
     /// Notes that a key was used, unless that was noted within the last minute (by this
     /// instance or another). Bookkeeping, not a change: no event.
     pub async fn note_api_key_use(&self, key_id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+        self.retrying(|| self.note_api_key_use_once(key_id, now))
+            .await
+    }
+
+    async fn note_api_key_use_once(&self, key_id: i64, now: DateTime<Utc>) -> StoreResult<()> {
         sqlx::query(
             "UPDATE api_keys SET last_used_at = $2 \
              WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)",

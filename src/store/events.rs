@@ -219,6 +219,10 @@ impl Store {
     /// Hands out public ids to committed events that have none yet (PostgreSQL; a no-op on
     /// SQLite). Returns how many were numbered. Any instance may call it at any time.
     pub async fn stamp_events(&self) -> StoreResult<i64> {
+        self.retrying(|| self.stamp_events_once()).await
+    }
+
+    async fn stamp_events_once(&self) -> StoreResult<i64> {
         if self.backend != Backend::Postgres {
             return Ok(0);
         }
@@ -300,6 +304,10 @@ impl Store {
 
     /// Deletes the events older than `cutoff`; returns how many.
     pub async fn prune_events(&self, cutoff: DateTime<Utc>) -> StoreResult<u64> {
+        self.retrying(|| self.prune_events_once(cutoff)).await
+    }
+
+    async fn prune_events_once(&self, cutoff: DateTime<Utc>) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
         // Ids, not times, mark the horizon: everything at or below it goes.
         let row = sqlx::query("SELECT MAX(id) AS horizon FROM events WHERE at < $1")

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{Store, StoreError, StoreResult, WriteTx};
+use super::{Backend, Store, StoreError, StoreResult, WriteTx};
 // The search keys are derived like the e-mail key, by the domain's rule.
 use crate::api::events::{Actor, EventKind, EventSubject};
 use crate::api::{
@@ -192,6 +192,16 @@ impl Store {
         actor: Option<&Actor>,
         now: DateTime<Utc>,
     ) -> StoreResult<User> {
+        self.retrying(|| self.create_user_once(user, actor, now))
+            .await
+    }
+
+    async fn create_user_once(
+        &self,
+        user: &UserRecord,
+        actor: Option<&Actor>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User> {
         let mut tx = self.begin_change(actor).await?;
         let sql = format!(
             "INSERT INTO users (name, email, email_key, password_hash, role, created_at, \
@@ -255,7 +265,22 @@ impl Store {
         &self,
         id: i64,
         actor: Option<&Actor>,
-        change: impl FnOnce(&mut UserRecord),
+        mut change: impl FnMut(&mut UserRecord),
+    ) -> StoreResult<User> {
+        let mut retry = super::retry::Retry::new();
+        loop {
+            match self.update_user_once(id, actor, &mut change).await {
+                Err(err) if retry.again(&err).await => {}
+                other => return other,
+            }
+        }
+    }
+
+    async fn update_user_once(
+        &self,
+        id: i64,
+        actor: Option<&Actor>,
+        change: &mut impl FnMut(&mut UserRecord),
     ) -> StoreResult<User> {
         let mut tx = self.begin_change(actor).await?;
         let sql = format!(
@@ -345,6 +370,16 @@ impl Store {
         actor: Option<&Actor>,
         now: DateTime<Utc>,
     ) -> StoreResult<Vehicle> {
+        self.retrying(|| self.create_vehicle_once(vehicle, actor, now))
+            .await
+    }
+
+    async fn create_vehicle_once(
+        &self,
+        vehicle: &VehicleRecord,
+        actor: Option<&Actor>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vehicle> {
         let mut tx = self.begin_change(actor).await?;
         let sql = format!(
             "INSERT INTO vehicles (name, license_plate, plate_key, make, model, year, created_at) \
@@ -419,7 +454,22 @@ impl Store {
         &self,
         id: i64,
         actor: Option<&Actor>,
-        change: impl FnOnce(&mut VehicleRecord),
+        mut change: impl FnMut(&mut VehicleRecord),
+    ) -> StoreResult<Vehicle> {
+        let mut retry = super::retry::Retry::new();
+        loop {
+            match self.update_vehicle_once(id, actor, &mut change).await {
+                Err(err) if retry.again(&err).await => {}
+                other => return other,
+            }
+        }
+    }
+
+    async fn update_vehicle_once(
+        &self,
+        id: i64,
+        actor: Option<&Actor>,
+        change: &mut impl FnMut(&mut VehicleRecord),
     ) -> StoreResult<Vehicle> {
         let mut tx = self.begin_change(actor).await?;
         let sql = format!(
@@ -468,6 +518,10 @@ impl Store {
 
     /// Deletes a vehicle that has never been assigned; history is never deleted.
     pub async fn delete_vehicle(&self, id: i64, actor: Option<&Actor>) -> StoreResult<()> {
+        self.retrying(|| self.delete_vehicle_once(id, actor)).await
+    }
+
+    async fn delete_vehicle_once(&self, id: i64, actor: Option<&Actor>) -> StoreResult<()> {
         let mut tx = self.begin_change(actor).await?;
         let row = sqlx::query("SELECT COUNT(*) AS n FROM assignments WHERE vehicle_id = $1")
             .bind(id)
@@ -600,6 +654,20 @@ impl Store {
         actor: Option<&Actor>,
         now: DateTime<Utc>,
     ) -> StoreResult<CreateAssignmentOutcome> {
+        self.retrying(|| {
+            self.create_assignment_once(vehicle_id, technician_id, return_conflicting, actor, now)
+        })
+        .await
+    }
+
+    async fn create_assignment_once(
+        &self,
+        vehicle_id: i64,
+        technician_id: i64,
+        return_conflicting: bool,
+        actor: Option<&Actor>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<CreateAssignmentOutcome> {
         // A concurrent return can empty the conflict list between the failed insert and the
         // re-read; then the insert is simply tried again.
         for _ in 0..5 {
@@ -610,6 +678,13 @@ impl Store {
                 }
             }
             let mut tx = self.begin_change(actor).await?;
+            if !self
+                .lock_assignment_parties(&mut tx, vehicle_id, technician_id)
+                .await?
+            {
+                tx.rollback().await?;
+                return Err(StoreError::NotFound);
+            }
             let mut returned = Vec::new();
             if return_conflicting {
                 let rows = sqlx::query(
@@ -670,8 +745,60 @@ impl Store {
         ))
     }
 
+    /// Takes the locks of a new assignment in the store's one order (see `retry.rs`): the
+    /// vehicle, the technician, then the active assignments that hold either, lowest id first.
+    /// Two creates for the same vehicle or technician then queue up instead of crossing, and
+    /// creates that return each other's assignments lock those in the same order. False when
+    /// the vehicle or the technician does not exist. SQLite's writer lock covers all of it.
+    async fn lock_assignment_parties(
+        &self,
+        tx: &mut WriteTx,
+        vehicle_id: i64,
+        technician_id: i64,
+    ) -> StoreResult<bool> {
+        // NO KEY UPDATE: it still lets other inserts reference these rows (their foreign-key
+        // checks take KEY SHARE), so an actor who is a technician cannot close a cycle.
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR NO KEY UPDATE",
+        };
+        let vehicle = sqlx::query(&format!("SELECT id FROM vehicles WHERE id = $1{lock}"))
+            .bind(vehicle_id)
+            .fetch_optional(tx.conn())
+            .await?;
+        let technician = sqlx::query(&format!("SELECT id FROM users WHERE id = $1{lock}"))
+            .bind(technician_id)
+            .fetch_optional(tx.conn())
+            .await?;
+        if vehicle.is_none() || technician.is_none() {
+            return Ok(false);
+        }
+        if self.backend == Backend::Postgres {
+            // Rows are locked in the sorted order (LockRows runs above the sort).
+            sqlx::query(&format!(
+                "SELECT id FROM assignments WHERE status = 'active' \
+                 AND (vehicle_id = $1 OR technician_id = $2) ORDER BY id{lock}"
+            ))
+            .bind(vehicle_id)
+            .bind(technician_id)
+            .fetch_all(tx.conn())
+            .await?;
+        }
+        Ok(true)
+    }
+
     /// Returns an active assignment; an already returned one is left unchanged.
     pub async fn return_assignment(
+        &self,
+        id: i64,
+        actor: Option<&Actor>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Assignment>> {
+        self.retrying(|| self.return_assignment_once(id, actor, now))
+            .await
+    }
+
+    async fn return_assignment_once(
         &self,
         id: i64,
         actor: Option<&Actor>,
@@ -742,6 +869,10 @@ impl Store {
     /// Writes assignments with given times in one transaction (demo data, benchmarks).
     /// Each row gets its `assignment.created` event, with no actor.
     pub async fn insert_history(&self, history: &[HistoricAssignment]) -> StoreResult<()> {
+        self.retrying(|| self.insert_history_once(history)).await
+    }
+
+    async fn insert_history_once(&self, history: &[HistoricAssignment]) -> StoreResult<()> {
         if history.is_empty() {
             return Ok(());
         }

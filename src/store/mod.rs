@@ -8,12 +8,14 @@
 mod api_keys;
 mod events;
 mod fleet;
+mod retry;
 mod roles;
 mod search;
 
 pub use api_keys::*;
 pub use events::*;
 pub use fleet::*;
+pub use retry::WRITE_ATTEMPTS;
 pub use roles::*;
 pub use search::*;
 

@@ -139,6 +139,18 @@ impl Store {
         actor: Option<&Actor>,
         now: DateTime<Utc>,
     ) -> StoreResult<Organization> {
+        self.retrying(|| self.create_organization_once(id, name, parent_id, actor, now))
+            .await
+    }
+
+    async fn create_organization_once(
+        &self,
+        id: &str,
+        name: &str,
+        parent_id: Option<&str>,
+        actor: Option<&Actor>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Organization> {
         let mut tx = self.begin_change(actor).await?;
         let row = sqlx::query(
             "INSERT INTO organizations (id, name, parent_id, created_at) VALUES ($1, $2, $3, $4) \
@@ -269,6 +281,14 @@ impl Store {
         &self,
         records: &[RoleAssignmentRecord],
     ) -> StoreResult<()> {
+        self.retrying(|| self.insert_role_assignments_once(records))
+            .await
+    }
+
+    async fn insert_role_assignments_once(
+        &self,
+        records: &[RoleAssignmentRecord],
+    ) -> StoreResult<()> {
         if records.is_empty() {
             return Ok(());
         }
@@ -327,6 +347,15 @@ impl Store {
         rel_id: i64,
         actor: Option<&Actor>,
     ) -> StoreResult<()> {
+        self.retrying(|| self.delete_role_assignment_once(rel_id, actor))
+            .await
+    }
+
+    async fn delete_role_assignment_once(
+        &self,
+        rel_id: i64,
+        actor: Option<&Actor>,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_change(actor).await?;
         let sql = format!("{ROW_SELECT} WHERE r.id = $1");
         let Some(row) = sqlx::query(&sql)
@@ -356,7 +385,26 @@ impl Store {
         user_id: i64,
         organization_id: &str,
         actor: Option<&Actor>,
-        decide: impl FnOnce(&[ExistingAssignment]) -> Result<Vec<RoleWrite>, E>,
+        mut decide: impl FnMut(&[ExistingAssignment]) -> Result<Vec<RoleWrite>, E>,
+    ) -> StoreResult<RoleChange<E>> {
+        let mut retry = super::retry::Retry::new();
+        loop {
+            match self
+                .change_role_assignments_once(user_id, organization_id, actor, &mut decide)
+                .await
+            {
+                Err(err) if retry.again(&err).await => {}
+                other => return other,
+            }
+        }
+    }
+
+    async fn change_role_assignments_once<E>(
+        &self,
+        user_id: i64,
+        organization_id: &str,
+        actor: Option<&Actor>,
+        decide: &mut impl FnMut(&[ExistingAssignment]) -> Result<Vec<RoleWrite>, E>,
     ) -> StoreResult<RoleChange<E>> {
         let mut tx = self.begin_change(actor).await?;
         if self.backend == Backend::Postgres {

@@ -127,6 +127,10 @@ impl Store {
     /// Gives users written before search existed their folded name and e-mail. A derived
     /// index, not a change anyone made: no event.
     pub(crate) async fn fill_search_keys(&self) -> StoreResult<()> {
+        self.retrying(|| self.fill_search_keys_once()).await
+    }
+
+    async fn fill_search_keys_once(&self) -> StoreResult<()> {
         let rows = sqlx::query(
             "SELECT id, name, email FROM users WHERE name_fold IS NULL OR email_fold IS NULL",
         )
