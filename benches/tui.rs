@@ -732,6 +732,7 @@ fn roles_loaded(app: &mut App) {
             Command::LoadRoleAssignments {
                 request,
                 organization_id,
+                ..
             } => Some((*request, organization_id.clone())),
             _ => None,
         })
@@ -760,6 +761,7 @@ fn roles_loaded(app: &mut App) {
     app.update(answer(Response::RoleAssignments {
         request,
         organization_id,
+        below: false,
         result: Ok(rows),
     }));
     app.update(press(KeyCode::Right));

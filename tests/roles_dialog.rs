@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{TestServer, ADMIN_EMAIL, ADMIN_PASSWORD};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -16,7 +16,7 @@ use fleetdesk::api::roles::{
 use fleetdesk::client::ApiClient;
 use fleetdesk::tui::{
     execute, App, Chosen, Command, Dialog, Event, FlashKind, RoleConflict, RoleField, RoleForm,
-    RolesFocus, Tab,
+    RolesFocus, Tab, SEARCH_PAUSE,
 };
 use reqwest::StatusCode;
 use serde_json::json;
@@ -71,6 +71,8 @@ impl Desk {
         let admin = client.me().await.expect("the admin's record").user;
         let mut app = App::new(s.url.clone(), Some(admin), 5);
         app.set_today(day("2025-06-15"));
+        // The app's clock moves by hand: a search goes when typing has paused.
+        app.set_clock(Instant::now());
         let first = app.start();
         assert!(!first.is_empty(), "a signed-in start loads the screens");
         settle(&mut app, &client, first).await;
@@ -88,6 +90,13 @@ impl Desk {
             let ran = self.press(KeyCode::Char(c)).await;
             assert!(ran.is_empty(), "typing {c:?} sent {ran:?}");
         }
+    }
+
+    /// Typing pauses: the search typed in the user picker goes, and its answer comes.
+    async fn pause(&mut self) -> Vec<Command> {
+        self.app.advance_clock(SEARCH_PAUSE);
+        let commands = self.app.update(Event::Wake);
+        settle(&mut self.app, &self.client, commands).await
     }
 
     async fn backspace(&mut self, times: usize) {
@@ -128,9 +137,14 @@ impl Desk {
         self.press(KeyCode::Char('n')).await;
         assert_eq!(role_form(&self.app).focus(), RoleField::User);
         assert_eq!(role_form(&self.app).organization().id, scene.org);
-        // Enter on the User field opens the picker; typing filters it.
+        // Enter on the User field opens the picker; what is typed is searched for.
         self.press(KeyCode::Enter).await;
         self.type_text("lindq").await;
+        let ran = self.pause().await;
+        assert!(
+            matches!(ran.as_slice(), [Command::SearchUsers { query, .. }] if query == "lindq"),
+            "{ran:?}"
+        );
         let Some(picker) = role_form(&self.app).picker() else {
             panic!("expected the user picker, got {:?}", self.app.dialog());
         };
@@ -995,6 +1009,7 @@ async fn a_conflict_outside_the_selected_organization(s: &TestServer) {
     desk.press(KeyCode::Char('n')).await;
     desk.press(KeyCode::Enter).await;
     desk.type_text("lindq").await;
+    desk.pause().await;
     desk.press(KeyCode::Enter).await;
     desk.press(KeyCode::BackTab).await;
     assert_eq!(role_form(&desk.app).focus(), RoleField::Organization);

@@ -8,16 +8,19 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fleetdesk::api::dates::{Day, DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
 use fleetdesk::api::events::EventKind;
+use std::time::Instant;
+
+use fleetdesk::api::access::UserSummary;
 use fleetdesk::api::roles::{
     ConflictItem, ConflictType, Organization, ResolveRequest, Role, RoleAssignmentRequest,
-    RoleAssignmentRow, UserIdValue,
+    RoleAssignmentRow, RoleGroup, RoleOrganization, UserIdValue, UserRoles,
 };
 use fleetdesk::api::{AssignmentsEnvelope, DashboardSummary, Paging, SystemRole, User};
 use fleetdesk::client::ClientError;
 use fleetdesk::domain::roles::{suggest, ExistingAssignment, RequestedAssignment};
 use fleetdesk::tui::{
     App, Command, Connection, Dialog, Done, Event, Response, RoleField, RolesFocus, StreamUpdate,
-    Tab, Theme,
+    Tab, Theme, SEARCH_PAUSE,
 };
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -228,6 +231,121 @@ fn type_text(app: &mut App, text: &str) {
     }
 }
 
+/// The organizations below `id` (itself first), as the demo tree has them.
+fn and_below(id: &str) -> Vec<String> {
+    let mut found = vec![id.to_string()];
+    let mut at = 0;
+    while at < found.len() {
+        let parent = found[at].clone();
+        found.extend(
+            organizations()
+                .into_iter()
+                .filter(|org| org.parent_id.as_deref() == Some(parent.as_str()))
+                .map(|org| org.id),
+        );
+        at += 1;
+    }
+    found
+}
+
+/// What the role lists hold in all: every organization's rows.
+fn all_rows() -> Vec<RoleAssignmentRow> {
+    and_below(HAMBURG)
+        .iter()
+        .flat_map(|id| rows_for(id))
+        .collect()
+}
+
+/// The answer the server gives a search by a fleet admin: names or e-mails containing the
+/// query, whatever the case.
+fn search_answer(query: &str) -> Vec<UserSummary> {
+    let needle = query.to_lowercase();
+    users()
+        .into_iter()
+        .filter(|user| user.name.to_lowercase().contains(&needle) || user.email.contains(&needle))
+        .map(|user| UserSummary {
+            id: user.id,
+            name: user.name,
+            email: user.email,
+        })
+        .collect()
+}
+
+/// The server's answer to one role read.
+fn role_answer(command: Command) -> Response {
+    match command {
+        Command::LoadOrganizations => Response::Organizations(Ok(organizations())),
+        Command::LoadRoleAssignments {
+            request,
+            organization_id,
+            below,
+        } => Response::RoleAssignments {
+            request,
+            result: Ok(if below {
+                and_below(&organization_id)
+                    .iter()
+                    .flat_map(|id| rows_for(id))
+                    .collect()
+            } else {
+                rows_for(&organization_id)
+            }),
+            organization_id,
+            below,
+        },
+        Command::LoadMyRoles { user_id } => Response::MyRoles(Ok(all_rows()
+            .into_iter()
+            .filter(|row| row.user_id == user_id.to_string())
+            .collect())),
+        Command::SearchUsers { request, query } => Response::UsersFound {
+            request,
+            result: Ok(search_answer(&query)),
+            query,
+        },
+        Command::LoadUserRoles { user_id } => Response::UserRoles {
+            user_id,
+            result: Ok(user_roles(user_id)),
+        },
+        other => panic!("not a load: {other:?}"),
+    }
+}
+
+/// `GET /api/users/:id` over the test data: grouped by role, as the server does.
+fn user_roles(user_id: i64) -> UserRoles {
+    let rows: Vec<RoleAssignmentRow> = all_rows()
+        .into_iter()
+        .filter(|row| row.user_id == user_id.to_string())
+        .collect();
+    let user = users()
+        .into_iter()
+        .find(|user| user.id == user_id)
+        .expect("a known user");
+    UserRoles {
+        id: user_id.to_string(),
+        name: user.name,
+        email: user.email,
+        roles: Role::ALL
+            .into_iter()
+            .filter_map(|role| {
+                let organizations: Vec<RoleOrganization> = rows
+                    .iter()
+                    .filter(|row| row.roles.contains(&role))
+                    .map(|row| RoleOrganization {
+                        id: row.organization_id.clone(),
+                        name: row.organization_name.clone(),
+                        rel_id: row.rel_id,
+                        valid_from: row.valid_from,
+                        valid_to: row.valid_to,
+                    })
+                    .collect();
+                (!organizations.is_empty()).then_some(RoleGroup {
+                    role,
+                    organizations,
+                })
+            })
+            .collect(),
+    }
+}
+
 /// Answers every role load among `commands` the way the server would, and what those
 /// answers ask for in turn.
 fn serve(app: &mut App, commands: Vec<Command>) {
@@ -235,23 +353,18 @@ fn serve(app: &mut App, commands: Vec<Command>) {
     while !queue.is_empty() {
         let mut next = Vec::new();
         for command in queue {
-            let response = match command {
-                Command::LoadOrganizations => Response::Organizations(Ok(organizations())),
-                Command::LoadUsers => Response::Users(Ok(users())),
-                Command::LoadRoleAssignments {
-                    request,
-                    organization_id,
-                } => Response::RoleAssignments {
-                    request,
-                    result: Ok(rows_for(&organization_id)),
-                    organization_id,
-                },
-                other => panic!("not a load: {other:?}"),
-            };
-            next.extend(app.update(answer(response)));
+            next.extend(app.update(answer(role_answer(command))));
         }
         queue = next;
     }
+}
+
+/// Typing has paused: the search the picker waits for goes, and is answered.
+fn search_now(app: &mut App) -> Vec<Command> {
+    app.advance_clock(SEARCH_PAUSE);
+    let sent = app.update(Event::Wake);
+    serve(app, sent.clone());
+    sent
 }
 
 /// Signed in, the fleet tabs answered, today fixed.
@@ -301,11 +414,9 @@ fn roles_app() -> App {
     let mut app = started_app();
     let commands = app.update(press(KeyCode::Char('4')));
     assert_eq!(app.tab(), Tab::Roles);
-    // No organization is known yet, so there is nothing to list.
-    assert_eq!(
-        commands,
-        vec![Command::LoadOrganizations, Command::LoadUsers]
-    );
+    // No organization is known yet, so there is nothing to list; a fleet admin may assign
+    // everywhere, so their own roles are not needed.
+    assert_eq!(commands, vec![Command::LoadOrganizations]);
     serve(&mut app, commands);
     assert_eq!(app.connection(), Connection::Live);
     app
@@ -691,6 +802,7 @@ fn conflict_app(case: &Case, rows: Vec<RoleAssignmentRow>) -> App {
     let [Command::LoadRoleAssignments {
         request,
         organization_id,
+        below: false,
     }] = reload.as_slice()
     else {
         panic!("one reload of the organization: {reload:?}");
@@ -699,6 +811,7 @@ fn conflict_app(case: &Case, rows: Vec<RoleAssignmentRow>) -> App {
     app.update(answer(Response::RoleAssignments {
         request: *request,
         organization_id: NORTH.to_string(),
+        below: false,
         result: Ok(rows),
     }));
     app
@@ -807,12 +920,18 @@ fn roles_tab_filtered_tree() {
 #[test]
 fn role_form_parses_dates_live_and_refuses_a_bad_one() {
     let mut app = north_app();
+    app.set_clock(Instant::now());
     assert!(app.update(press(KeyCode::Char('n'))).is_empty());
     assert!(matches!(app.dialog(), Some(Dialog::RoleForm(form)) if form.picker().is_none()));
-    // Enter on the User field opens the picker; typing filters it.
+    // Enter on the User field opens the picker; typing searches once typing pauses.
     app.update(press(KeyCode::Enter));
     assert!(matches!(app.dialog(), Some(Dialog::RoleForm(form)) if form.picker().is_some()));
     type_text(&mut app, "elif");
+    let sent = search_now(&mut app);
+    assert!(
+        matches!(sent.as_slice(), [Command::SearchUsers { query, .. }] if query == "elif"),
+        "one search, for what was typed: {sent:?}"
+    );
     snapshot_both("role_form_user_picker", &mut app);
     assert!(app.update(press(KeyCode::Enter)).is_empty());
     let Some(Dialog::RoleForm(form)) = app.dialog() else {
@@ -921,8 +1040,12 @@ fn conflict_date_from_updated() {
 fn conflict_three_way_accept_all() {
     // Through the form, as a user would.
     let mut app = north_app();
+    app.set_clock(Instant::now());
     app.update(press(KeyCode::Char('n')));
+    // A letter on the User field opens the picker with it; the search goes once typing
+    // pauses, and Enter takes the best match.
     type_text(&mut app, "dmi");
+    search_now(&mut app);
     app.update(press(KeyCode::Enter));
     app.update(press(KeyCode::Char(' ')));
     app.update(press(KeyCode::Tab));
@@ -1018,6 +1141,7 @@ fn conflict_stale_reopens_with_fresh_suggestions() {
     app.update(answer(Response::RoleAssignments {
         request: *request,
         organization_id: NORTH.to_string(),
+        below: false,
         result: Ok(changed),
     }));
     assert_eq!(
@@ -1293,10 +1417,10 @@ fn serve_north(app: &mut App, commands: Vec<Command>, north: &[RoleAssignmentRow
     for command in commands {
         let response = match command {
             Command::LoadOrganizations => Response::Organizations(Ok(organizations())),
-            Command::LoadUsers => Response::Users(Ok(users())),
             Command::LoadRoleAssignments {
                 request,
                 organization_id,
+                below: false,
             } => Response::RoleAssignments {
                 request,
                 result: Ok(if organization_id == NORTH {
@@ -1305,6 +1429,7 @@ fn serve_north(app: &mut App, commands: Vec<Command>, north: &[RoleAssignmentRow
                     rows_for(&organization_id)
                 }),
                 organization_id,
+                below: false,
             },
             _ => continue,
         };

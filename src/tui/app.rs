@@ -122,11 +122,12 @@ impl App {
 
     /// The first requests; without a user, the sign-in dialog first.
     pub fn start(&mut self) -> Vec<Command> {
-        if self.user.is_none() {
+        let Some(user) = self.user.as_ref() else {
             self.dialogs
                 .push(Dialog::SignIn(SignIn::new("", None, None)));
             return Vec::new();
-        }
+        };
+        self.tabs.roles.signed_in(user);
         self.status.set_feed(Feed::Connecting);
         let commands = self.reload_all();
         self.sending(commands)
@@ -199,7 +200,9 @@ impl App {
             }
             Event::Wake => {
                 self.dirty = self.on_wake();
-                return Vec::new();
+                // A search typed in the role form goes once typing has paused.
+                let commands = self.dialogs.fire_searches(self.now());
+                return self.sending(commands);
             }
             Event::Response(response) => {
                 self.status.answered();
@@ -220,10 +223,12 @@ impl App {
             return vec![Command::Quit];
         }
         let signed_in = self.user.is_some();
+        let now = self.now();
         if let Some(dialog) = self.dialogs.top_mut() {
             let context = DialogContext {
                 keys: &self.keys,
                 today: self.today,
+                now,
                 signed_in,
                 directory: self.tabs.roles.directory(),
             };
@@ -435,6 +440,25 @@ impl App {
                 return Vec::new();
             }
             Response::SignedIn(result) => return self.on_signed_in(result),
+            Response::UsersFound {
+                request,
+                query,
+                result,
+            } => {
+                self.after_read(result.as_ref().err());
+                if !self.dialogs.users_found(request, &query, result) {
+                    // Typed over or closed since: nothing to show.
+                    self.dirty = false;
+                }
+                return Vec::new();
+            }
+            Response::UserRoles { user_id, result } => {
+                self.after_read(result.as_ref().err());
+                if !self.dialogs.user_roles(user_id, result) {
+                    self.dirty = false;
+                }
+                return Vec::new();
+            }
             load => load,
         };
         let filter = self.filter.value().to_string();
@@ -458,6 +482,17 @@ impl App {
             Taken::Dropped | Taken::Refused | Taken::Other => {}
         }
         Vec::new()
+    }
+
+    /// A read for a dialog answered: the connection is fine, or the failure is handled as
+    /// any (sign in again, offline); the dialog shows the server's sentence itself.
+    fn after_read(&mut self, error: Option<&ClientError>) {
+        match error {
+            None => self.status.went_well(),
+            Some(error @ ClientError::Unauthorized { .. }) => self.on_failure(error, None),
+            Some(error) if error.is_retryable() => self.on_failure(error, None),
+            Some(_) => self.status.went_well(),
+        }
     }
 
     fn on_action_done(
@@ -528,7 +563,11 @@ impl App {
             Command::ResolveRoleConflict(resolve) => (resolve.request, Some(FRESH_SUGGESTIONS)),
             _ => return Vec::new(),
         };
-        let (dialog, reload) = self.tabs.roles.conflict(request, message, items, why);
+        let chosen = self.dialogs.role_form_user();
+        let (dialog, reload) = self
+            .tabs
+            .roles
+            .conflict(request, message, items, why, chosen);
         self.dialogs.renew(Dialog::RoleConflict(Box::new(dialog)));
         vec![reload]
     }
@@ -539,6 +578,7 @@ impl App {
                 let retry = self.dialogs.signed_in();
                 let text = format!("Signed in as {}", user.email);
                 self.flash = Some(Flash::new(FlashKind::Success, text));
+                self.tabs.roles.signed_in(&user);
                 self.user = Some(user);
                 if self.status.feed == Feed::Off {
                     self.status.set_feed(Feed::Connecting);

@@ -3,8 +3,11 @@
 
 use crossterm::event::KeyEvent;
 
+use crate::api::access::UserSummary;
 use crate::api::events::ActivityPage;
-use crate::api::roles::{Organization, ResolveRequest, RoleAssignmentRequest, RoleAssignmentRow};
+use crate::api::roles::{
+    Organization, ResolveRequest, RoleAssignmentRequest, RoleAssignmentRow, UserRoles,
+};
 use crate::api::{
     Assignment, AssignmentStatus, AssignmentsEnvelope, DashboardSummary, NewAssignment, NewUser,
     NewVehicle, TechnicianListItem, User, UserPatch, Vehicle, VehicleListItem, VehiclePatch,
@@ -13,6 +16,9 @@ use crate::client::{ClientError, StreamItem};
 
 /// Rows fetched per page of assignment history.
 pub const PAGE_SIZE: i64 = 200;
+
+/// Users a search of the role form's picker asks for.
+pub const SEARCH_LIMIT: i64 = 50;
 
 /// Whose events a history asks the activity log for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,11 +46,25 @@ pub enum Command {
     CreateTechnician(NewUser),
     UpdateTechnician(i64, UserPatch),
     LoadOrganizations,
-    LoadUsers,
-    /// One organization's role assignments; `request` tells a newer load from an older one.
+    /// The signed-in user's own role assignments: where they may assign.
+    LoadMyRoles {
+        user_id: i64,
+    },
+    /// Users whose name or e-mail matches `query` (the role form's picker).
+    SearchUsers {
+        request: u64,
+        query: String,
+    },
+    /// One user's roles in every organization, grouped by role (the user view).
+    LoadUserRoles {
+        user_id: i64,
+    },
+    /// One organization's role assignments (with those below it when `below`); `request`
+    /// tells a newer load from an older one.
     LoadRoleAssignments {
         request: u64,
         organization_id: String,
+        below: bool,
     },
     SaveRoleAssignment(RoleAssignmentRequest),
     ResolveRoleConflict(ResolveRequest),
@@ -72,7 +92,9 @@ impl Command {
                 | Command::LoadTechnicians
                 | Command::LoadAssignments { .. }
                 | Command::LoadOrganizations
-                | Command::LoadUsers
+                | Command::LoadMyRoles { .. }
+                | Command::SearchUsers { .. }
+                | Command::LoadUserRoles { .. }
                 | Command::LoadRoleAssignments { .. }
                 | Command::LoadActivity { .. }
                 | Command::ReturnAssignment(_)
@@ -88,7 +110,7 @@ impl Command {
                 | Command::LoadTechnicians
                 | Command::LoadAssignments { .. }
                 | Command::LoadOrganizations
-                | Command::LoadUsers
+                | Command::LoadMyRoles { .. }
                 | Command::LoadRoleAssignments { .. }
                 | Command::LoadActivity { .. }
         )
@@ -127,10 +149,20 @@ pub enum Response {
         result: Result<AssignmentsEnvelope, ClientError>,
     },
     Organizations(Result<Vec<Organization>, ClientError>),
-    Users(Result<Vec<User>, ClientError>),
+    MyRoles(Result<Vec<RoleAssignmentRow>, ClientError>),
+    UsersFound {
+        request: u64,
+        query: String,
+        result: Result<Vec<UserSummary>, ClientError>,
+    },
+    UserRoles {
+        user_id: i64,
+        result: Result<UserRoles, ClientError>,
+    },
     RoleAssignments {
         request: u64,
         organization_id: String,
+        below: bool,
         result: Result<Vec<RoleAssignmentRow>, ClientError>,
     },
     /// Any action.
@@ -156,7 +188,7 @@ impl Response {
                 | Response::Technicians(_)
                 | Response::Assignments { .. }
                 | Response::Organizations(_)
-                | Response::Users(_)
+                | Response::MyRoles(_)
                 | Response::RoleAssignments { .. }
                 | Response::Activity { .. }
         )

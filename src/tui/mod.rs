@@ -23,11 +23,12 @@ mod widgets;
 pub use app::{App, MARK_FOR};
 pub use dialogs::{
     AssignPicker, AssignmentConflict, Chosen, Confirm, Details, Dialog, FleetForm, Help, History,
-    HistoryEvents, Message, RoleConflict, RoleField, RoleForm, SignIn,
+    HistoryEvents, Message, RoleConflict, RoleField, RoleForm, SignIn, UserView, MIN_QUERY,
+    SEARCH_PAUSE, TYPE_MORE,
 };
 pub use keys::{action_names, KeyError, KeyMap, KeySpec};
 pub use live::{words, Change};
-pub use message::{Command, Done, Event, Response, StreamUpdate, Subject, PAGE_SIZE};
+pub use message::{Command, Done, Event, Response, StreamUpdate, Subject, PAGE_SIZE, SEARCH_LIMIT};
 pub use output::{Capabilities, HonestBackend};
 pub use requests::execute;
 pub use runtime::{restore_terminal, run, RunOptions, TokenSink, FRAME_GAP};

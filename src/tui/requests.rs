@@ -1,7 +1,7 @@
 //! Runs a [`Command`] against the server and says what came back: data and errors, no
 //! words for the screen (the app writes those).
 
-use super::message::{Command, Done, Response, PAGE_SIZE};
+use super::message::{Command, Done, Response, PAGE_SIZE, SEARCH_LIMIT};
 use super::tabs::subject_query;
 use crate::api::events::ActivityQuery;
 use crate::api::roles::RoleEnvelope;
@@ -26,19 +26,42 @@ pub async fn execute(client: &ApiClient, command: Command) -> Response {
         Command::LoadOrganizations => {
             Response::Organizations(client.organizations().await.map(|o| o.organizations))
         }
-        Command::LoadUsers => Response::Users(client.users().await.map(|u| u.users)),
+        Command::LoadMyRoles { user_id } => Response::MyRoles(
+            client
+                .role_assignments(Some(user_id), None)
+                .await
+                .map(|answer| answer.assignments),
+        ),
+        Command::SearchUsers { request, query } => {
+            let result = client
+                .search_users(&query, SEARCH_LIMIT)
+                .await
+                .map(|found| found.users);
+            Response::UsersFound {
+                request,
+                query,
+                result,
+            }
+        }
+        Command::LoadUserRoles { user_id } => {
+            let result = client.user_roles(user_id).await;
+            Response::UserRoles { user_id, result }
+        }
         Command::LoadRoleAssignments {
             request,
             organization_id,
+            below,
         } => {
-            let result = client
-                .role_assignments(None, Some(&organization_id))
-                .await
-                .map(|answer| answer.assignments);
+            let result = if below {
+                client.role_assignments_below(&organization_id).await
+            } else {
+                client.role_assignments(None, Some(&organization_id)).await
+            };
             Response::RoleAssignments {
                 request,
                 organization_id,
-                result,
+                below,
+                result: result.map(|answer| answer.assignments),
             }
         }
         Command::LoadActivity {
@@ -115,7 +138,9 @@ async fn run_action(client: &ApiClient, action: &Command) -> Result<Done, Client
         | Command::LoadTechnicians
         | Command::LoadAssignments { .. }
         | Command::LoadOrganizations
-        | Command::LoadUsers
+        | Command::LoadMyRoles { .. }
+        | Command::SearchUsers { .. }
+        | Command::LoadUserRoles { .. }
         | Command::LoadRoleAssignments { .. }
         | Command::LoadActivity { .. }
         | Command::SignIn { .. }

@@ -72,6 +72,7 @@ impl App {
         if let (EventData::User(user), Some(me)) = (change.data.as_ref(), self.user.as_mut()) {
             if user.id == me.id {
                 *me = user.clone();
+                self.tabs.roles.signed_in(user);
                 shown = true;
             }
         }
@@ -106,9 +107,13 @@ impl App {
     }
 
     /// When the app wants an [`Event::Wake`](crate::tui::Event::Wake): the end of the next
-    /// mark. Nothing else needs waking between ticks.
+    /// mark, or the moment a search typed in the role form goes. Nothing else needs waking
+    /// between ticks.
     pub fn next_wake(&self) -> Option<Instant> {
-        self.tabs.next_mark_end()
+        [self.tabs.next_mark_end(), self.dialogs.search_due()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Whether the live stream should be open: someone is signed in and not signing in again.

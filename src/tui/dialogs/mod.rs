@@ -16,6 +16,11 @@ mod message;
 mod role_conflict;
 mod role_form;
 mod sign_in;
+mod user_search;
+mod user_view;
+
+use std::collections::HashMap;
+use std::time::Instant;
 
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
@@ -31,15 +36,20 @@ pub use message::{Details, Message};
 pub use role_conflict::RoleConflict;
 pub use role_form::{Chosen, RoleField, RoleForm};
 pub use sign_in::SignIn;
+pub use user_search::{MIN_QUERY, SEARCH_PAUSE, TYPE_MORE};
+pub use user_view::UserView;
 
 use super::keys::KeyMap;
 use super::message::Command;
 use super::status::Flash;
 use super::theme::Theme;
+use crate::api::access::UserSummary;
 use crate::api::dates::Day;
 use crate::api::events::EventData;
-use crate::api::roles::Organization;
-use crate::api::{TechnicianListItem, User, VehicleListItem};
+use crate::api::roles::{Organization, RoleAssignmentRow, UserRoles};
+use crate::api::{TechnicianListItem, VehicleListItem};
+use crate::client::ClientError;
+use crate::domain::roles::{may_assign_in, Holding};
 use crate::tui::live::Change;
 
 /// What a key did, for the app to carry out.
@@ -81,16 +91,82 @@ impl Outcome {
     }
 }
 
-/// Who and where can be picked in the role form: what the Roles tab has loaded.
+/// Where the role form may assign: what the Roles tab has loaded.
 #[derive(Clone, Copy)]
 pub struct Directory<'a> {
-    pub users: &'a [User],
-    pub users_loaded: bool,
-    /// The server lets only fleet admins list users.
-    pub users_forbidden: bool,
+    /// Sorted by name, as the tree holds them.
     pub organizations: &'a [Organization],
-    /// Indices into `organizations`, as the tree shows them.
-    pub shown: &'a [usize],
+    /// A fleet admin may assign everywhere.
+    pub fleet_admin: bool,
+    /// The signed-in user's own role assignments; None until loaded.
+    pub holdings: Option<&'a [RoleAssignmentRow]>,
+}
+
+impl Directory<'_> {
+    /// The organizations the signed-in user may assign in, in tree order, by the server's
+    /// rule (administrator or main_administrator valid today there or above); None while
+    /// that is not known yet.
+    pub fn assignable(&self, today: Day) -> Option<Vec<&Organization>> {
+        let holdings: Vec<Holding> = match (self.fleet_admin, self.holdings) {
+            (true, _) => Vec::new(),
+            (false, Some(rows)) => rows
+                .iter()
+                .map(|row| Holding {
+                    organization_id: row.organization_id.clone(),
+                    roles: row.roles.clone(),
+                    from: row.valid_from,
+                    to: row.valid_to,
+                })
+                .collect(),
+            (false, None) => return None,
+        };
+        let by_id: HashMap<&str, &Organization> = self
+            .organizations
+            .iter()
+            .map(|org| (org.id.as_str(), org))
+            .collect();
+        let ancestry = |org: &Organization| {
+            let mut line = vec![org.id.clone()];
+            let mut at = org.parent_id.as_deref();
+            // Bounded: bad data with a cycle must not hang the client.
+            while let Some(parent) = at.filter(|_| line.len() <= self.organizations.len()) {
+                line.push(parent.to_string());
+                at = by_id.get(parent).and_then(|org| org.parent_id.as_deref());
+            }
+            line
+        };
+        Some(
+            tree_order(self.organizations)
+                .into_iter()
+                .filter(|org| may_assign_in(self.fleet_admin, &holdings, &ancestry(org), today))
+                .collect(),
+        )
+    }
+}
+
+/// Organizations (sorted by name) in tree order: each followed by its children.
+fn tree_order(organizations: &[Organization]) -> Vec<&Organization> {
+    let known: std::collections::HashSet<&str> =
+        organizations.iter().map(|org| org.id.as_str()).collect();
+    let mut children: HashMap<Option<&str>, Vec<&Organization>> = HashMap::new();
+    for org in organizations {
+        let parent = org.parent_id.as_deref().filter(|id| known.contains(id));
+        children.entry(parent).or_default().push(org);
+    }
+    let mut order = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<&Organization> = children.get(&None).cloned().unwrap_or_default();
+    stack.reverse();
+    while let Some(org) = stack.pop() {
+        if !seen.insert(org.id.as_str()) {
+            continue;
+        }
+        order.push(org);
+        if let Some(kids) = children.get(&Some(org.id.as_str())) {
+            stack.extend(kids.iter().rev());
+        }
+    }
+    order
 }
 
 /// The fleet lists as the tabs hold them, for pickers to list afresh.
@@ -103,6 +179,8 @@ pub struct Lists<'a> {
 pub struct Context<'a> {
     pub keys: &'a KeyMap,
     pub today: Day,
+    /// The app's clock (a search goes once typing pauses).
+    pub now: Instant,
     pub signed_in: bool,
     pub directory: Directory<'a>,
 }
@@ -129,6 +207,7 @@ pub enum Dialog {
     AssignmentConflict(AssignmentConflict),
     RoleForm(Box<RoleForm>),
     RoleConflict(Box<RoleConflict>),
+    UserView(Box<UserView>),
 }
 
 impl Dialog {
@@ -145,6 +224,7 @@ impl Dialog {
             Dialog::AssignmentConflict(dialog) => dialog.on_key(key, keys),
             Dialog::RoleForm(dialog) => dialog.on_key(key, context),
             Dialog::RoleConflict(dialog) => dialog.on_key(key, keys, context.today),
+            Dialog::UserView(dialog) => dialog.on_key(key, keys),
         }
     }
 
@@ -161,6 +241,7 @@ impl Dialog {
             Dialog::AssignmentConflict(dialog) => dialog.draw(frame, area, look),
             Dialog::RoleForm(dialog) => dialog.draw(frame, area, look),
             Dialog::RoleConflict(dialog) => dialog.draw(frame, area, look),
+            Dialog::UserView(dialog) => dialog.draw(frame, area, look),
         }
     }
 
@@ -174,6 +255,7 @@ impl Dialog {
             Dialog::FleetForm(dialog) => dialog.live(change),
             Dialog::RoleForm(dialog) => dialog.live(change),
             Dialog::History(dialog) => dialog.live(change),
+            Dialog::UserView(dialog) => dialog.live(change),
             Dialog::RoleConflict(dialog) => match change.data.as_ref() {
                 EventData::RoleAssignment(row)
                     if dialog.concerns_row(&row.user_id, &row.organization_id) =>
@@ -315,6 +397,71 @@ impl Stack {
     pub fn history_of(&mut self, subject: crate::tui::message::Subject) -> Option<&mut History> {
         self.0.iter_mut().find_map(|dialog| match dialog {
             Dialog::History(history) if history.subject() == Some(subject) => Some(history),
+            _ => None,
+        })
+    }
+
+    /// When a search typed in a role form's picker goes, if one waits.
+    pub fn search_due(&self) -> Option<Instant> {
+        self.0
+            .iter()
+            .filter_map(|dialog| match dialog {
+                Dialog::RoleForm(form) => form.search_due(),
+                _ => None,
+            })
+            .min()
+    }
+
+    /// The searches whose pause is over.
+    pub fn fire_searches(&mut self, now: Instant) -> Vec<Command> {
+        self.0
+            .iter_mut()
+            .filter_map(|dialog| match dialog {
+                Dialog::RoleForm(form) => form.fire_search(now),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A search's answer, to the form that waits for it; false when none does any more.
+    pub fn users_found(
+        &mut self,
+        request: u64,
+        query: &str,
+        result: Result<Vec<UserSummary>, ClientError>,
+    ) -> bool {
+        let form = self.0.iter_mut().find_map(|dialog| match dialog {
+            Dialog::RoleForm(form) if form.waits_for(request) => Some(form),
+            _ => None,
+        });
+        match form {
+            Some(form) => {
+                form.users_found(query, result);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A user's roles, to the user view showing them; false when it is closed.
+    pub fn user_roles(&mut self, user_id: i64, result: Result<UserRoles, ClientError>) -> bool {
+        let view = self.0.iter_mut().rev().find_map(|dialog| match dialog {
+            Dialog::UserView(view) if view.user_id() == user_id => Some(view),
+            _ => None,
+        });
+        match view {
+            Some(view) => {
+                view.loaded(result);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The user chosen in the uppermost role form (to name them in a conflict).
+    pub fn role_form_user(&self) -> Option<String> {
+        self.0.iter().rev().find_map(|dialog| match dialog {
+            Dialog::RoleForm(form) => form.user().map(|user| user.label.clone()),
             _ => None,
         })
     }

@@ -1,6 +1,9 @@
 //! The role form: new or edit a role assignment. User and organization are chosen from a
-//! picker it owns; roles are ticked; the two dates are parsed as they are typed. Nothing that
-//! the server would refuse is sent.
+//! picker it owns (users found by the server's search as they are typed, organizations those
+//! the signed-in user may assign in); roles are ticked; the two dates are parsed as they are
+//! typed. Nothing that the form can tell the server would refuse is sent.
+
+use std::time::Instant;
 
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
@@ -9,9 +12,12 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::confirm::{discard_key, draw_discard};
-use super::{Context as Given, Directory, Look, Outcome};
+use super::user_search::UserSearch;
+use super::{Context as Given, Look, Outcome};
+use crate::api::access::UserSummary;
 use crate::api::dates::{Day, DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
 use crate::api::roles::{Role, RoleAssignmentRequest, RoleAssignmentRow, UserIdValue};
+use crate::client::ClientError;
 use crate::tui::keys::hints::{key_line, HintSpec, Keys};
 use crate::tui::keys::{Action, Context};
 use crate::tui::status::Flash;
@@ -106,6 +112,8 @@ pub struct RoleForm {
     asking: bool,
     /// Someone changed or deleted the assignment being edited meanwhile.
     notice: Option<String>,
+    /// The server's user search behind the user picker.
+    search: UserSearch,
 }
 
 impl RoleForm {
@@ -167,6 +175,7 @@ impl RoleForm {
             initial,
             picker: None,
             asking: false,
+            search: UserSearch::default(),
         }
     }
 
@@ -230,6 +239,34 @@ impl RoleForm {
 
     pub fn is_asking(&self) -> bool {
         self.asking
+    }
+
+    /// When the query typed in the user picker goes, if one waits.
+    pub fn search_due(&self) -> Option<Instant> {
+        match &self.picker {
+            Some((RoleField::User, _)) => self.search.due(),
+            _ => None,
+        }
+    }
+
+    /// The search to send, once typing has paused long enough.
+    pub fn fire_search(&mut self, now: Instant) -> Option<crate::tui::message::Command> {
+        match &self.picker {
+            Some((RoleField::User, _)) => self.search.fire(now),
+            _ => None,
+        }
+    }
+
+    /// Whether this form waits for the search `request`.
+    pub fn waits_for(&self, request: u64) -> bool {
+        matches!(&self.picker, Some((RoleField::User, _))) && self.search.waits_for(request)
+    }
+
+    /// The users a search found (or why not), into the user picker.
+    pub fn users_found(&mut self, query: &str, result: Result<Vec<UserSummary>, ClientError>) {
+        if let Some((RoleField::User, picker)) = self.picker.as_mut() {
+            self.search.answered(query, result, picker);
+        }
     }
 
     pub fn is_dirty(&self) -> bool {
@@ -350,8 +387,14 @@ impl RoleForm {
             return discard_key(key, keys).unwrap_or(Outcome::Stay);
         }
         if let Some((field, picker)) = self.picker.as_mut() {
+            let before = picker.filter_text().to_string();
             match picker.on_key(key, keys) {
-                Picked::Stay => {}
+                Picked::Stay => {
+                    if *field == RoleField::User && picker.filter_text() != before {
+                        let typed = picker.filter_text().to_string();
+                        self.search.typed(&typed, given.now, picker);
+                    }
+                }
                 Picked::Cancelled => self.picker = None,
                 Picked::Chosen(choice) => {
                     let chosen = Chosen {
@@ -381,7 +424,7 @@ impl RoleForm {
             Some(Action::Cancel) => return Outcome::Close,
             Some(Action::NextField) => self.move_focus(true),
             Some(Action::PreviousField) => self.move_focus(false),
-            Some(Action::Accept) if chooser => return self.open_picker(None, &given.directory),
+            Some(Action::Accept) if chooser => return self.open_picker(None, given),
             Some(Action::Accept) if !self.sending => {
                 if let Some(request) = self.validate(given.today) {
                     self.sending = true;
@@ -400,8 +443,7 @@ impl RoleForm {
             }
             _ if chooser => {
                 if let Some(c) = typed_char(key) {
-                    return self
-                        .open_picker(Some(c).filter(|c| !c.is_whitespace()), &given.directory);
+                    return self.open_picker(Some(c).filter(|c| !c.is_whitespace()), given);
                 }
             }
             _ => {
@@ -418,52 +460,49 @@ impl RoleForm {
         Outcome::Stay
     }
 
-    /// Opens the picker of the focused field, filtered by `first` when a letter opened it.
-    fn open_picker(&mut self, first: Option<char>, directory: &Directory) -> Outcome {
-        let organizations = self.focus == RoleField::Organization;
-        let (title, items): (&str, Vec<PickerItem<String>>) = if organizations {
-            let items = directory
-                .shown
-                .iter()
-                .filter_map(|index| directory.organizations.get(*index))
-                .map(|org| PickerItem {
-                    id: org.id.clone(),
-                    label: org.name.clone(),
-                    name: org.name.clone(),
-                    busy_with: None,
-                })
-                .collect();
-            ("Organization", items)
-        } else {
-            let items = directory
-                .users
-                .iter()
-                .map(|user| PickerItem {
-                    id: user.id.to_string(),
-                    label: format!("{} <{}>", user.name, user.email),
-                    name: user.name.clone(),
-                    busy_with: None,
-                })
-                .collect();
-            ("User", items)
+    /// Opens the picker of the focused field, filtered by `first` when a letter opened it:
+    /// users come from the server's search, organizations are those the signed-in user may
+    /// assign in.
+    fn open_picker(&mut self, first: Option<char>, given: &Given) -> Outcome {
+        if self.focus == RoleField::User {
+            let mut picker = Picker::new("User".to_string(), Vec::new(), false);
+            if let Some(c) = first {
+                picker = picker.with_filter(&c.to_string());
+            }
+            self.search = UserSearch::default();
+            let typed = picker.filter_text().to_string();
+            self.search.typed(&typed, given.now, &mut picker);
+            self.picker = Some((RoleField::User, picker));
+            return Outcome::Stay;
+        }
+        let Some(assignable) = given.directory.assignable(given.today) else {
+            return Outcome::Say(Flash::info(
+                "Still loading where you may assign; try again in a moment.",
+            ));
         };
-        let mut picker = Picker::new(title.to_string(), items, false);
+        if assignable.is_empty() {
+            return Outcome::Say(Flash::info(
+                "You may assign roles in no organization: that takes administrator or \
+                 main_administrator there or above, valid today.",
+            ));
+        }
+        let items = assignable
+            .into_iter()
+            .map(|org| PickerItem {
+                id: org.id.clone(),
+                label: org.name.clone(),
+                name: org.name.clone(),
+                busy_with: None,
+            })
+            .collect();
+        let mut picker = Picker::new("Organization".to_string(), Vec::new(), false);
+        // In tree order, not alphabetical: each depot above its units.
+        picker.set_ranked(items);
         if let Some(c) = first {
             picker = picker.with_filter(&c.to_string());
         }
-        let empty = picker.is_empty();
-        self.picker = Some((self.focus, picker));
-        if !empty {
-            return Outcome::Stay;
-        }
-        let why = if directory.users_forbidden && !organizations {
-            "Only fleet admins may list users, so the user cannot be chosen here."
-        } else if directory.users_loaded {
-            "Nothing to choose from."
-        } else {
-            "Still loading the list; try again in a moment."
-        };
-        Outcome::Say(Flash::info(why))
+        self.picker = Some((RoleField::Organization, picker));
+        Outcome::Stay
     }
 
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {

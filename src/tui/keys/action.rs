@@ -48,6 +48,10 @@ pub enum Action {
     FocusTree,
     FocusList,
     Fold,
+    /// The Roles tab's list with (or without) the organizations below the selected one.
+    Descendants,
+    /// All role assignments of the selected row's user.
+    UserView,
     /// Closes a dialog that only shows something.
     Close,
     Yes,
@@ -91,6 +95,8 @@ const CONFIGURABLE: &[(Action, &str, &str)] = &[
     (Action::Assign, "assign", "a"),
     (Action::Return, "return", "r"),
     (Action::Status, "status", "f"),
+    (Action::Descendants, "descendants", "i"),
+    (Action::UserView, "user", "u"),
 ];
 
 impl Action {
@@ -159,10 +165,12 @@ pub enum Context {
     RoleConflict,
     /// Editing a conflict row's dates.
     DateEdit,
+    /// One user's role assignments in every organization.
+    UserView,
 }
 
 impl Context {
-    const ALL: [Context; 18] = [
+    const ALL: [Context; 19] = [
         Context::Always,
         Context::Common,
         Context::Vehicles,
@@ -181,6 +189,7 @@ impl Context {
         Context::RoleTicks,
         Context::RoleConflict,
         Context::DateEdit,
+        Context::UserView,
     ];
 
     fn fallback(self) -> Option<Context> {
@@ -225,6 +234,7 @@ impl Context {
             Context::RoleForm | Context::RoleTicks => "the role form",
             Context::RoleConflict => "the role conflict dialog",
             Context::DateEdit => "the role conflict's date editor",
+            Context::UserView => "the user view",
         }
     }
 }
@@ -283,6 +293,8 @@ fn defaults(context: Context) -> Vec<(Action, Vec<&'static str>)> {
             (A::FocusList, &["right", "l"]),
             (A::Open, &["enter"]),
             (A::Fold, &["space"]),
+            (A::Descendants, &["i"]),
+            (A::UserView, &["u"]),
         ],
         Context::Activity => &[(A::Open, &["enter"])],
         Context::Filter => &[
@@ -335,6 +347,13 @@ fn defaults(context: Context) -> Vec<(Action, Vec<&'static str>)> {
             (A::Accept, &["enter"]),
             (A::NextField, &["tab", "shift-tab", "up", "down"]),
             (A::Cancel, &["esc"]),
+        ],
+        Context::UserView => &[
+            (A::Close, &["esc", "q", "u"]),
+            (A::Down, &["down", "j"]),
+            (A::Up, &["up", "k"]),
+            (A::PageDown, &["pagedown"]),
+            (A::PageUp, &["pageup"]),
         ],
     };
     list.iter()

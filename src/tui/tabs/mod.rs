@@ -271,9 +271,9 @@ impl Tabs {
             Response::Vehicles(_) => Some(Tab::Vehicles),
             Response::Technicians(_) => Some(Tab::Technicians),
             Response::Assignments { .. } => Some(Tab::Assignments),
-            Response::Organizations(_) | Response::Users(_) | Response::RoleAssignments { .. } => {
-                Some(Tab::Roles)
-            }
+            Response::Organizations(_)
+            | Response::MyRoles(_)
+            | Response::RoleAssignments { .. } => Some(Tab::Roles),
             Response::Activity { subject: None, .. } => Some(Tab::Activity),
             _ => None,
         };
@@ -318,21 +318,18 @@ impl Tabs {
                 self.roles.organizations_loaded(organizations, filter);
                 return Taken::Loaded(None);
             }
-            Response::Users(Ok(users)) => {
-                self.roles.users_loaded(users);
+            Response::MyRoles(Ok(rows)) => {
+                self.roles.my_roles_loaded(rows);
                 return Taken::Loaded(None);
-            }
-            Response::Users(Err(error)) if error.status() == Some(403) => {
-                self.roles.users_refused();
-                return Taken::Refused;
             }
             Response::RoleAssignments {
                 request,
                 organization_id,
+                below,
                 result: Ok(rows),
             } => {
                 self.roles
-                    .assignments_loaded(request, organization_id.clone(), rows);
+                    .assignments_loaded(request, organization_id.clone(), below, rows);
                 return Taken::Loaded(Some(organization_id));
             }
             Response::Activity {
@@ -356,7 +353,7 @@ impl Tabs {
             Response::Vehicles(Err(error))
             | Response::Technicians(Err(error))
             | Response::Organizations(Err(error))
-            | Response::Users(Err(error))
+            | Response::MyRoles(Err(error))
             | Response::RoleAssignments {
                 result: Err(error), ..
             } => return Taken::Failed(error),

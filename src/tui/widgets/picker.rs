@@ -1,6 +1,7 @@
 //! The one picker: a titled list with a filter-as-you-type line, free items first and busy
 //! ones marked with who or what holds them. It says what was chosen; its owner decides what
-//! that means.
+//! that means. Its owner may also fill it from a search as the filter is typed, and say how
+//! that search stands on a line of its own.
 
 use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -9,8 +10,9 @@ use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::field::{cursor, Field};
-use super::frame::{centered, dialog_block};
+use super::frame::{centered, dialog_block, word_wrap};
 use super::selection::Selection;
+use crate::domain::search::fold;
 use crate::tui::keys::hints::{key_line, HintSpec, Keys};
 use crate::tui::keys::{Action, Context, KeyMap};
 use crate::tui::theme::Theme;
@@ -57,6 +59,9 @@ pub struct Picker<K> {
     marks_free: bool,
     /// What just changed under the picker, said above its keys.
     notice: Option<String>,
+    /// How a search for the items stands ("searching…", the server's refusal); true when it
+    /// is an error.
+    status: Option<(String, bool)>,
 }
 
 fn sort_items<K>(items: &mut [PickerItem<K>]) {
@@ -77,6 +82,7 @@ impl<K: Clone + PartialEq> Picker<K> {
             selection: Selection::default(),
             marks_free,
             notice: None,
+            status: None,
         };
         picker.refilter();
         picker
@@ -85,8 +91,14 @@ impl<K: Clone + PartialEq> Picker<K> {
     /// The items as they are now (someone changed them): sorted and filtered again, the
     /// selection on the item it was on.
     pub fn set_items(&mut self, mut items: Vec<PickerItem<K>>) {
-        let kept = self.selected_item().map(|item| item.id.clone());
         sort_items(&mut items);
+        self.set_ranked(items);
+    }
+
+    /// Items in the order given (a search's best match first), filtered again, the
+    /// selection on the item it was on.
+    pub fn set_ranked(&mut self, items: Vec<PickerItem<K>>) {
+        let kept = self.selected_item().map(|item| item.id.clone());
         self.items = items;
         self.refilter();
         let position = kept.and_then(|id| {
@@ -118,6 +130,20 @@ impl<K: Clone + PartialEq> Picker<K> {
         self.notice.as_deref()
     }
 
+    /// How the search that fills the picker stands; `error` draws it as one.
+    pub fn set_status(&mut self, status: Option<(String, bool)>) {
+        self.status = status;
+    }
+
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_ref().map(|(text, _)| text.as_str())
+    }
+
+    /// What is typed in the filter line.
+    pub fn filter_text(&self) -> &str {
+        self.filter.value()
+    }
+
     /// Starts with `text` in the filter (the letter that opened the picker).
     pub fn with_filter(mut self, text: &str) -> Picker<K> {
         self.filter.set(text);
@@ -143,21 +169,21 @@ impl<K: Clone + PartialEq> Picker<K> {
     }
 
     /// Filters again; the selection stays on its item while it is shown, else goes to the
-    /// first (the best match).
+    /// first (the best match). Case and accents do not count, as in the server's search.
     fn refilter(&mut self) {
         let keep = self.visible.get(self.selection.index()).copied();
-        let needle = self.filter.value().to_lowercase();
+        let needle = fold(self.filter.value());
         self.visible = self
             .items
             .iter()
             .enumerate()
             .filter(|(_, item)| {
                 needle.is_empty()
-                    || item.label.to_lowercase().contains(&needle)
+                    || fold(&item.label).contains(&needle)
                     || item
                         .busy_with
                         .as_ref()
-                        .is_some_and(|busy| busy.to_lowercase().contains(&needle))
+                        .is_some_and(|busy| fold(busy).contains(&needle))
             })
             .map(|(index, _)| index)
             .collect();
@@ -203,13 +229,30 @@ impl<K: Clone + PartialEq> Picker<K> {
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
         let notice_rows = u16::from(self.notice.is_some());
-        let [filter_area, list_area, notice_area, hint_area] = Layout::vertical([
+        let status_lines: Vec<Line> = match &self.status {
+            Some((status, error)) => {
+                let (text, style) = if *error {
+                    (format!("✗ {status}"), theme.error())
+                } else {
+                    (status.clone(), theme.dim())
+                };
+                word_wrap(&text, usize::from(inner.width.max(1)))
+                    .into_iter()
+                    .map(|part| Line::from(Span::styled(part, style)))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        let status_rows = status_lines.len() as u16;
+        let [filter_area, status_area, list_area, notice_area, hint_area] = Layout::vertical([
             Constraint::Length(1),
+            Constraint::Length(status_rows),
             Constraint::Min(1),
             Constraint::Length(notice_rows),
             Constraint::Length(1),
         ])
         .areas(inner);
+        frame.render_widget(Paragraph::new(status_lines), status_area);
         if let Some(notice) = &self.notice {
             frame.render_widget(
                 Paragraph::new(Line::from(Span::styled(

@@ -1,4 +1,5 @@
-//! The role assignments of the selected organization: loaded per organization (the last
+//! The role assignments of the selected organization, or of it and every organization below
+//! it (`below`, with an organization column): loaded per organization and mode (the last
 //! answer for each kept, so moving back is instant), sorted by a column, each row with a
 //! timeline bar on one axis for the list.
 
@@ -23,15 +24,20 @@ use crate::tui::widgets::timeline::{bar, timeline, Axis};
 /// Columns the role list sorts by, in `s` order.
 pub const ROLE_COLUMNS: [&str; 4] = ["USER", "ROLES", "VALID FROM", "VALID TO"];
 
+/// Which list: an organization's id, and whether it includes the organizations below it.
+type ListKey = (String, bool);
+
 #[derive(Debug, Default)]
 pub struct RoleList {
-    /// Role assignments per organization id, as last loaded.
-    by_org: HashMap<String, Vec<RoleAssignmentRow>>,
-    /// The latest load asked for each organization; older answers are dropped.
-    requested: HashMap<String, u64>,
-    /// The organization whose assignments were asked for last on its own account.
-    last_requested: Option<String>,
+    /// Role assignments per organization id and mode, as last loaded.
+    by_org: HashMap<ListKey, Vec<RoleAssignmentRow>>,
+    /// The latest load asked for each list; older answers are dropped.
+    requested: HashMap<ListKey, u64>,
+    /// The list asked for last on its own account.
+    last_requested: Option<ListKey>,
     next_request: u64,
+    /// Lists show the organizations below the selected one too.
+    pub below: bool,
     pub selection: Selection,
     pub sort_column: usize,
     pub sort_reversed: bool,
@@ -52,41 +58,48 @@ pub struct ListLook<'a> {
 }
 
 impl RoleList {
-    /// Starts a load of one organization's assignments.
+    /// Starts a load of one organization's assignments (in the mode shown now).
     pub fn load(&mut self, organization_id: String) -> (u64, String) {
         self.next_request += 1;
         self.requested
-            .insert(organization_id.clone(), self.next_request);
+            .insert((organization_id.clone(), self.below), self.next_request);
         (self.next_request, organization_id)
     }
 
     /// Starts a load of the selected organization's assignments, remembered as asked for.
     pub fn load_selected(&mut self, organization_id: String) -> (u64, String) {
-        self.last_requested = Some(organization_id.clone());
+        self.last_requested = Some((organization_id.clone(), self.below));
         self.load(organization_id)
     }
 
-    /// Whether `selected` is an organization whose assignments were not asked for yet.
+    /// Whether `selected` is an organization whose assignments were not asked for yet (in
+    /// the mode shown now).
     pub fn is_unrequested(&self, selected: Option<&Organization>) -> bool {
-        selected.is_some_and(|org| Some(&org.id) != self.last_requested.as_ref())
+        selected
+            .is_some_and(|org| self.last_requested.as_ref() != Some(&(org.id.clone(), self.below)))
     }
 
-    /// Keeps an answer unless a newer load for the same organization was sent since.
+    fn key(&self, organization: &Organization) -> ListKey {
+        (organization.id.clone(), self.below)
+    }
+
+    /// Keeps an answer unless a newer load for the same list was sent since.
     pub fn accept(
         &mut self,
         request: u64,
-        organization_id: String,
+        (organization_id, below): ListKey,
         rows: Vec<RoleAssignmentRow>,
         selected: Option<&Organization>,
     ) -> bool {
-        if self.requested.get(&organization_id) != Some(&request) {
+        let key = (organization_id, below);
+        if self.requested.get(&key) != Some(&request) {
             return false;
         }
-        let shown_here = selected.is_some_and(|org| org.id == organization_id);
+        let shown_here = selected.is_some_and(|org| self.key(org) == key);
         let keep = shown_here
             .then(|| self.selected(selected).map(|row| row.rel_id))
             .flatten();
-        self.by_org.insert(organization_id, rows);
+        self.by_org.insert(key, rows);
         self.land_wanted(selected, keep);
         true
     }
@@ -138,7 +151,7 @@ impl RoleList {
     pub fn rows(&self, organization: Option<&Organization>) -> Option<Vec<&RoleAssignmentRow>> {
         sorted(
             &self.by_org,
-            &organization?.id,
+            &self.key(organization?),
             self.sort_column,
             self.sort_reversed,
         )
@@ -154,34 +167,44 @@ impl RoleList {
             .map(|row| (*row).clone())
     }
 
-    /// A role assignment created, changed or deleted elsewhere, applied to its organization's
-    /// list if that is loaded; the selection stays on its assignment. True when `selected`'s
-    /// list changed.
+    /// A role assignment created, changed or deleted elsewhere, applied to every loaded list
+    /// that holds its organization: its own, and those of the organizations above it
+    /// (`ancestry`: its organization first, then its parent, …) that include what is below.
+    /// The selection stays on its assignment. True when `selected`'s list changed.
     pub fn apply(
         &mut self,
         row: &RoleAssignmentRow,
         deleted: bool,
         mark: Option<Instant>,
         selected: Option<&Organization>,
+        ancestry: &[String],
     ) -> bool {
-        let Some(rows) = self.by_org.get(&row.organization_id) else {
-            return false;
-        };
-        let shown_here = selected.is_some_and(|org| org.id == row.organization_id);
-        let keep = if shown_here {
-            self.selected(selected).map(|kept| kept.rel_id)
-        } else {
-            None
-        };
-        let at = rows.iter().position(|r| r.rel_id == row.rel_id);
-        let rows = self.by_org.entry(row.organization_id.clone()).or_default();
-        match (at, deleted) {
-            (Some(at), true) => {
-                rows.remove(at);
+        let shown_key = selected.map(|org| self.key(org));
+        let keep = self.selected(selected).map(|kept| kept.rel_id);
+        let mut changed_any = false;
+        let mut shown_here = false;
+        for (key, rows) in self.by_org.iter_mut() {
+            let holds = match key {
+                (organization, false) => *organization == row.organization_id,
+                (organization, true) => ancestry.contains(organization),
+            };
+            if !holds {
+                continue;
             }
-            (Some(at), false) => rows[at] = row.clone(),
-            (None, false) => rows.push(row.clone()),
-            (None, true) => return false,
+            let at = rows.iter().position(|r| r.rel_id == row.rel_id);
+            match (at, deleted) {
+                (Some(at), true) => {
+                    rows.remove(at);
+                }
+                (Some(at), false) => rows[at] = row.clone(),
+                (None, false) => rows.push(row.clone()),
+                (None, true) => continue,
+            }
+            changed_any = true;
+            shown_here |= shown_key.as_ref() == Some(key);
+        }
+        if !changed_any {
+            return false;
         }
         match (mark, deleted) {
             (Some(until), false) => {
@@ -205,13 +228,14 @@ impl RoleList {
         selected: Option<&Organization>,
     ) -> bool {
         let mut shown = false;
-        for (organization_id, rows) in &mut self.by_org {
+        let shown_key = selected.map(|org| self.key(org));
+        for (key, rows) in &mut self.by_org {
             for row in rows
                 .iter_mut()
                 .filter(|r| r.user_id == user_id && r.user_name != name)
             {
                 row.user_name = name.to_string();
-                shown |= selected.is_some_and(|org| &org.id == organization_id);
+                shown |= shown_key.as_ref() == Some(key);
             }
         }
         shown
@@ -244,17 +268,23 @@ impl RoleList {
         self.marks.contains_key(&rel_id)
     }
 
-    /// One user's assignments in one organization, as last loaded.
+    /// One user's assignments in one organization, as last loaded (by whichever list).
     pub fn assignments_of(&self, user_id: &str, organization_id: &str) -> Vec<RoleAssignmentRow> {
-        self.by_org
-            .get(organization_id)
-            .map(|rows| {
-                rows.iter()
-                    .filter(|row| row.user_id == user_id)
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default()
+        let plain = (organization_id.to_string(), false);
+        let lists: Vec<&Vec<RoleAssignmentRow>> = match self.by_org.get(&plain) {
+            Some(rows) => vec![rows],
+            None => self.by_org.values().collect(),
+        };
+        let mut found: Vec<RoleAssignmentRow> = Vec::new();
+        for row in lists.into_iter().flatten() {
+            if row.user_id == user_id
+                && row.organization_id == organization_id
+                && !found.iter().any(|known| known.rel_id == row.rel_id)
+            {
+                found.push(row.clone());
+            }
+        }
+        found
     }
 
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, org: &Organization, look: &ListLook) {
@@ -262,10 +292,15 @@ impl RoleList {
         let [title_area, table_area] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
         let sort = (self.sort_column, self.sort_reversed);
-        let Some(rows) = sorted(&self.by_org, &org.id, sort.0, sort.1) else {
+        let title = if self.below {
+            format!(" {} and below", org.name)
+        } else {
+            format!(" {}", org.name)
+        };
+        let Some(rows) = sorted(&self.by_org, &self.key(org), sort.0, sort.1) else {
             frame.render_widget(
                 Paragraph::new(Line::from(vec![
-                    Span::styled(format!(" {}", org.name), theme.title()),
+                    Span::styled(title, theme.title()),
                     Span::styled("  loading…", theme.dim()),
                 ])),
                 title_area,
@@ -278,7 +313,7 @@ impl RoleList {
         };
         frame.render_widget(
             Paragraph::new(Line::from(vec![
-                Span::styled(format!(" {}", org.name), theme.title()),
+                Span::styled(title, theme.title()),
                 Span::styled(format!(" · {count}"), theme.dim()),
             ])),
             title_area,
@@ -294,12 +329,29 @@ impl RoleList {
             return;
         }
         let wide = look.wide;
-        let (user_width, roles_width, date_width) = if wide { (16, 14, 10) } else { (12, 12, 8) };
-        let fixed = 2 + user_width + 1 + roles_width + 1 + date_width + 1 + date_width + 1;
+        let (user_width, roles_width, date_width) = match (wide, self.below) {
+            (true, _) => (16, 14, 10),
+            (false, false) => (12, 12, 8),
+            (false, true) => (11, 9, 8),
+        };
+        // The organization column, with what is below.
+        let org_width = match (self.below, wide) {
+            (false, _) => 0,
+            (true, true) => 17,
+            (true, false) => 11,
+        };
+        let org_room = if self.below { org_width + 1 } else { 0 };
+        let fixed =
+            2 + user_width + 1 + org_room + roles_width + 1 + date_width + 1 + date_width + 1;
         let bar_width = (table_area.width as usize).saturating_sub(fixed + 1);
         let axis = Axis::over(rows.iter().map(|r| (r.valid_from, r.valid_to)), look.today);
+        let org_title = if self.below {
+            fit("ORGANIZATION", org_room)
+        } else {
+            String::new()
+        };
         let mut header = format!(
-            "  {}{}{}{}",
+            "  {}{org_title}{}{}{}",
             fit(&column_title(sort, 0, wide), user_width + 1),
             fit(&column_title(sort, 1, wide), roles_width + 1),
             fit(&column_title(sort, 2, wide), date_width + 1),
@@ -322,8 +374,13 @@ impl RoleList {
                 (true, false) => format!("▷{mark}"),
                 _ => format!(" {mark}"),
             };
+            let org_cell = if self.below {
+                format!("{} ", fit(&row.organization_name, org_width))
+            } else {
+                String::new()
+            };
             let text = format!(
-                "{marker}{} {} {} {} ",
+                "{marker}{} {org_cell}{} {} {} ",
                 fit(&row.user_name, user_width),
                 fit(&roles_fitting(&row.roles, roles_width), roles_width),
                 fit(
@@ -351,12 +408,12 @@ impl RoleList {
 }
 
 fn sorted<'a>(
-    by_org: &'a HashMap<String, Vec<RoleAssignmentRow>>,
-    organization_id: &str,
+    by_org: &'a HashMap<ListKey, Vec<RoleAssignmentRow>>,
+    key: &ListKey,
     column: usize,
     reversed: bool,
 ) -> Option<Vec<&'a RoleAssignmentRow>> {
-    let rows = by_org.get(organization_id)?;
+    let rows = by_org.get(key)?;
     let mut sorted: Vec<&RoleAssignmentRow> = rows.iter().collect();
     // Drawn every frame: each row's key is built once, not per comparison.
     sorted.sort_by_cached_key(|row| {
@@ -366,7 +423,11 @@ fn sorted<'a>(
             3 => SortKey::Number(i64::from(row.valid_to.0)),
             _ => SortKey::natural(&row.user_name),
         };
-        (key, row.valid_from)
+        (
+            key,
+            SortKey::natural(&row.organization_name),
+            row.valid_from,
+        )
     });
     if reversed {
         sorted.reverse();

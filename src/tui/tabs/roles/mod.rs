@@ -1,6 +1,7 @@
 //! The Roles tab: the organization tree on the left, the role assignments of the selected
-//! organization on the right (`←→` move between them); new, edit and delete (asks). Each
-//! organization's list is loaded when the selection lands on it.
+//! organization on the right (`←→` move between them), with those of the organizations below
+//! it when `i` says so; new, edit and delete (asks), and a user's roles everywhere (`u`).
+//! Each organization's list is loaded when the selection lands on it.
 
 mod list;
 mod tree;
@@ -18,8 +19,10 @@ use super::{Motion, TabLook};
 use crate::api::dates::{DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
 use crate::api::events::{EventData, EventKind};
 use crate::api::roles::{ConflictItem, Organization, RoleAssignmentRequest, RoleAssignmentRow};
-use crate::api::User;
-use crate::tui::dialogs::{Chosen, Confirm, Dialog, Directory, Outcome, RoleConflict, RoleForm};
+use crate::api::{SystemRole, User};
+use crate::tui::dialogs::{
+    Chosen, Confirm, Dialog, Directory, Outcome, RoleConflict, RoleForm, UserView,
+};
 use crate::tui::keys::hints::{HintSpec, Keys};
 use crate::tui::keys::{Action, Context, KeyMap};
 use crate::tui::live::Change;
@@ -38,7 +41,13 @@ pub const HINTS: &[HintSpec] = &[
         "tree / list",
         true,
     ),
-    HintSpec::new(Keys::First(Action::Open), "fold / edit", false),
+    HintSpec::new(Keys::First(Action::UserView), "user", true),
+    HintSpec::new(Keys::First(Action::Descendants), "units below too", false),
+    HintSpec::new(
+        Keys::First(Action::Open),
+        "fold (tree) / user (list)",
+        false,
+    ),
 ];
 
 /// Which half of the Roles tab the arrow keys move in.
@@ -53,10 +62,11 @@ pub struct RolesTab {
     tree: Tree,
     list: RoleList,
     focus: RolesFocus,
-    users: Vec<User>,
-    users_loaded: bool,
-    /// The server lets only fleet admins list users; others cannot use the picker.
-    users_forbidden: bool,
+    /// The signed-in user: their id, and whether they are a fleet admin (who may assign
+    /// everywhere).
+    me: Option<(i64, bool)>,
+    /// The signed-in user's own role assignments (where they may assign); None until loaded.
+    holdings: Option<Vec<RoleAssignmentRow>>,
     /// Set once the tab has been opened; until then nothing of it is loaded.
     visited: bool,
     stale: bool,
@@ -68,9 +78,8 @@ impl Default for RolesTab {
             tree: Tree::default(),
             list: RoleList::default(),
             focus: RolesFocus::Tree,
-            users: Vec::new(),
-            users_loaded: false,
-            users_forbidden: false,
+            me: None,
+            holdings: None,
             visited: false,
             stale: false,
         }
@@ -114,14 +123,34 @@ impl RolesTab {
         self.list.selected(self.tree.selected())
     }
 
-    /// What the role form can pick from.
+    /// Where the role form may assign.
     pub(crate) fn directory(&self) -> Directory<'_> {
         Directory {
-            users: &self.users,
-            users_loaded: self.users_loaded,
-            users_forbidden: self.users_forbidden,
             organizations: self.tree.organizations(),
-            shown: self.tree.shown(),
+            fleet_admin: self.me.is_some_and(|(_, admin)| admin),
+            holdings: self.holdings.as_deref(),
+        }
+    }
+
+    /// Who is signed in: a fleet admin may assign everywhere, anyone else where their own
+    /// roles allow, which are loaded with the tab.
+    pub(crate) fn signed_in(&mut self, user: &User) {
+        let me = (user.id, user.role == SystemRole::Admin);
+        if self.me.is_some_and(|(id, _)| id != user.id) {
+            self.holdings = None;
+        }
+        self.me = Some(me);
+    }
+
+    /// Whether the list includes the organizations below the selected one.
+    pub fn shows_below(&self) -> bool {
+        self.list.below
+    }
+
+    fn load_my_roles(&self) -> Option<Command> {
+        match self.me {
+            Some((user_id, false)) => Some(Command::LoadMyRoles { user_id }),
+            _ => None,
         }
     }
 
@@ -161,13 +190,14 @@ impl RolesTab {
         self.loads()
     }
 
-    /// Everything the tab shows, once it has been visited: organizations, users for the
-    /// picker, the selected organization's assignments.
+    /// Everything the tab shows, once it has been visited: organizations, where the user
+    /// may assign, the selected organization's assignments.
     pub(crate) fn loads(&mut self) -> Vec<Command> {
         if !self.visited {
             return Vec::new();
         }
-        let mut commands = vec![Command::LoadOrganizations, Command::LoadUsers];
+        let mut commands = vec![Command::LoadOrganizations];
+        commands.extend(self.load_my_roles());
         commands.extend(self.load_selected());
         commands
     }
@@ -178,6 +208,7 @@ impl RolesTab {
         Some(Command::LoadRoleAssignments {
             request,
             organization_id,
+            below: self.list.below,
         })
     }
 
@@ -206,28 +237,24 @@ impl RolesTab {
         self.stale = false;
     }
 
-    pub(crate) fn users_loaded(&mut self, mut users: Vec<User>) {
-        users.sort_by_key(|user| user.name.to_lowercase());
-        self.users = users;
-        self.users_loaded = true;
-    }
-
-    /// The server does not let this user list users.
-    pub(crate) fn users_refused(&mut self) {
-        self.users_loaded = true;
-        self.users_forbidden = true;
+    /// The signed-in user's own role assignments.
+    pub(crate) fn my_roles_loaded(&mut self, rows: Vec<RoleAssignmentRow>) {
+        self.holdings = Some(rows);
     }
 
     pub(crate) fn assignments_loaded(
         &mut self,
         request: u64,
         organization_id: String,
+        below: bool,
         rows: Vec<RoleAssignmentRow>,
     ) {
-        if self
-            .list
-            .accept(request, organization_id, rows, self.tree.selected())
-        {
+        if self.list.accept(
+            request,
+            (organization_id, below),
+            rows,
+            self.tree.selected(),
+        ) {
             self.stale = false;
         }
     }
@@ -242,16 +269,20 @@ impl RolesTab {
             }
             (kind, EventData::RoleAssignment(row)) => {
                 let deleted = kind == EventKind::RoleAssignmentDeleted;
-                self.list.apply(row, deleted, mark, self.tree.selected())
+                // The user's own roles decide where they may assign.
+                if let (Some((me, _)), Some(holdings)) = (self.me, self.holdings.as_mut()) {
+                    if row.user_id == me.to_string() {
+                        holdings.retain(|held| held.rel_id != row.rel_id);
+                        if !deleted {
+                            holdings.push(row.clone());
+                        }
+                    }
+                }
+                let ancestry = self.tree.ancestry(&row.organization_id);
+                self.list
+                    .apply(row, deleted, mark, self.tree.selected(), &ancestry)
             }
             (_, EventData::User(user)) => {
-                if self.users_loaded && !self.users_forbidden {
-                    match self.users.iter_mut().find(|known| known.id == user.id) {
-                        Some(known) => *known = user.clone(),
-                        None => self.users.push(user.clone()),
-                    }
-                    self.users.sort_by_key(|user| user.name.to_lowercase());
-                }
                 let id = user.id.to_string();
                 self.list.rename_user(&id, &user.name, self.tree.selected())
             }
@@ -285,16 +316,14 @@ impl RolesTab {
         message: String,
         items: Vec<ConflictItem>,
         why: Option<&str>,
+        chosen_name: Option<String>,
     ) -> (RoleConflict, Command) {
         let user_id = request.user_id.id().map(|id| id.to_string());
         let known = user_id
             .as_deref()
             .map(|id| self.known(id, &request.organization_id))
             .unwrap_or_default();
-        let user_name = user_id
-            .as_deref()
-            .and_then(|id| self.users.iter().find(|user| user.id.to_string() == id))
-            .map(|user| user.name.clone())
+        let user_name = chosen_name
             .or_else(|| known.first().map(|row| row.user_name.clone()))
             .unwrap_or_else(|| format!("user {}", user_id.as_deref().unwrap_or("?")));
         let organization_name = self.tree.name_of(&request.organization_id);
@@ -312,6 +341,7 @@ impl RolesTab {
         let reload = Command::LoadRoleAssignments {
             request,
             organization_id,
+            below: self.list.below,
         };
         (dialog, reload)
     }
@@ -348,6 +378,19 @@ impl RolesTab {
         }
     }
 
+    /// The user view of the selected row's user, and its load.
+    fn user_view(&self) -> Option<Outcome> {
+        let row = self.selected_assignment()?;
+        let user_id = row.user_id.parse::<i64>().ok()?;
+        Some(
+            Outcome::open(Dialog::UserView(Box::new(UserView::new(
+                user_id,
+                row.user_name,
+            ))))
+            .and(Outcome::Send(Command::LoadUserRoles { user_id })),
+        )
+    }
+
     pub(crate) fn on_action(&mut self, action: Action, filter: &str, keys: &KeyMap) -> Outcome {
         let in_list = self.focus == RolesFocus::List;
         let choose_first = || {
@@ -376,7 +419,26 @@ impl RolesTab {
                     organization,
                 ))));
             }
-            Action::Edit | Action::Open => match self.selected_assignment() {
+            Action::Descendants => {
+                // The list follows the new mode (loaded if it never was).
+                self.list.below = !self.list.below;
+                let keep = self.selected_assignment().map(|row| row.rel_id);
+                self.list.selection.select(0);
+                if let Some(rel_id) = keep {
+                    self.list.want(rel_id, self.tree.selected());
+                }
+                let text = if self.list.below {
+                    "Listing the organizations below too."
+                } else {
+                    "Listing this organization only."
+                };
+                return Outcome::Say(Flash::info(text));
+            }
+            Action::UserView | Action::Open => match self.user_view() {
+                Some(outcome) if in_list || action == Action::UserView => return outcome,
+                _ => return choose_first(),
+            },
+            Action::Edit => match self.selected_assignment() {
                 Some(row) if in_list => {
                     return Outcome::open(Dialog::RoleForm(Box::new(RoleForm::edit(&row))))
                 }

@@ -31,8 +31,6 @@ pub struct Tree {
     /// Organizations whose children are hidden.
     collapsed: HashSet<String>,
     rows: Vec<TreeRow>,
-    /// The organizations of `rows`, in order (what the organization picker offers).
-    shown: Vec<usize>,
     pub selection: Selection,
 }
 
@@ -43,10 +41,6 @@ impl Tree {
 
     pub fn rows(&self) -> &[TreeRow] {
         &self.rows
-    }
-
-    pub fn shown(&self) -> &[usize] {
-        &self.shown
     }
 
     /// Replaces the organizations, keeping the selected one selected.
@@ -140,7 +134,6 @@ impl Tree {
                 }
             }
         }
-        self.shown = rows.iter().map(|row| row.index).collect();
         self.rows = rows;
         self.selection.clamp(self.rows.len());
         // The selected organization stays selected while it is still shown.
@@ -183,6 +176,28 @@ impl Tree {
         {
             self.selection.select(position);
         }
+    }
+
+    /// `id`, then its parent, grandparent, … as far as they are known.
+    pub fn ancestry(&self, id: &str) -> Vec<String> {
+        let mut line = vec![id.to_string()];
+        let mut at = id.to_string();
+        // Bounded: bad data with a cycle must not hang the client.
+        while line.len() <= self.organizations.len() {
+            let parent = self
+                .organizations
+                .iter()
+                .find(|org| org.id == at)
+                .and_then(|org| org.parent_id.clone());
+            match parent {
+                Some(parent) => {
+                    line.push(parent.clone());
+                    at = parent;
+                }
+                None => break,
+            }
+        }
+        line
     }
 
     pub fn name_of(&self, id: &str) -> String {
@@ -321,9 +336,13 @@ mod tests {
             ]
         );
         assert_eq!(
-            tree.shown,
-            [3, 0, 4],
-            "the picker offers the same, in order"
+            tree.ancestry(&tree.organizations[4].id),
+            vec![
+                tree.organizations[4].id.clone(),
+                tree.organizations[0].id.clone(),
+                tree.organizations[3].id.clone()
+            ],
+            "Workshop North, Depot North, Region Hamburg"
         );
         tree.rebuild("nothing like it");
         assert!(tree.rows.is_empty());
