@@ -20,7 +20,7 @@ use fleetdesk::client::ClientError;
 use fleetdesk::domain::roles::{suggest, ExistingAssignment, RequestedAssignment};
 use fleetdesk::tui::{
     App, Command, Connection, Dialog, Done, Event, Response, RoleField, RolesFocus, StreamUpdate,
-    Tab, Theme, SEARCH_PAUSE,
+    Tab, Theme, SEARCH_PAUSE, TYPE_MORE,
 };
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -369,11 +369,12 @@ fn search_now(app: &mut App) -> Vec<Command> {
 
 /// Signed in, the fleet tabs answered, today fixed.
 fn started_app() -> App {
-    let mut app = App::new(
-        "http://depot.example:8080".to_string(),
-        Some(dispatcher()),
-        5,
-    );
+    started_app_as(dispatcher())
+}
+
+/// Signed in as `user`, the fleet tabs answered, today fixed.
+fn started_app_as(user: User) -> App {
+    let mut app = App::new("http://depot.example:8080".to_string(), Some(user), 5);
     app.set_today(today());
     let commands = app.start();
     // The live stream is up (resumed: nothing to load again).
@@ -1709,4 +1710,411 @@ fn conflict_timeline_with_an_open_start_stays_right_of_the_labels() {
             }
         }
     }
+}
+
+// ---- organization administrators ----
+
+/// Bo Okafor as a technician: administrator of Depot North since 2024 (and so of its
+/// units), administrator of Depot Harbour only in 2022–2023, approver there in 2024.
+fn bo_the_administrator() -> User {
+    User {
+        id: 2,
+        name: "Bo Okafor".to_string(),
+        email: "bo.okafor@depot.example".to_string(),
+        role: SystemRole::Technician,
+    }
+}
+
+/// The Roles tab as Bo, everything answered, Depot North selected, the clock by hand.
+fn administrator_app() -> App {
+    let mut app = started_app_as(bo_the_administrator());
+    app.set_clock(Instant::now());
+    let commands = app.update(press(KeyCode::Char('4')));
+    // Not a fleet admin: where they may assign comes from their own roles.
+    assert_eq!(
+        commands,
+        vec![
+            Command::LoadOrganizations,
+            Command::LoadMyRoles { user_id: 2 }
+        ]
+    );
+    serve(&mut app, commands);
+    select(&mut app, "Depot North");
+    app
+}
+
+fn form_picker(app: &App) -> &fleetdesk::tui::Picker<String> {
+    match app.dialog() {
+        Some(Dialog::RoleForm(form)) => form.picker().expect("the picker is open"),
+        other => panic!("no role form on top: {other:?}"),
+    }
+}
+
+/// The user picker, opened with Enter on the form's User field.
+fn user_picker_app() -> App {
+    let mut app = administrator_app();
+    app.update(press(KeyCode::Char('n')));
+    app.update(press(KeyCode::Enter));
+    app
+}
+
+#[test]
+fn the_user_picker_searches_the_server_once_typing_pauses() {
+    let mut app = user_picker_app();
+    assert_eq!(form_picker(&app).status(), Some(TYPE_MORE));
+    assert!(form_picker(&app).visible_labels().is_empty());
+    assert_eq!(app.next_wake(), None, "nothing to search for yet");
+    snapshot_both("user_search_type_more", &mut app);
+    // One letter is not enough for the server; two wait for a pause.
+    assert!(app.update(press(KeyCode::Char('d'))).is_empty());
+    assert_eq!(app.next_wake(), None);
+    assert!(app.update(press(KeyCode::Char('m'))).is_empty());
+    let due = app.next_wake().expect("the search waits for a pause");
+    assert_eq!(form_picker(&app).status(), Some("Searching for “dm”…"));
+    // Typing on before the pause is over moves the search later; an early wake sends nothing.
+    app.advance_clock(SEARCH_PAUSE / 2);
+    assert!(app.update(press(KeyCode::Char('i'))).is_empty());
+    assert!(app.next_wake().is_some_and(|later| later > due));
+    assert!(app.update(Event::Wake).is_empty());
+    app.advance_clock(SEARCH_PAUSE);
+    let sent = app.update(Event::Wake);
+    let [Command::SearchUsers { request, query }] = sent.as_slice() else {
+        panic!("one search: {sent:?}");
+    };
+    assert_eq!(query, "dmi");
+    assert_eq!(app.in_flight(), 1);
+    // The screen does not wait for the answer: keys still work, and a newer query goes.
+    snapshot_both("user_search_searching", &mut app);
+    type_text(&mut app, "tri");
+    app.advance_clock(SEARCH_PAUSE);
+    let newer = app.update(Event::Wake);
+    let [Command::SearchUsers {
+        request: newer_request,
+        query: newer_query,
+    }] = newer.as_slice()
+    else {
+        panic!("the newer search: {newer:?}");
+    };
+    assert_eq!(newer_query, "dmitri");
+    let newer_request = *newer_request;
+    // The older answer comes late: dropped, the picker unchanged and not redrawn.
+    app.update(answer(role_answer(Command::SearchUsers {
+        request: *request,
+        query: query.clone(),
+    })));
+    assert!(!app.needs_draw(), "an answer typed over changes nothing");
+    assert!(form_picker(&app).visible_labels().is_empty());
+    serve(&mut app, newer.clone());
+    assert_eq!(
+        form_picker(&app).visible_labels(),
+        ["Dmitri Ruiz <dmitri.ruiz@depot.example>"]
+    );
+    assert_eq!(form_picker(&app).status(), None);
+    assert_eq!(app.in_flight(), 0);
+    assert_ne!(*request, newer_request);
+    snapshot_both("user_search_found", &mut app);
+    // Enter takes it.
+    app.update(press(KeyCode::Enter));
+    let Some(Dialog::RoleForm(form)) = app.dialog() else {
+        panic!("back on the form");
+    };
+    assert_eq!(form.user().map(|u| u.label.as_str()), Some("Dmitri Ruiz"));
+    assert_eq!(form.focus(), RoleField::Roles);
+}
+
+#[test]
+fn results_narrow_as_you_type_without_case_or_accents() {
+    let mut app = user_picker_app();
+    type_text(&mut app, "in");
+    search_now(&mut app);
+    assert_eq!(
+        form_picker(&app).visible_labels(),
+        [
+            "Ines Haddad <ines.haddad@depot.example>",
+            "Jonas Lind <jonas.lind@depot.example>",
+        ]
+    );
+    // Until the next answer, what was found is filtered here, accents and case aside.
+    type_text(&mut app, "ÉS");
+    assert_eq!(
+        form_picker(&app).visible_labels(),
+        ["Ines Haddad <ines.haddad@depot.example>"]
+    );
+    // Back under two letters: nothing listed, nothing asked.
+    for _ in 0..3 {
+        app.update(press(KeyCode::Backspace));
+    }
+    assert!(form_picker(&app).visible_labels().is_empty());
+    assert_eq!(form_picker(&app).status(), Some(TYPE_MORE));
+    assert_eq!(app.next_wake(), None);
+}
+
+#[test]
+fn a_refused_search_shows_the_servers_sentence() {
+    const REFUSED: &str = "Finding users needs a fleet admin account, or administrator or \
+         main_administrator in some organization, valid today.";
+    let mut app = user_picker_app();
+    type_text(&mut app, "ana");
+    app.advance_clock(SEARCH_PAUSE);
+    let sent = app.update(Event::Wake);
+    let [Command::SearchUsers { request, query }] = sent.as_slice() else {
+        panic!("one search: {sent:?}");
+    };
+    app.update(answer(Response::UsersFound {
+        request: *request,
+        query: query.clone(),
+        result: Err(ClientError::Api {
+            status: 403,
+            code: "forbidden".to_string(),
+            message: REFUSED.to_string(),
+            request_id: None,
+        }),
+    }));
+    assert_eq!(form_picker(&app).status(), Some(REFUSED));
+    assert!(app.dialog().is_some(), "the picker stays open");
+    assert_eq!(
+        app.connection(),
+        Connection::Live,
+        "a refusal is not offline"
+    );
+    snapshot_both("user_search_refused", &mut app);
+    // A 400 says its sentence the same way.
+    type_text(&mut app, "x");
+    app.advance_clock(SEARCH_PAUSE);
+    let sent = app.update(Event::Wake);
+    let [Command::SearchUsers { request, query }] = sent.as_slice() else {
+        panic!("one search: {sent:?}");
+    };
+    app.update(answer(Response::UsersFound {
+        request: *request,
+        query: query.clone(),
+        result: Err(ClientError::Api {
+            status: 400,
+            code: "validation".to_string(),
+            message: "The limit must be a whole number from 1 to 100.".to_string(),
+            request_id: None,
+        }),
+    }));
+    assert_eq!(
+        form_picker(&app).status(),
+        Some("The limit must be a whole number from 1 to 100.")
+    );
+}
+
+#[test]
+fn the_organization_picker_offers_only_where_the_user_may_assign() {
+    let mut app = administrator_app();
+    app.update(press(KeyCode::Char('n')));
+    // Shift-Tab from User goes round to the organization.
+    app.update(press(KeyCode::BackTab));
+    app.update(press(KeyCode::BackTab));
+    app.update(press(KeyCode::BackTab));
+    app.update(press(KeyCode::BackTab));
+    let Some(Dialog::RoleForm(form)) = app.dialog() else {
+        panic!("the form");
+    };
+    assert_eq!(form.focus(), RoleField::Organization);
+    app.update(press(KeyCode::Enter));
+    // Depot North and its units, in tree order; not the region, not the other depots, not
+    // Depot Harbour whose administrator role has ended.
+    assert_eq!(
+        form_picker(&app).visible_labels(),
+        ["Depot North", "Night Shift North", "Workshop North"]
+    );
+    snapshot_both("role_form_organization_picker", &mut app);
+    app.update(press(KeyCode::Esc));
+    app.update(press(KeyCode::Esc));
+    // Bo is made administrator of Depot South: its units are offered at once.
+    let south = row(
+        40,
+        2,
+        SOUTH,
+        "Depot South",
+        &[Role::Administrator],
+        day(2026, 1, 1),
+        DEFAULT_VALID_TO,
+    );
+    app.update(role_event(900, EventKind::RoleAssignmentCreated, &south));
+    app.update(press(KeyCode::Char('n')));
+    app.update(press(KeyCode::BackTab));
+    app.update(press(KeyCode::BackTab));
+    app.update(press(KeyCode::BackTab));
+    app.update(press(KeyCode::BackTab));
+    app.update(press(KeyCode::Enter));
+    assert_eq!(
+        form_picker(&app).visible_labels(),
+        [
+            "Depot North",
+            "Night Shift North",
+            "Workshop North",
+            "Depot South",
+            "Tyre Bay South",
+            "Workshop South"
+        ]
+    );
+}
+
+#[test]
+fn the_organization_picker_waits_for_the_users_own_roles() {
+    let mut app = started_app_as(bo_the_administrator());
+    let commands = app.update(press(KeyCode::Char('4')));
+    // The organizations come; the user's own roles not yet.
+    serve(
+        &mut app,
+        commands
+            .into_iter()
+            .filter(|command| *command == Command::LoadOrganizations)
+            .collect(),
+    );
+    app.update(press(KeyCode::Char('n')));
+    app.update(press(KeyCode::BackTab));
+    app.update(press(KeyCode::BackTab));
+    app.update(press(KeyCode::BackTab));
+    app.update(press(KeyCode::BackTab));
+    app.update(press(KeyCode::Enter));
+    let Some(Dialog::RoleForm(form)) = app.dialog() else {
+        panic!("the form");
+    };
+    assert!(form.picker().is_none());
+    assert_eq!(
+        app.flash().map(|flash| flash.text.as_str()),
+        Some("Still loading where you may assign; try again in a moment.")
+    );
+}
+
+#[test]
+fn i_lists_the_organizations_below_with_their_names() {
+    let mut app = roles_app();
+    assert_eq!(selected_name(&app), "Region Hamburg");
+    let commands = app.update(press(KeyCode::Char('i')));
+    let [Command::LoadRoleAssignments {
+        organization_id,
+        below: true,
+        ..
+    }] = commands.as_slice()
+    else {
+        panic!("the list with what is below: {commands:?}");
+    };
+    assert_eq!(organization_id, HAMBURG);
+    assert!(app.roles().shows_below());
+    serve(&mut app, commands);
+    let rows = app.roles().shown_rows().expect("loaded");
+    assert_eq!(rows.len(), 17, "Hamburg's 2, North's 13, Harbour's 2");
+    app.update(press(KeyCode::Right));
+    snapshot_both("roles_tab_below", &mut app);
+    // A change in a unit two levels down shows in the region's list.
+    let workshop = row(
+        41,
+        ELIF,
+        NORTH_WORKSHOP,
+        "Workshop North",
+        &[Role::Manager],
+        day(2026, 1, 1),
+        DEFAULT_VALID_TO,
+    );
+    app.update(role_event(901, EventKind::RoleAssignmentCreated, &workshop));
+    let rows = app.roles().shown_rows().expect("loaded");
+    assert_eq!(rows.len(), 18);
+    assert!(rows.iter().any(|row| row.rel_id == 41));
+    // Moving in the tree loads each organization with what is below it.
+    app.update(press(KeyCode::Left));
+    let commands = app.update(press(KeyCode::Down));
+    assert!(
+        matches!(
+            commands.as_slice(),
+            [Command::LoadRoleAssignments { below: true, organization_id, .. }] if organization_id == HARBOUR
+        ),
+        "{commands:?}"
+    );
+    serve(&mut app, commands);
+    let rows = app.roles().shown_rows().expect("loaded");
+    assert_eq!(rows.len(), 2, "Depot Harbour's own; its units have none");
+    // i again: only the organization's own.
+    let commands = app.update(press(KeyCode::Char('i')));
+    assert!(
+        matches!(
+            commands.as_slice(),
+            [Command::LoadRoleAssignments { below: false, .. }]
+        ),
+        "{commands:?}"
+    );
+    serve(&mut app, commands);
+    assert!(!app.roles().shows_below());
+    assert!(!screen_text(&mut app).contains("ORGANIZATION  "));
+}
+
+#[test]
+fn u_and_enter_show_all_of_a_users_roles() {
+    let mut app = north_app();
+    // From the tree, u shows the user of the list's selected row.
+    app.update(press(KeyCode::Right));
+    let bo_row = app
+        .roles()
+        .shown_rows()
+        .expect("loaded")
+        .iter()
+        .position(|row| row.user_id == "2")
+        .expect("Bo in North");
+    for _ in 0..bo_row {
+        app.update(press(KeyCode::Down));
+    }
+    assert_eq!(app.roles().selected_assignment().map(|r| r.rel_id), Some(3));
+    let commands = app.update(press(KeyCode::Enter));
+    assert_eq!(commands, vec![Command::LoadUserRoles { user_id: 2 }]);
+    let Some(Dialog::UserView(view)) = app.dialog() else {
+        panic!("the user view: {:?}", app.dialog());
+    };
+    assert!(view.is_loading());
+    assert_eq!(view.name(), "Bo Okafor");
+    serve(&mut app, commands);
+    let Some(Dialog::UserView(view)) = app.dialog() else {
+        panic!("the user view");
+    };
+    let groups: Vec<(Role, Vec<(String, i64)>)> = view
+        .groups()
+        .into_iter()
+        .map(|(role, held)| {
+            (
+                role,
+                held.into_iter().map(|(org, rel, ..)| (org, rel)).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        vec![
+            (Role::Approver, vec![("Depot Harbour".to_string(), 5)]),
+            (Role::Manager, vec![("Depot North".to_string(), 3)]),
+            (
+                Role::Administrator,
+                vec![
+                    ("Depot Harbour".to_string(), 4),
+                    ("Depot North".to_string(), 3)
+                ]
+            ),
+        ],
+        "grouped by role as GET /api/users/:id is"
+    );
+    snapshot_both("user_view", &mut app);
+    // Someone ends Bo's Harbour approver role: the view follows.
+    let harbour = row(
+        5,
+        2,
+        HARBOUR,
+        "Depot Harbour",
+        &[Role::Approver],
+        day(2024, 1, 1),
+        day(2024, 12, 31),
+    );
+    app.update(role_event(902, EventKind::RoleAssignmentDeleted, &harbour));
+    let Some(Dialog::UserView(view)) = app.dialog() else {
+        panic!("the user view");
+    };
+    assert_eq!(view.groups().len(), 2);
+    // Esc closes; u from the tree opens it again.
+    app.update(press(KeyCode::Esc));
+    assert!(app.dialog().is_none());
+    app.update(press(KeyCode::Left));
+    let commands = app.update(press(KeyCode::Char('u')));
+    assert_eq!(commands, vec![Command::LoadUserRoles { user_id: 2 }]);
 }

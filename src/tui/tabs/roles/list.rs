@@ -328,17 +328,13 @@ impl RoleList {
             );
             return;
         }
-        let wide = look.wide;
-        let (user_width, roles_width, date_width) = match (wide, self.below) {
-            (true, _) => (16, 14, 10),
-            (false, false) => (12, 12, 8),
-            (false, true) => (11, 9, 8),
-        };
-        // The organization column, with what is below.
-        let org_width = match (self.below, wide) {
-            (false, _) => 0,
-            (true, true) => 17,
-            (true, false) => 11,
+        // With the organization column, everything is narrower (dates without the century).
+        let wide = look.wide && !self.below;
+        let (user_width, roles_width, date_width, org_width) = match (look.wide, self.below) {
+            (true, false) => (16, 14, 10, 0),
+            (false, false) => (12, 12, 8, 0),
+            (true, true) => (14, 10, 8, 14),
+            (false, true) => (10, 8, 8, 10),
         };
         let org_room = if self.below { org_width + 1 } else { 0 };
         let fixed =
@@ -346,7 +342,7 @@ impl RoleList {
         let bar_width = (table_area.width as usize).saturating_sub(fixed + 1);
         let axis = Axis::over(rows.iter().map(|r| (r.valid_from, r.valid_to)), look.today);
         let org_title = if self.below {
-            fit("ORGANIZATION", org_room)
+            format!("{} ", fit("ORGANIZATION", org_width))
         } else {
             String::new()
         };
