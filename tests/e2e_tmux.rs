@@ -863,8 +863,9 @@ fn request_employee_role(
             && s.contains("User: (none)")
     });
     tmux.key("Enter");
+    // The picker is filled by the server's search as the name is typed.
     tmux.wait_for("the user picker", TIMEOUT, |s| {
-        s.contains("│filter: █") && s.contains("│▶ ")
+        s.contains("│filter: █") && s.contains(TYPE_MORE)
     });
     tmux.type_text(query);
     tmux.wait_for(&format!("{user} chosen in the picker"), TIMEOUT, |s| {
@@ -1027,6 +1028,9 @@ const LIVE_WITHIN: Duration = Duration::from_secs(2);
 const DISPATCHER_A: (&str, &str) = ("bo.okafor@depot.example", "Bo Okafor");
 const DISPATCHER_B: &str = "dispatch@depot.example";
 const DEMO_PASSWORD: &str = "demo-password";
+
+/// The words the user picker shows until two letters are typed.
+const TYPE_MORE: &str = "Type 2 or more letters of a name or e-mail to search.";
 
 /// A `fleetdesk serve` process of the test's own, killed when dropped.
 struct ServerProcess {
@@ -1234,4 +1238,156 @@ fn two_clients_on_two_instances_follow_each_other_live_postgres() {
     two_clients(&first.url, &second.url, &root);
     drop((first, second));
     drop(database);
+}
+
+/// The terminal client in a tmux server of its own, not signed in (it opens on the sign-in
+/// dialog), keeping the token in memory only.
+fn start_signed_out_client(root: &Path, server: &str) -> Tmux {
+    for dir in ["config", "state"] {
+        std::fs::create_dir_all(root.join(dir)).expect("a client directory");
+    }
+    let command = format!(
+        "exec env FLEETDESK_TOKEN_STORE=memory FLEETDESK_SERVER={} XDG_CONFIG_HOME={} XDG_STATE_HOME={} {}",
+        quoted(server),
+        quoted(&root.join("config").display().to_string()),
+        quoted(&root.join("state").display().to_string()),
+        quoted(env!("CARGO_BIN_EXE_fleetdesk")),
+    );
+    Tmux::start(root, &command)
+}
+
+/// The demo's administrator of Depot North, who is not a fleet admin, signs in, creates a
+/// role assignment in her depot through the form (the user found by the server's search, the
+/// organization picker offering only her depot and its units) and is refused, with the
+/// server's sentence, in a sibling depot.
+#[test]
+fn an_organization_administrator_in_a_real_terminal() {
+    const NADIA: &str = "north.admin@depot.example";
+    const JONAS: &str = "Jonas Lind <jonas.lind@depot.example>";
+    if common::tmux_or_skip().is_none() {
+        return;
+    }
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "e2e-admin-{}-{}",
+        std::process::id(),
+        nanos()
+    ));
+    std::fs::create_dir_all(&root).expect("scratch");
+    let _scratch = Scratch(root.clone());
+    let database = format!("sqlite://{}", root.join("fleetdesk.db").display());
+    let server = ServerProcess::start(&database, true, &root);
+    let tmux = start_signed_out_client(&root.join("client"), &server.url);
+
+    // 1. Sign in as Nadia.
+    tmux.wait_for("the sign-in dialog", START_TIMEOUT, |s| {
+        s.contains("Sign in to") && s.contains("E-mail")
+    });
+    tmux.type_text(NADIA);
+    tmux.key("Tab");
+    tmux.type_text(DEMO_PASSWORD);
+    tmux.key("Enter");
+    tmux.wait_for("signed in as Nadia", START_TIMEOUT, |s| {
+        header(s).contains("north.admin@depot (technician)") && !s.contains("Sign in to")
+    });
+
+    // 2. The Roles tab, Depot North.
+    tmux.type_text("4");
+    tmux.wait_for("the Roles tab with its tree", TIMEOUT, |s| {
+        tab_bar(s).contains("[4 Roles]") && s.contains(" ORGANIZATIONS")
+    });
+    select_organization(&tmux, "Depot North");
+
+    // 3. The form: the user from the search, the organization picker, employee from 2024.
+    tmux.type_text("n");
+    tmux.wait_for("the role form", TIMEOUT, |s| {
+        s.contains("New role assignment")
+            && s.contains("Organization: Depot North")
+            && s.contains("User: (none)")
+    });
+    tmux.key("Enter");
+    tmux.wait_for("the user picker", TIMEOUT, |s| {
+        s.contains("│filter: █") && s.contains(TYPE_MORE)
+    });
+    tmux.type_text("jonas");
+    tmux.wait_for("Jonas found by the search", TIMEOUT, |s| {
+        s.contains("│filter: jonas█") && s.contains(&format!("│▶ {JONAS}"))
+    });
+    tmux.key("Enter");
+    tmux.wait_for("the role form for Jonas", TIMEOUT, |s| {
+        s.contains("User: Jonas Lind") && s.contains("Space tick")
+    });
+    tmux.key("BTab");
+    tmux.key("Enter");
+    let screen = tmux.wait_for("the organization picker", TIMEOUT, |s| {
+        s.contains("│▶ Depot North") && s.contains("of 3")
+    });
+    for unit in ["Night Shift North", "Workshop North"] {
+        assert!(
+            screen.contains(&format!("│  {unit}")),
+            "{unit} is offered:\n{}",
+            framed(&screen)
+        );
+    }
+    for elsewhere in ["Depot South", "Region Hamburg", "Depot Harbour"] {
+        assert!(
+            !screen.contains(&format!("│  {elsewhere}")),
+            "{elsewhere} is not offered:\n{}",
+            framed(&screen)
+        );
+    }
+    tmux.key("Enter");
+    tmux.wait_for("Depot North kept, the roles next", TIMEOUT, |s| {
+        s.contains("Organization: Depot North") && s.contains("Space tick")
+    });
+    tmux.key("Space");
+    tmux.wait_for("employee ticked", TIMEOUT, |s| s.contains("1 [x] employee"));
+    tmux.key("Tab");
+    tmux.type_text("2024-01-01");
+    tmux.wait_for("the start date", TIMEOUT, |s| {
+        s.contains("Valid from: 2024-01-01█") && s.contains("→ 2024-01-01")
+    });
+    tmux.key("Enter");
+    let screen = tmux.wait_for("the assignment created and listed", TIMEOUT, |s| {
+        s.contains("✓ The assignment was successfully created.")
+            && !s.contains("New role assignment")
+            && role_rows(s, "Jonas Lind").contains(&("2024-01-01".to_string(), "open".to_string()))
+    });
+    assert!(
+        role_rows(&screen, "Jonas Lind").len() == 2,
+        "Jonas's old assignment and the new one:\n{}",
+        framed(&screen)
+    );
+
+    // 4. Depot South, a sibling depot: the server refuses, and the form says its sentence.
+    tmux.key("Escape");
+    tmux.wait_for("the tree filter cleared", TIMEOUT, |s| {
+        !status_line(s).contains("filter: Depot North")
+    });
+    select_organization(&tmux, "Depot South");
+    tmux.type_text("n");
+    tmux.wait_for("the role form in Depot South", TIMEOUT, |s| {
+        s.contains("New role assignment") && s.contains("Organization: Depot South")
+    });
+    tmux.key("Enter");
+    tmux.type_text("jonas");
+    tmux.wait_for("Jonas found by the search", TIMEOUT, |s| {
+        s.contains(&format!("│▶ {JONAS}"))
+    });
+    tmux.key("Enter");
+    tmux.wait_for("the role form for Jonas", TIMEOUT, |s| {
+        s.contains("User: Jonas Lind") && s.contains("Space tick")
+    });
+    tmux.key("Space");
+    tmux.key("Enter");
+    let screen = tmux.wait_for("the server's refusal in the form", TIMEOUT, |s| {
+        s.contains("✗ You may not assign roles in Depot South:")
+            && s.contains("New role assignment")
+    });
+    assert!(
+        screen.contains("main_administrator there or above, valid today."),
+        "the whole sentence:\n{}",
+        framed(&screen)
+    );
+    drop(tmux);
+    drop(server);
 }

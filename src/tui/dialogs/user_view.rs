@@ -30,6 +30,9 @@ const HINTS: &[HintSpec] = &[
 /// Lines a page key scrolls.
 const PAGE: u16 = 10;
 
+/// Where a role is held: organization, relId, valid from, valid to.
+pub type Held = (String, i64, Day, Day);
+
 /// One role assignment of the user, with every role it holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Entry {
@@ -85,7 +88,7 @@ impl UserView {
     }
 
     /// Per role, in the seed's order, the (organization, relId, from, to) it is held in.
-    pub fn groups(&self) -> Vec<(Role, Vec<(String, i64, Day, Day)>)> {
+    pub fn groups(&self) -> Vec<(Role, Vec<Held>)> {
         let Some(entries) = &self.entries else {
             return Vec::new();
         };
@@ -99,7 +102,7 @@ impl UserView {
                 held.sort_by_cached_key(|entry| {
                     (SortKey::natural(&entry.organization_name), entry.from)
                 });
-                let held: Vec<(String, i64, Day, Day)> = held
+                let held: Vec<Held> = held
                     .into_iter()
                     .map(|e| (e.organization_name.clone(), e.rel_id, e.from, e.to))
                     .collect();
