@@ -146,6 +146,7 @@ async fn fill(store: &Store) -> Result<()> {
                     make: None,
                     model: None,
                     year: None,
+                    ..Default::default()
                 },
                 None,
                 Utc::now(),

@@ -294,6 +294,7 @@ async fn make_vehicles(store: &Store, count: usize) -> Result<Vec<i64>> {
             make: Some("Ford".to_string()),
             model: Some("Transit".to_string()),
             year: Some(2021),
+            ..Default::default()
         };
         let vehicle = store
             .create_vehicle(&record, None, Utc::now())
@@ -507,6 +508,8 @@ fn history(vehicles: &[i64], technicians: &[i64]) -> Result<Vec<HistoricAssignme
                 technician_id: technicians[k],
                 assigned_at: at(assigned)?,
                 returned_at: None,
+                return_odometer_km: None,
+                return_note: None,
             }
         } else {
             HistoricAssignment {
@@ -514,6 +517,8 @@ fn history(vehicles: &[i64], technicians: &[i64]) -> Result<Vec<HistoricAssignme
                 technician_id: technicians[(index * 7) % technicians.len()],
                 assigned_at: at(assigned)?,
                 returned_at: Some(at(assigned + 3 * 3600)?),
+                return_odometer_km: None,
+                return_note: None,
             }
         };
         history.push(row);

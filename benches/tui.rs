@@ -194,6 +194,9 @@ fn depot_vehicles() -> Vec<Vehicle> {
                 model: make.map(|(_, model)| model.to_string()),
                 year: make.map(|_| 2016 + (i as i64 % 9)),
                 created_at: at(2020, 1, 6),
+                service_status: Default::default(),
+                status_note: None,
+                odometer_km: None,
             }
         })
         .collect()
@@ -241,6 +244,8 @@ fn assignment(id: i64, vehicles: &[Vehicle], technicians: &[TechnicianRef]) -> A
         technician: technician.clone(),
         assigned_by: None,
         returned_by: None,
+        return_odometer_km: None,
+        return_note: None,
     }
 }
 

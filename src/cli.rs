@@ -247,6 +247,8 @@ pub enum UserCommand {
 pub enum RoleArg {
     Admin,
     Technician,
+    /// Reads everything an admin reads, changes nothing (supervisors).
+    Viewer,
 }
 
 impl From<RoleArg> for SystemRole {
@@ -254,6 +256,7 @@ impl From<RoleArg> for SystemRole {
         match role {
             RoleArg::Admin => SystemRole::Admin,
             RoleArg::Technician => SystemRole::Technician,
+            RoleArg::Viewer => SystemRole::Viewer,
         }
     }
 }

@@ -23,6 +23,8 @@ enum Auth {
     None,
     Admin,
     Technician,
+    /// A read-only `viewer` (API.md §8).
+    Viewer,
     /// The whole `Authorization` header value, as raw bytes.
     Header(Vec<u8>),
     /// An `X-API-Key` header, and optionally an `Authorization` header too.
@@ -120,11 +122,17 @@ fn delete(name: &str, path: impl Into<String>) -> Case {
     Case::new(name, Method::DELETE, path)
 }
 
-async fn send(s: &TestServer, technician_token: &str, case: &Case) -> Result<Answer, String> {
+async fn send(
+    s: &TestServer,
+    technician_token: &str,
+    viewer_token: &str,
+    case: &Case,
+) -> Result<Answer, String> {
     let authorization = match &case.auth {
         Auth::None => None,
         Auth::Admin => Some(format!("Bearer {}", s.admin_token).into_bytes()),
         Auth::Technician => Some(format!("Bearer {technician_token}").into_bytes()),
+        Auth::Viewer => Some(format!("Bearer {viewer_token}").into_bytes()),
         Auth::Header(value) => Some(value.clone()),
         Auth::ApiKey(key, authorization) => {
             return s
@@ -148,6 +156,9 @@ async fn send(s: &TestServer, technician_token: &str, case: &Case) -> Result<Ans
 }
 
 const TECHNICIAN_EMAIL: &str = "tess.tech@depot.example";
+const VIEWER_EMAIL: &str = "vic.viewer@depot.example";
+/// The note of the fixture's returned assignment, which a second return must keep.
+const FIRST_RETURN_NOTE: &str = "Brake pads worn, \"urgent\" 🚐";
 const PASSWORD: &str = "password-123";
 
 /// Every problem with one answer, empty when it is as the row says.
@@ -227,6 +238,10 @@ struct Fixture {
     expired_key: String,
     demoted_key: String,
     others_key_id: i64,
+    /// Returned with an odometer reading of 5,000 km and [`FIRST_RETURN_NOTE`].
+    returned_assignment: i64,
+    /// Active again on the vehicle that read 5,000 km.
+    read_assignment: i64,
 }
 
 /// Makes an API key as `token`: (id, secret).
@@ -298,7 +313,25 @@ async fn fixture(s: &TestServer) -> Fixture {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    s.create_user("Vic Viewer", VIEWER_EMAIL, "viewer").await;
+    let read_vehicle = s.create_vehicle("Read Van", "HH-BI 300").await;
+    let reader = s.create_technician("Rita Reader").await;
+    let reply = s.assign(read_vehicle, reader).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let returned_assignment = reply.body["assignment"]["id"].as_i64().expect("an id");
+    let reply = s
+        .patch(
+            &format!("/api/admin/assignments/{returned_assignment}/return"),
+            Some(json!({"odometerKm": 5000, "note": FIRST_RETURN_NOTE})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let reply = s.assign(read_vehicle, reader).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let read_assignment = reply.body["assignment"]["id"].as_i64().expect("an id");
     Fixture {
+        returned_assignment,
+        read_assignment,
         busy_vehicle,
         busy_plate,
         free_vehicle,
@@ -381,6 +414,8 @@ fn table(f: &Fixture, admin_token: &str) -> Vec<Case> {
     let free = format!("{vehicles}/{}", f.free_vehicle);
     let free_user = format!("{users}/{}", f.free_technician);
     let assignment = format!("{assignments}/{}", f.assignment);
+    let reading_return = format!("{assignments}/{}/return", f.read_assignment);
+    let returned_return = format!("{assignments}/{}/return", f.returned_assignment);
     let (v, t) = (f.free_vehicle, f.free_technician);
     let long_email_domain = "@depot.example";
     let email_of = |n: usize| {
@@ -629,6 +664,98 @@ fn table(f: &Fixture, admin_token: &str) -> Vec<Case> {
         patch("user unknown", format!("{users}/999999"))
             .json(json!({"name": "Ghost"}))
             .fails(S::NOT_FOUND, "not_found"),
+        // --- Depot operations (API.md §8) -------------------------------------------------
+        patch("service status unknown", &free).json(json!({"serviceStatus": "broken"})),
+        patch("service status null", &free).json(json!({"serviceStatus": null})),
+        patch("service status a number", &free).json(json!({"serviceStatus": 2})),
+        patch("service status in words", &free).json(json!({"serviceStatus": "out of service"})),
+        patch("status note 2,001 chars", &free)
+            .json(json!({"serviceStatus": "in_shop", "statusNote": "n".repeat(2001)}))
+            .names("statusNote"),
+        patch("status note with a newline", &free)
+            .json(json!({"statusNote": "two\nlines"}))
+            .names("statusNote"),
+        patch("status note with a NUL", &free)
+            .json(json!({"statusNote": "nul\u{0}"}))
+            .names("statusNote"),
+        patch("status note empty", &free)
+            .json(json!({"statusNote": ""}))
+            .names("statusNote"),
+        patch("status note only a zero-width space", &free)
+            .json(json!({"statusNote": "\u{200B}"}))
+            .names("statusNote"),
+        patch("status note padded", &free)
+            .json(json!({"statusNote": " gearbox"}))
+            .names("statusNote"),
+        patch("status note a number", &free).json(json!({"statusNote": 7})),
+        patch("return active a string", &free)
+            .json(json!({"serviceStatus": "out_of_service", "returnActive": "yes"})),
+        patch("out of service while assigned", &busy)
+            .json(json!({"serviceStatus": "out_of_service"}))
+            .fails(S::CONFLICT, "conflict"),
+        patch("in shop while assigned", &busy)
+            .json(json!({"serviceStatus": "in_shop", "statusNote": "Brakes"}))
+            .fails(S::CONFLICT, "conflict"),
+        patch("odometer negative", &reading_return)
+            .json(json!({"odometerKm": -1}))
+            .names("odometerKm"),
+        patch("odometer not an integer", &reading_return).json(json!({"odometerKm": 5100.5})),
+        patch("odometer a string", &reading_return).json(json!({"odometerKm": "5100"})),
+        patch("odometer above 10,000,000", &reading_return)
+            .json(json!({"odometerKm": 10_000_001}))
+            .names("odometerKm"),
+        patch("odometer i64::MAX+1", &reading_return)
+            .bytes(&b"{\"odometerKm\": 9223372036854775808}"[..]),
+        patch("odometer below the last reading", &reading_return)
+            .json(json!({"odometerKm": 4999}))
+            .names("odometerKm"),
+        patch("return note 2,001 chars", &reading_return)
+            .json(json!({"note": "n".repeat(2001)}))
+            .names("note"),
+        patch("return note with a tab", &reading_return)
+            .json(json!({"note": "tab\there"}))
+            .names("note"),
+        patch("return note empty", &reading_return)
+            .json(json!({"note": ""}))
+            .names("note"),
+        patch("return body an array", &reading_return).json(json!([5100])),
+        patch("return body unknown field", &reading_return).json(json!({"odometer": 5100})),
+        patch("return body truncated", &reading_return).bytes(&b"{\"odometerKm\": 51"[..]),
+        patch("return again with other readings", &returned_return)
+            .json(json!({"odometerKm": 7000, "note": "second"}))
+            .succeeds(S::OK)
+            .echoes("/assignment/returnNote", FIRST_RETURN_NOTE),
+        patch("return again with a reading below", &returned_return)
+            .json(json!({"odometerKm": 1}))
+            .succeeds(S::OK)
+            .echoes("/assignment/returnNote", FIRST_RETURN_NOTE),
+        post("viewer creates a vehicle", vehicles)
+            .auth(Auth::Viewer)
+            .json(json!({"name": "Viewer Van", "licensePlate": "VI-EW 1"}))
+            .fails(S::FORBIDDEN, "forbidden"),
+        patch("viewer changes a status", &free)
+            .auth(Auth::Viewer)
+            .json(json!({"serviceStatus": "in_shop"}))
+            .fails(S::FORBIDDEN, "forbidden"),
+        patch("viewer returns", &reading_return)
+            .auth(Auth::Viewer)
+            .json(json!({"odometerKm": 6000}))
+            .fails(S::FORBIDDEN, "forbidden"),
+        post("viewer assigns", assignments)
+            .auth(Auth::Viewer)
+            .json(json!({"vehicleId": v, "technicianId": t}))
+            .fails(S::FORBIDDEN, "forbidden"),
+        delete("viewer deletes", &free)
+            .auth(Auth::Viewer)
+            .fails(S::FORBIDDEN, "forbidden"),
+        post("viewer adds a user", users)
+            .auth(Auth::Viewer)
+            .json(json!({"name": "Sue Per", "email": "sue@depot.example", "password": PASSWORD, "role": "admin"}))
+            .fails(S::FORBIDDEN, "forbidden"),
+        patch("viewer promotes a user", &free_user)
+            .auth(Auth::Viewer)
+            .json(json!({"role": "admin"}))
+            .fails(S::FORBIDDEN, "forbidden"),
         // --- Users --------------------------------------------------------------------------
         post("user role superuser", users)
             .json(json!({"name": "Sue Per", "email": "sue@depot.example", "password": PASSWORD, "role": "superuser"})),
@@ -1012,12 +1139,13 @@ async fn bad_input_is_refused_with_its_code(s: &TestServer) {
     assert_eq!(names.len(), cases.len(), "row names are unique");
 
     let technician_token = s.login(TECHNICIAN_EMAIL, PASSWORD).await;
+    let viewer_token = s.login(VIEWER_EMAIL, PASSWORD).await;
     let mut failures = Vec::new();
     // What the successful rows created, and the value each must keep verbatim.
     let mut created: Vec<(&'static str, i64, &'static str, String)> = Vec::new();
     for case in &cases {
         let label = format!("{} [{} {}]", case.name, case.method, case.path);
-        let answer = match send(s, &technician_token, case).await {
+        let answer = match send(s, &technician_token, &viewer_token, case).await {
             Ok(answer) => answer,
             Err(err) => {
                 failures.push(format!("{label}: {err}"));
@@ -1115,6 +1243,15 @@ async fn bad_input_is_refused_with_its_code(s: &TestServer) {
         .get(&format!("/api/admin/assignments/{}", f.assignment))
         .await;
     assert_eq!(still_busy.body["assignment"]["status"], "active");
+    let still_read = s
+        .get(&format!("/api/admin/assignments/{}", f.read_assignment))
+        .await;
+    assert_eq!(still_read.body["assignment"]["status"], "active");
+    let first = s
+        .get(&format!("/api/admin/assignments/{}", f.returned_assignment))
+        .await;
+    assert_eq!(first.body["assignment"]["returnOdometerKm"], 5000);
+    assert_eq!(first.body["assignment"]["returnNote"], FIRST_RETURN_NOTE);
 
     // The old password of the user whose patch failed still works; no bad patch reached it.
     let fred = users_after

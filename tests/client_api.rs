@@ -293,7 +293,7 @@ async fn assignment_conflicts_are_typed(s: &TestServer) {
     assert_eq!(error.user_message(), body.message);
     assert_eq!(body.conflicts.len(), 1);
     assert_eq!(body.conflicts[0].reason, ConflictReason::VehicleBusy);
-    assert_eq!(body.conflicts[0].assignment, a1);
+    assert_eq!(body.conflicts[0].assignment, Some(a1.clone()));
 
     let a2 = admin
         .create_assignment(&assign(v2, t2))
@@ -314,8 +314,13 @@ async fn assignment_conflicts_are_typed(s: &TestServer) {
             let reason = match conflict.reason {
                 ConflictReason::VehicleBusy => "vehicle",
                 ConflictReason::TechnicianBusy => "technician",
+                ConflictReason::VehicleUnavailable => "unavailable",
             };
-            (conflict.assignment.id, reason)
+            let held = conflict
+                .assignment
+                .as_ref()
+                .expect("an assignment in the way");
+            (held.id, reason)
         })
         .collect();
     assert_eq!(
@@ -722,7 +727,7 @@ async fn errors_carry_the_servers_code_and_message(s: &TestServer) {
             ..
         }) => {
             assert_eq!(code, "forbidden");
-            assert_eq!(message, "This needs an admin account.");
+            assert_eq!(message, "This needs an admin or viewer account.");
         }
         other => panic!("expected a 403, got {other:?}"),
     }

@@ -85,6 +85,53 @@ async fn demo_has_a_tree_role_assignments_and_working_recipes(s: &TestServer) {
         "{}",
         reply.body["nextBefore"]
     );
+    // Every returned assignment has its odometer reading (27 a note too); readings never go
+    // down along a vehicle's history, and each vehicle's odometer is its last reading.
+    let returned: Vec<&Value> = history
+        .iter()
+        .filter(|a| a["status"] == "returned")
+        .collect();
+    assert_eq!(returned.len(), 520);
+    assert!(returned.iter().all(|a| a["returnOdometerKm"].is_i64()));
+    assert_eq!(
+        returned
+            .iter()
+            .filter(|a| a["returnNote"].is_string())
+            .count(),
+        27
+    );
+    let mut last: HashMap<i64, i64> = HashMap::new();
+    for a in returned.iter().rev() {
+        let vehicle = a["vehicleId"].as_i64().expect("vehicle id");
+        let reading = a["returnOdometerKm"].as_i64().expect("a reading");
+        let before = last.insert(vehicle, reading).unwrap_or(0);
+        assert!(reading >= before, "{a}");
+    }
+    // One vehicle in the shop and one out of service, each with a note; neither assigned,
+    // so 42 - 12 assigned - 2 = 28 are free.
+    let reply = s.get("/api/admin/vehicles").await;
+    let vehicles = reply.body["vehicles"].as_array().expect("a list");
+    let unavailable: Vec<(&str, &str)> = vehicles
+        .iter()
+        .filter(|v| v["serviceStatus"] != "in_service")
+        .map(|v| {
+            assert!(v["statusNote"].is_string(), "{v}");
+            assert!(v["activeAssignment"].is_null(), "{v}");
+            (
+                v["name"].as_str().expect("name"),
+                v["serviceStatus"].as_str().expect("status"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        unavailable,
+        [("Truck 36", "out_of_service"), ("Van 20", "in_shop")]
+    );
+    for v in vehicles {
+        let id = v["id"].as_i64().expect("id");
+        assert_eq!(v["odometerKm"].as_i64(), last.get(&id).copied(), "{v}");
+    }
+    assert_eq!(summary["availableVehicles"], 28, "{summary}");
 
     // The organization tree the README promises: 10 organizations, three levels deep.
     let reply = s.get("/api/organizations").await;

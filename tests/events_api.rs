@@ -750,6 +750,8 @@ async fn a_slow_stream_catches_up_from_the_table(kind: DbKind) {
             technician_id: t,
             assigned_at: now - chrono::Duration::minutes(i as i64 * 2 + 1),
             returned_at: Some(now - chrono::Duration::minutes(i as i64 * 2)),
+            return_odometer_km: None,
+            return_note: None,
         })
         .collect();
     s.store().insert_history(&history).await.expect("history");
@@ -1102,6 +1104,7 @@ async fn client_stream_resumes_across_a_restart() {
         make: None,
         model: None,
         year: None,
+        ..Default::default()
     };
     let store = fleetdesk::store::Store::open(&url).await.expect("store");
     let down = store

@@ -43,6 +43,9 @@ fn vehicle(id: i64, name: &str, plate: &str) -> Vehicle {
         model: None,
         year: Some(2021),
         created_at: at(1, 8, 0),
+        service_status: Default::default(),
+        status_note: None,
+        odometer_km: None,
     }
 }
 
@@ -76,6 +79,8 @@ fn assignment(
         technician: t.clone(),
         assigned_by: None,
         returned_by: None,
+        return_odometer_km: None,
+        return_note: None,
     }
 }
 
@@ -593,11 +598,13 @@ fn the_assignment_conflict_dialog_follows_what_is_in_the_way() {
             conflicts: vec![
                 AssignmentConflict {
                     reason: ConflictReason::VehicleBusy,
-                    assignment: a7.clone(),
+                    assignment: Some(a7.clone()),
+                    vehicle: None,
                 },
                 AssignmentConflict {
                     reason: ConflictReason::TechnicianBusy,
-                    assignment: a5.clone(),
+                    assignment: Some(a5.clone()),
+                    vehicle: None,
                 },
             ],
         })),
@@ -613,7 +620,10 @@ fn the_assignment_conflict_dialog_follows_what_is_in_the_way() {
     match app.dialog() {
         Some(Dialog::AssignmentConflict(dialog)) => {
             assert_eq!(dialog.in_the_way().len(), 1);
-            assert_eq!(dialog.in_the_way()[0].assignment.id, 7);
+            assert_eq!(
+                dialog.in_the_way()[0].assignment.as_ref().map(|a| a.id),
+                Some(7)
+            );
             assert_eq!(
                 dialog.notice(),
                 Some("Van 3 was just returned from Bo Chen by Ola Night.")
@@ -644,7 +654,10 @@ fn the_assignment_conflict_dialog_follows_what_is_in_the_way() {
     match app.dialog() {
         Some(Dialog::AssignmentConflict(dialog)) => {
             assert_eq!(dialog.in_the_way()[0].reason, ConflictReason::VehicleBusy);
-            assert_eq!(dialog.in_the_way()[0].assignment.id, 10);
+            assert_eq!(
+                dialog.in_the_way()[0].assignment.as_ref().map(|a| a.id),
+                Some(10)
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -39,6 +39,9 @@ fn vehicle(
         model: model.map(str::to_string),
         year,
         created_at: at(1, 8, 0),
+        service_status: Default::default(),
+        status_note: None,
+        odometer_km: None,
     }
 }
 
@@ -72,6 +75,8 @@ fn assignment(
         technician: t.clone(),
         assigned_by: None,
         returned_by: None,
+        return_odometer_km: None,
+        return_note: None,
     }
 }
 
@@ -343,11 +348,13 @@ fn a_conflict_offers_return_and_assign() {
             conflicts: vec![
                 AssignmentConflict {
                     reason: ConflictReason::VehicleBusy,
-                    assignment: depot.assignments[0].clone(),
+                    assignment: Some(depot.assignments[0].clone()),
+                    vehicle: None,
                 },
                 AssignmentConflict {
                     reason: ConflictReason::TechnicianBusy,
-                    assignment: depot.assignments[1].clone(),
+                    assignment: Some(depot.assignments[1].clone()),
+                    vehicle: None,
                 },
             ],
         })),
@@ -375,7 +382,8 @@ fn a_conflict_offers_return_and_assign() {
             message: "Cannot assign".to_string(),
             conflicts: vec![AssignmentConflict {
                 reason: ConflictReason::VehicleBusy,
-                assignment: depot.assignments[0].clone(),
+                assignment: Some(depot.assignments[0].clone()),
+                vehicle: None,
             }],
         })),
     }));

@@ -33,6 +33,8 @@ pub struct ErrorBody {
 pub enum SystemRole {
     Admin,
     Technician,
+    /// Extension (API.md §8): reads everything an admin reads, changes nothing.
+    Viewer,
 }
 
 impl SystemRole {
@@ -40,6 +42,7 @@ impl SystemRole {
         match self {
             SystemRole::Admin => "admin",
             SystemRole::Technician => "technician",
+            SystemRole::Viewer => "viewer",
         }
     }
 
@@ -47,8 +50,72 @@ impl SystemRole {
         match text {
             "admin" => Some(SystemRole::Admin),
             "technician" => Some(SystemRole::Technician),
+            "viewer" => Some(SystemRole::Viewer),
             _ => None,
         }
+    }
+
+    /// May read the fleet (`/api/admin/` and its events): admins and viewers.
+    pub fn reads_fleet(self) -> bool {
+        matches!(self, SystemRole::Admin | SystemRole::Viewer)
+    }
+}
+
+/// Extension (API.md §8): whether a vehicle may be assigned.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceStatus {
+    #[default]
+    InService,
+    InShop,
+    OutOfService,
+}
+
+impl ServiceStatus {
+    pub const ALL: [ServiceStatus; 3] = [
+        ServiceStatus::InService,
+        ServiceStatus::InShop,
+        ServiceStatus::OutOfService,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceStatus::InService => "in_service",
+            ServiceStatus::InShop => "in_shop",
+            ServiceStatus::OutOfService => "out_of_service",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ServiceStatus> {
+        ServiceStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+
+    /// How people say it: "in service", "in shop", "out of service".
+    pub fn label(self) -> &'static str {
+        match self {
+            ServiceStatus::InService => "in service",
+            ServiceStatus::InShop => "in shop",
+            ServiceStatus::OutOfService => "out of service",
+        }
+    }
+
+    pub fn is_available(self) -> bool {
+        self == ServiceStatus::InService
     }
 }
 
@@ -140,6 +207,14 @@ pub struct Vehicle {
     pub model: Option<String>,
     pub year: Option<i64>,
     pub created_at: DateTime<Utc>,
+    /// Extension (API.md §8); absent from older servers, which know only vehicles in service.
+    #[serde(default)]
+    pub service_status: ServiceStatus,
+    #[serde(default)]
+    pub status_note: Option<String>,
+    /// The last odometer reading, in kilometres.
+    #[serde(default)]
+    pub odometer_km: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -195,6 +270,22 @@ pub struct VehiclePatch {
         skip_serializing_if = "Option::is_none"
     )]
     pub year: Option<Option<i64>>,
+    /// Extension (API.md §8).
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_status: Option<ServiceStatus>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub status_note: Option<Option<String>>,
+    /// Taking an assigned vehicle out of service returns its assignment in the same change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub return_active: bool,
 }
 
 /// A field that may be absent but not `null` (a required value cannot be cleared).
@@ -305,6 +396,27 @@ pub struct Assignment {
     /// Extension (API.md §7): who returned it; null while active or made outside a request.
     #[serde(default)]
     pub returned_by: Option<Actor>,
+    /// Extension (API.md §8): the odometer reading and note taken at the return.
+    #[serde(default)]
+    pub return_odometer_km: Option<i64>,
+    #[serde(default)]
+    pub return_note: Option<String>,
+}
+
+/// Extension (API.md §8): the optional body of `PATCH /api/admin/assignments/:id/return`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReturnReadings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub odometer_km: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ReturnReadings {
+    pub fn is_empty(&self) -> bool {
+        self.odometer_km.is_none() && self.note.is_none()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -374,12 +486,20 @@ pub struct NewAssignment {
 pub enum ConflictReason {
     VehicleBusy,
     TechnicianBusy,
+    /// Extension (API.md §8): the vehicle is in the shop or out of service; `returnConflicting`
+    /// does not override it.
+    VehicleUnavailable,
 }
 
+/// What stands in the way: an active assignment (`vehicle_busy`, `technician_busy`) or, for
+/// `vehicle_unavailable`, the vehicle itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AssignmentConflict {
     pub reason: ConflictReason,
-    pub assignment: Assignment,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignment: Option<Assignment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vehicle: Option<Vehicle>,
 }
 
 /// The 409 body of `POST /api/admin/assignments`.

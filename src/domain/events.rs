@@ -7,7 +7,7 @@ use crate::api::SystemRole;
 /// Fleet kinds go to the roles that may read `/api/admin/`; organizations and role
 /// assignments to every signed-in user, who may read them (API.md §4).
 pub fn may_see(role: SystemRole, user_id: i64, kind: EventKind, subject: &EventSubject) -> bool {
-    let fleet_reader = matches!(role, SystemRole::Admin);
+    let fleet_reader = role.reads_fleet();
     match kind.audience() {
         EventAudience::Fleet => fleet_reader,
         EventAudience::Everyone => true,
@@ -30,6 +30,7 @@ mod tests {
                 expected,
                 "{kind}"
             );
+            assert!(may_see(SystemRole::Viewer, 3, kind, &subject), "{kind}");
         }
     }
 }

@@ -10,6 +10,10 @@ pub const PASSWORD_MAX: usize = 1024;
 pub const YEAR_MIN: i64 = 1886;
 pub const YEAR_MAX: i64 = 2100;
 pub const PAGE_LIMIT_MAX: i64 = 1000;
+/// Status and return notes (API.md §8).
+pub const NOTE_MAX: usize = 2000;
+/// An odometer reading above this is a typo (kilometres).
+pub const ODOMETER_MAX: i64 = 10_000_000;
 
 /// E-mail addresses compare without case and surrounding space.
 pub fn email_key(email: &str) -> String {
@@ -285,6 +289,22 @@ pub fn check_year(year: Option<i64>) -> Result<(), String> {
 
 pub fn check_plate(value: &str) -> Result<(), String> {
     sentence("licensePlate", plate_problem(value))
+}
+
+/// A vehicle's status note or a return note (API.md §8): the text rules, up to 2,000 characters.
+pub fn check_note(field: &str, value: Option<&str>) -> Result<(), String> {
+    check_optional_text(field, value, NOTE_MAX)
+}
+
+/// An odometer reading in whole kilometres.
+pub fn check_odometer(value: i64) -> Result<(), String> {
+    sentence(
+        "odometerKm",
+        (!(0..=ODOMETER_MAX).contains(&value)).then_some(Problem::OutOfRange {
+            min: 0,
+            max: ODOMETER_MAX,
+        }),
+    )
 }
 
 pub fn check_id(field: &str, value: i64) -> Result<(), String> {

@@ -36,11 +36,11 @@ pub enum SearchScope {
     Refused,
 }
 
-/// Who may search whom (API.md §8): a fleet admin everyone; a user who holds
+/// Who may search whom (API.md §8): a fleet admin or viewer everyone; a user who holds
 /// `administrator` or `main_administrator`, valid today, the people of those organizations and
 /// their sub-organizations; anyone else nobody. The one place this is decided.
 pub fn search_scope(role: SystemRole, holdings: &[Holding], today: Day) -> SearchScope {
-    if role == SystemRole::Admin {
+    if role.reads_fleet() {
         return SearchScope::Everyone;
     }
     let mut roots: Vec<String> = holdings

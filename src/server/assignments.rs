@@ -2,21 +2,22 @@
 
 use std::collections::HashMap;
 
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
 
-use super::auth::AdminUser;
+use super::auth::{AdminUser, FleetReader};
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, IdParam};
+use super::extract::{parse_json, ApiJson, IdParam};
 use super::AppState;
 use crate::api::{
     AssignmentConflict, AssignmentEnvelope, AssignmentStatus, AssignmentsEnvelope, ConflictReason,
-    Dashboard, NewAssignment, Paging, SystemRole,
+    Dashboard, NewAssignment, Paging, ReturnReadings, SystemRole,
 };
 use crate::api::{AssignmentConflictBody, ErrorBody};
-use crate::domain::fleet::{check_id, PAGE_LIMIT_MAX};
+use crate::domain::fleet::{check_id, check_note, check_odometer, PAGE_LIMIT_MAX};
 use crate::store::{AssignmentQuery, CreateAssignmentOutcome, StoreError};
 
 fn not_found(id: i64) -> ApiError {
@@ -82,7 +83,7 @@ fn parse_query(params: &HashMap<String, String>) -> ApiResult<AssignmentQuery> {
     )
 )]
 pub async fn list(
-    _: AdminUser,
+    _: FleetReader,
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<AssignmentsEnvelope>> {
@@ -137,7 +138,7 @@ pub async fn list(
     )
 )]
 pub async fn get(
-    _: AdminUser,
+    _: FleetReader,
     State(state): State<AppState>,
     IdParam(id): IdParam,
 ) -> ApiResult<Json<AssignmentEnvelope>> {
@@ -150,16 +151,23 @@ pub async fn get(
 }
 
 fn describe(conflict: &AssignmentConflict) -> String {
-    let assignment = &conflict.assignment;
-    match conflict.reason {
-        ConflictReason::VehicleBusy => format!(
+    match (conflict.reason, &conflict.assignment, &conflict.vehicle) {
+        (ConflictReason::VehicleBusy, Some(assignment), _) => format!(
             "{} is already with {} (assignment {})",
             assignment.vehicle.name, assignment.technician.name, assignment.id
         ),
-        ConflictReason::TechnicianBusy => format!(
+        (ConflictReason::TechnicianBusy, Some(assignment), _) => format!(
             "{} already has {} (assignment {})",
             assignment.technician.name, assignment.vehicle.name, assignment.id
         ),
+        (ConflictReason::VehicleUnavailable, _, Some(vehicle)) => {
+            let mut text = format!("{} is {}", vehicle.name, vehicle.service_status.label());
+            if let Some(note) = &vehicle.status_note {
+                text.push_str(&format!(" ({note})"));
+            }
+            text
+        }
+        _ => "something stands in the way".to_string(),
     }
 }
 
@@ -175,7 +183,7 @@ fn describe(conflict: &AssignmentConflict) -> String {
         (status = 400, description = "A field is invalid, or the vehicle or technician does not exist.", body = ErrorBody),
         (status = 401, description = "No valid token.", body = ErrorBody),
         (status = 403, description = "Not an admin.", body = ErrorBody),
-        (status = 409, description = "The vehicle or the technician already has an active assignment; every one in the way is listed.", body = AssignmentConflictBody),
+        (status = 409, description = "The vehicle or the technician already has an active assignment, or the vehicle is not in service; everything in the way is listed.", body = AssignmentConflictBody),
     )
 )]
 pub async fn create(
@@ -245,8 +253,10 @@ pub async fn create(
     tag = "fleet",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "The assignment's id.")),
+    request_body(content = Option<ReturnReadings>, description = "Optional readings: the odometer and a note."),
     responses(
-        (status = 200, description = "Returned (or already returned).", body = AssignmentEnvelope),
+        (status = 200, description = "Returned (or already returned, with the first return's readings).", body = AssignmentEnvelope),
+        (status = 400, description = "A reading is invalid, or below the vehicle's last one; the message says which.", body = ErrorBody),
         (status = 401, description = "No valid token.", body = ErrorBody),
         (status = 403, description = "Not an admin.", body = ErrorBody),
         (status = 404, description = "No such assignment.", body = ErrorBody),
@@ -256,13 +266,31 @@ pub async fn return_assignment(
     AdminUser(caller): AdminUser,
     State(state): State<AppState>,
     IdParam(id): IdParam,
+    body: Bytes,
 ) -> ApiResult<Json<AssignmentEnvelope>> {
-    let assignment = state
+    // No body is the seed's return; a body holds the readings.
+    let readings: ReturnReadings = if body.iter().all(u8::is_ascii_whitespace) {
+        ReturnReadings::default()
+    } else {
+        parse_json(&body)?
+    };
+    if let Some(reading) = readings.odometer_km {
+        check_odometer(reading).map_err(ApiError::Validation)?;
+    }
+    check_note("note", readings.note.as_deref()).map_err(ApiError::Validation)?;
+    let returned = state
         .store
-        .return_assignment(id, Some(&caller.actor()), Utc::now())
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    Ok(Json(AssignmentEnvelope { assignment }))
+        .return_assignment(id, &readings, Some(&caller.actor()), Utc::now())
+        .await;
+    match returned {
+        Ok(Some(assignment)) => Ok(Json(AssignmentEnvelope { assignment })),
+        Ok(None) => Err(not_found(id)),
+        Err(StoreError::OdometerBelow(last)) => Err(ApiError::Validation(format!(
+            "odometerKm {} is below the vehicle's last reading of {last} km.",
+            readings.odometer_km.unwrap_or_default()
+        ))),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Counts at request time.
@@ -277,7 +305,10 @@ pub async fn return_assignment(
         (status = 403, description = "Not an admin.", body = ErrorBody),
     )
 )]
-pub async fn dashboard(_: AdminUser, State(state): State<AppState>) -> ApiResult<Json<Dashboard>> {
+pub async fn dashboard(
+    _: FleetReader,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Dashboard>> {
     Ok(Json(Dashboard {
         summary: state.store.dashboard().await?,
     }))

@@ -290,8 +290,11 @@ pub async fn me(AuthUser(user): AuthUser) -> Json<UserEnvelope> {
 /// Any signed-in user. The user is read afresh, so a changed role counts at once.
 pub struct AuthUser(pub User);
 
-/// A signed-in user whose system role is `admin`.
+/// A signed-in user whose system role is `admin`: the one who may change the fleet.
 pub struct AdminUser(pub User);
+
+/// A signed-in user who may read the fleet: `admin` or `viewer` (API.md §8).
+pub struct FleetReader(pub User);
 
 /// A signed-in user and when their sign-in ends (the live stream closes then).
 pub struct Session {
@@ -350,12 +353,30 @@ impl FromRequestParts<AppState> for AdminUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
-        if user.role != SystemRole::Admin {
-            return Err(ApiError::Forbidden(
+        match user.role {
+            SystemRole::Admin => Ok(AdminUser(user)),
+            SystemRole::Viewer => Err(ApiError::Forbidden(
+                "This account is read-only: a viewer may look at everything but change nothing."
+                    .to_string(),
+            )),
+            SystemRole::Technician => Err(ApiError::Forbidden(
                 "This needs an admin account.".to_string(),
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for FleetReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        if !user.role.reads_fleet() {
+            return Err(ApiError::Forbidden(
+                "This needs an admin or viewer account.".to_string(),
             ));
         }
-        Ok(AdminUser(user))
+        Ok(FleetReader(user))
     }
 }
 

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::api::dates::{parse_validity, Day, DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
 use crate::api::roles::Role;
-use crate::api::{NewVehicle, SystemRole};
+use crate::api::{NewVehicle, ServiceStatus, SystemRole};
 use crate::domain::fleet::{email_key, plate_key};
 use crate::domain::roles::overlaps;
 use crate::store::{HistoricAssignment, RoleAssignmentRecord, Store, UserRecord, VehicleRecord};
@@ -28,7 +28,7 @@ pub struct DemoData {
     /// Every demo user signs in with this password.
     pub password: String,
     pub users: Vec<DemoUser>,
-    pub vehicles: Vec<NewVehicle>,
+    pub vehicles: Vec<DemoVehicle>,
     pub assignments: Vec<DemoAssignment>,
     /// Parents before their children.
     pub organizations: Vec<DemoOrganization>,
@@ -58,6 +58,16 @@ pub struct DemoRoleAssignment {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoVehicle {
+    #[serde(flatten)]
+    pub vehicle: NewVehicle,
+    #[serde(default)]
+    pub service_status: ServiceStatus,
+    pub status_note: Option<String>,
+}
+
+#[derive(Deserialize)]
 pub struct DemoUser {
     pub name: String,
     pub email: String,
@@ -71,6 +81,9 @@ pub struct DemoAssignment {
     pub technician: String,
     pub assigned_minutes_ago: i64,
     pub returned_minutes_ago: Option<i64>,
+    /// The readings of a returned assignment.
+    pub odometer_km: Option<i64>,
+    pub return_note: Option<String>,
 }
 
 pub fn demo_data() -> Result<DemoData> {
@@ -159,7 +172,8 @@ pub async fn load(store: &Store) -> Result<()> {
         user_ids.insert(user.email.clone(), created.id);
     }
     let mut vehicle_ids = HashMap::new();
-    for vehicle in &data.vehicles {
+    for entry in &data.vehicles {
+        let vehicle = &entry.vehicle;
         let record = VehicleRecord {
             name: vehicle.name.clone(),
             license_plate: vehicle.license_plate.clone(),
@@ -167,6 +181,8 @@ pub async fn load(store: &Store) -> Result<()> {
             make: vehicle.make.clone(),
             model: vehicle.model.clone(),
             year: vehicle.year,
+            service_status: entry.service_status,
+            status_note: entry.status_note.clone(),
         };
         let created = store.create_vehicle(&record, None, now).await?;
         vehicle_ids.insert(vehicle.license_plate.clone(), created.id);
@@ -189,6 +205,8 @@ pub async fn load(store: &Store) -> Result<()> {
             returned_at: entry
                 .returned_minutes_ago
                 .map(|minutes| now - Duration::minutes(minutes)),
+            return_odometer_km: entry.odometer_km,
+            return_note: entry.return_note.clone(),
         });
     }
     store.insert_history(&history).await?;

@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
-use super::auth::{AdminUser, Session};
+use super::auth::{FleetReader, Session};
 use super::error::{ApiError, ApiResult};
 use super::AppState;
 use crate::api::events::{ActivityPage, ActivityQuery, Event, EventKind, ResetNotice, RESET_EVENT};
@@ -630,7 +630,7 @@ pub fn parse_activity(params: &HashMap<String, String>) -> ApiResult<ActivityQue
     )
 )]
 pub async fn activity(
-    _: AdminUser,
+    _: FleetReader,
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<ActivityPage>> {

@@ -32,7 +32,7 @@ const PARAMETERS: [&str; 2] = ["query", "limit"];
         (status = 200, description = "The exact e-mail first, then names that start with the query, then names with a word that does, then names or e-mails that contain it.", body = UsersFound),
         (status = 400, description = "The query is shorter than 2 characters, the limit is not 1 to 100, or a parameter is unknown.", body = ErrorBody),
         (status = 401, description = "No valid token or key.", body = ErrorBody),
-        (status = 403, description = "The caller is neither a fleet admin nor an administrator of any organization.", body = ErrorBody),
+        (status = 403, description = "The caller is neither a fleet admin or viewer nor an administrator of any organization.", body = ErrorBody),
     )
 )]
 pub async fn search(

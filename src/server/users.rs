@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
 
-use super::auth::AdminUser;
+use super::auth::{AdminUser, FleetReader};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, IdParam};
 use super::AppState;
@@ -32,7 +32,7 @@ fn email_taken(email: &str) -> ApiError {
         (status = 403, description = "Not an admin.", body = ErrorBody),
     )
 )]
-pub async fn list(_: AdminUser, State(state): State<AppState>) -> ApiResult<Json<UsersEnvelope>> {
+pub async fn list(_: FleetReader, State(state): State<AppState>) -> ApiResult<Json<UsersEnvelope>> {
     Ok(Json(UsersEnvelope {
         users: state.store.list_users().await?,
     }))
@@ -51,7 +51,7 @@ pub async fn list(_: AdminUser, State(state): State<AppState>) -> ApiResult<Json
     )
 )]
 pub async fn technicians(
-    _: AdminUser,
+    _: FleetReader,
     State(state): State<AppState>,
 ) -> ApiResult<Json<TechniciansEnvelope>> {
     Ok(Json(TechniciansEnvelope {

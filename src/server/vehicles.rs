@@ -5,14 +5,15 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
 
-use super::auth::AdminUser;
+use super::auth::{AdminUser, FleetReader};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, IdParam};
 use super::AppState;
 use crate::api::ErrorBody;
 use crate::api::{NewVehicle, VehicleEnvelope, VehiclePatch, VehiclesEnvelope};
 use crate::domain::fleet::{
-    check_optional_text, check_plate, check_text, check_year, plate_key, MAKE_MODEL_MAX, NAME_MAX,
+    check_note, check_optional_text, check_plate, check_text, check_year, plate_key,
+    MAKE_MODEL_MAX, NAME_MAX,
 };
 use crate::store::{StoreError, VehicleRecord};
 
@@ -39,7 +40,7 @@ fn plate_taken(plate: &str) -> ApiError {
     )
 )]
 pub async fn list(
-    _: AdminUser,
+    _: FleetReader,
     State(state): State<AppState>,
 ) -> ApiResult<Json<VehiclesEnvelope>> {
     Ok(Json(VehiclesEnvelope {
@@ -63,7 +64,7 @@ pub async fn list(
     )
 )]
 pub async fn get(
-    _: AdminUser,
+    _: FleetReader,
     State(state): State<AppState>,
     IdParam(id): IdParam,
 ) -> ApiResult<Json<VehicleEnvelope>> {
@@ -110,6 +111,7 @@ pub async fn create(
         make: new.make,
         model: new.model,
         year: new.year,
+        ..VehicleRecord::default()
     };
     match state
         .store
@@ -136,7 +138,7 @@ pub async fn create(
         (status = 401, description = "No valid token.", body = ErrorBody),
         (status = 403, description = "Not an admin.", body = ErrorBody),
         (status = 404, description = "No such vehicle.", body = ErrorBody),
-        (status = 409, description = "The licence plate is taken.", body = ErrorBody),
+        (status = 409, description = "The licence plate is taken, or the vehicle leaves service while assigned (without `returnActive`).", body = ErrorBody),
     )
 )]
 pub async fn update(
@@ -162,10 +164,14 @@ pub async fn update(
     if let Some(year) = patch.year {
         check_year(year).map_err(ApiError::Validation)?;
     }
+    if let Some(note) = &patch.status_note {
+        check_note("statusNote", note.as_deref()).map_err(ApiError::Validation)?;
+    }
     let requested_plate = patch.license_plate.clone();
+    let return_active = patch.return_active;
     let result = state
         .store
-        .update_vehicle(id, Some(&caller.actor()), move |record| {
+        .update_vehicle(id, Some(&caller.actor()), return_active, move |record| {
             if let Some(name) = patch.name.clone() {
                 record.name = name;
             }
@@ -182,11 +188,25 @@ pub async fn update(
             if let Some(year) = patch.year {
                 record.year = year;
             }
+            if let Some(status) = patch.service_status {
+                record.service_status = status;
+            }
+            if let Some(note) = patch.status_note.clone() {
+                record.status_note = note;
+            }
         })
         .await;
     match result {
         Ok(vehicle) => Ok(Json(VehicleEnvelope { vehicle })),
         Err(StoreError::NotFound) => Err(not_found(id)),
+        Err(StoreError::VehicleAssigned(active)) => Err(ApiError::Conflict(format!(
+            "{} is with {} since {} (assignment {}): return it first, or send \
+             returnActive: true to return it with this change.",
+            active.vehicle.name,
+            active.technician.name,
+            active.assigned_date.format("%Y-%m-%d %H:%M"),
+            active.id
+        ))),
         Err(StoreError::Taken(_)) => Err(plate_taken(requested_plate.as_deref().unwrap_or(""))),
         Err(err) => Err(err.into()),
     }

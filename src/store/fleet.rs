@@ -8,9 +8,9 @@ use super::{Backend, Store, StoreError, StoreResult, WriteTx};
 // The search keys are derived like the e-mail key, by the domain's rule.
 use crate::api::events::{Actor, EventKind, EventSubject};
 use crate::api::{
-    Assignment, AssignmentConflict, AssignmentStatus, ConflictReason, DashboardSummary, SystemRole,
-    TechnicianActiveAssignment, TechnicianListItem, TechnicianRef, User, Vehicle,
-    VehicleActiveAssignment, VehicleListItem,
+    Assignment, AssignmentConflict, AssignmentStatus, ConflictReason, DashboardSummary,
+    ReturnReadings, ServiceStatus, SystemRole, TechnicianActiveAssignment, TechnicianListItem,
+    TechnicianRef, User, Vehicle, VehicleActiveAssignment, VehicleListItem,
 };
 use crate::domain::search::fold;
 
@@ -25,7 +25,7 @@ pub struct UserRecord {
     pub role: SystemRole,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct VehicleRecord {
     pub name: String,
     pub license_plate: String,
@@ -33,6 +33,8 @@ pub struct VehicleRecord {
     pub make: Option<String>,
     pub model: Option<String>,
     pub year: Option<i64>,
+    pub service_status: ServiceStatus,
+    pub status_note: Option<String>,
 }
 
 /// An assignment with explicit times, for the demo data set and benchmarks.
@@ -42,6 +44,9 @@ pub struct HistoricAssignment {
     pub technician_id: i64,
     pub assigned_at: DateTime<Utc>,
     pub returned_at: Option<DateTime<Utc>>,
+    /// The odometer reading and note of the return (returned rows only).
+    pub return_odometer_km: Option<i64>,
+    pub return_note: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -59,13 +64,15 @@ pub struct AssignmentQuery {
 }
 
 const USER_COLUMNS: &str = "id, name, email, role";
-const VEHICLE_COLUMNS: &str =
-    "v.id, v.name, v.license_plate, v.make, v.model, v.year, v.created_at";
+const VEHICLE_COLUMNS: &str = "v.id, v.name, v.license_plate, v.make, v.model, v.year, \
+     v.created_at, v.service_status, v.status_note, v.odometer_km";
 /// RETURNING may not use a table alias in SQLite.
-const VEHICLE_RETURNING: &str = "id, name, license_plate, make, model, year, created_at";
+const VEHICLE_RETURNING: &str = "id, name, license_plate, make, model, year, created_at, \
+     service_status, status_note, odometer_km";
 const ASSIGNMENT_SELECT: &str = "SELECT a.id AS a_id, a.vehicle_id, a.technician_id, a.status, \
-     a.assigned_at, a.returned_at, v.id, v.name, v.license_plate, v.make, v.model, v.year, \
-     v.created_at, u.name AS u_name, u.email AS u_email, \
+     a.assigned_at, a.returned_at, a.return_odometer_km, a.return_note, v.id, v.name, \
+     v.license_plate, v.make, v.model, v.year, v.created_at, v.service_status, v.status_note, \
+     v.odometer_km, u.name AS u_name, u.email AS u_email, \
      a.assigned_by, ab.name AS ab_name, a.returned_by, rb.name AS rb_name \
      FROM assignments a JOIN vehicles v ON v.id = a.vehicle_id JOIN users u ON u.id = a.technician_id \
      LEFT JOIN users ab ON ab.id = a.assigned_by LEFT JOIN users rb ON rb.id = a.returned_by";
@@ -88,6 +95,7 @@ pub(super) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
 }
 
 fn vehicle_from_row(row: &AnyRow) -> StoreResult<Vehicle> {
+    let status: String = row.try_get("service_status")?;
     Ok(Vehicle {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -96,6 +104,10 @@ fn vehicle_from_row(row: &AnyRow) -> StoreResult<Vehicle> {
         model: row.try_get("model")?,
         year: row.try_get("year")?,
         created_at: timestamp(row.try_get("created_at")?)?,
+        service_status: ServiceStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown service status {status:?}")))?,
+        status_note: row.try_get("status_note")?,
+        odometer_km: row.try_get("odometer_km")?,
     })
 }
 
@@ -128,7 +140,55 @@ fn assignment_from_row(row: &AnyRow) -> StoreResult<Assignment> {
         },
         assigned_by: actor_from_row(row, "assigned_by", "ab_name")?,
         returned_by: actor_from_row(row, "returned_by", "rb_name")?,
+        return_odometer_km: row.try_get("return_odometer_km")?,
+        return_note: row.try_get("return_note")?,
     })
+}
+
+fn unavailable(vehicle: Vehicle) -> AssignmentConflict {
+    AssignmentConflict {
+        reason: ConflictReason::VehicleUnavailable,
+        assignment: None,
+        vehicle: Some(vehicle),
+    }
+}
+
+/// The vehicle, read inside a write transaction and locked until it ends (PostgreSQL; SQLite's
+/// immediate transaction holds the whole database already). Every change that depends on a
+/// vehicle's service status or odometer reads it this way, so two such changes take turns.
+/// NO KEY UPDATE, as in the store's lock order: inserts may still refer to the row.
+async fn vehicle_locked(
+    conn: &mut AnyConnection,
+    backend: super::Backend,
+    id: i64,
+) -> StoreResult<Option<Vehicle>> {
+    let lock = match backend {
+        super::Backend::Sqlite => "",
+        super::Backend::Postgres => " FOR NO KEY UPDATE",
+    };
+    let sql = format!("SELECT {VEHICLE_RETURNING} FROM vehicles WHERE id = $1{lock}");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(conn).await?;
+    row.as_ref().map(vehicle_from_row).transpose()
+}
+
+/// The vehicle as committed now, read inside a write transaction that already holds its lock.
+async fn vehicle_in(conn: &mut AnyConnection, id: i64) -> StoreResult<Option<Vehicle>> {
+    let sql = format!("SELECT {VEHICLE_RETURNING} FROM vehicles WHERE id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(conn).await?;
+    row.as_ref().map(vehicle_from_row).transpose()
+}
+
+/// The active assignment of a vehicle, read inside a write transaction.
+async fn active_of_vehicle(
+    conn: &mut AnyConnection,
+    vehicle_id: i64,
+) -> StoreResult<Option<Assignment>> {
+    let sql = format!("{ASSIGNMENT_SELECT} WHERE a.vehicle_id = $1 AND a.status = 'active'");
+    let row = sqlx::query(&sql)
+        .bind(vehicle_id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(assignment_from_row).transpose()
 }
 
 /// One assignment read inside a write transaction.
@@ -382,8 +442,9 @@ impl Store {
     ) -> StoreResult<Vehicle> {
         let mut tx = self.begin_change(actor).await?;
         let sql = format!(
-            "INSERT INTO vehicles (name, license_plate, plate_key, make, model, year, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {VEHICLE_RETURNING}"
+            "INSERT INTO vehicles (name, license_plate, plate_key, make, model, year, created_at, \
+             service_status, status_note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             RETURNING {VEHICLE_RETURNING}"
         );
         let row = sqlx::query(&sql)
             .bind(&vehicle.name)
@@ -393,6 +454,8 @@ impl Store {
             .bind(&vehicle.model)
             .bind(vehicle.year)
             .bind(now.timestamp())
+            .bind(vehicle.service_status.as_str())
+            .bind(&vehicle.status_note)
             .fetch_one(tx.conn())
             .await
             .map_err(|err| taken_or(err, "licence plate"))?;
@@ -450,15 +513,22 @@ impl Store {
     }
 
     /// Reads the vehicle, lets `change` edit the record, writes it back, in one transaction.
+    /// A vehicle that leaves service may not keep an active assignment: with `return_active`
+    /// it is returned in the same transaction, else the change is refused with
+    /// [`StoreError::VehicleAssigned`].
     pub async fn update_vehicle(
         &self,
         id: i64,
         actor: Option<&Actor>,
+        return_active: bool,
         mut change: impl FnMut(&mut VehicleRecord),
     ) -> StoreResult<Vehicle> {
         let mut retry = super::retry::Retry::new();
         loop {
-            match self.update_vehicle_once(id, actor, &mut change).await {
+            match self
+                .update_vehicle_once(id, actor, return_active, &mut change)
+                .await
+            {
                 Err(err) if retry.again(&err).await => {}
                 other => return other,
             }
@@ -469,11 +539,13 @@ impl Store {
         &self,
         id: i64,
         actor: Option<&Actor>,
+        return_active: bool,
         change: &mut impl FnMut(&mut VehicleRecord),
     ) -> StoreResult<Vehicle> {
         let mut tx = self.begin_change(actor).await?;
         let sql = format!(
-            "SELECT name, license_plate, plate_key, make, model, year FROM vehicles WHERE id = $1{}",
+            "SELECT name, license_plate, plate_key, make, model, year, service_status, \
+             status_note FROM vehicles WHERE id = $1{}",
             self.backend.lock_row()
         );
         let row = sqlx::query(&sql)
@@ -481,6 +553,7 @@ impl Store {
             .fetch_optional(tx.conn())
             .await?
             .ok_or(StoreError::NotFound)?;
+        let status: String = row.try_get("service_status")?;
         let mut record = VehicleRecord {
             name: row.try_get("name")?,
             license_plate: row.try_get("license_plate")?,
@@ -488,11 +561,35 @@ impl Store {
             make: row.try_get("make")?,
             model: row.try_get("model")?,
             year: row.try_get("year")?,
+            service_status: ServiceStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown service status {status:?}")))?,
+            status_note: row.try_get("status_note")?,
         };
         change(&mut record);
+        let mut returned = None;
+        if !record.service_status.is_available() {
+            // The row lock above orders this against a concurrent assignment of the vehicle.
+            if let Some(active) = active_of_vehicle(tx.conn(), id).await? {
+                if !return_active {
+                    tx.rollback().await?;
+                    return Err(StoreError::VehicleAssigned(Box::new(active)));
+                }
+                sqlx::query(
+                    "UPDATE assignments SET status = 'returned', returned_at = $2, returned_by = $3 \
+                     WHERE id = $1",
+                )
+                .bind(active.id)
+                .bind(Utc::now().timestamp())
+                .bind(actor.map(|actor| actor.id))
+                .execute(tx.conn())
+                .await?;
+                returned = Some(active.id);
+            }
+        }
         let sql = format!(
             "UPDATE vehicles SET name = $2, license_plate = $3, plate_key = $4, make = $5, \
-             model = $6, year = $7 WHERE id = $1 RETURNING {VEHICLE_RETURNING}"
+             model = $6, year = $7, service_status = $8, status_note = $9 WHERE id = $1 \
+             RETURNING {VEHICLE_RETURNING}"
         );
         let row = sqlx::query(&sql)
             .bind(id)
@@ -502,10 +599,15 @@ impl Store {
             .bind(&record.make)
             .bind(&record.model)
             .bind(record.year)
+            .bind(record.service_status.as_str())
+            .bind(&record.status_note)
             .fetch_one(tx.conn())
             .await
             .map_err(|err| taken_or(err, "licence plate"))?;
         let vehicle = vehicle_from_row(&row)?;
+        if let Some(returned) = returned {
+            returned_events(&mut tx, &[returned]).await?;
+        }
         tx.event(
             EventKind::VehicleUpdated,
             vehicle_subject(&vehicle),
@@ -615,12 +717,19 @@ impl Store {
         rows.iter().map(assignment_from_row).collect()
     }
 
-    /// The active assignments that hold this vehicle or this technician.
+    /// What stands in the way of assigning this vehicle to this technician: the vehicle when
+    /// it is not in service, and the active assignments that hold either.
     pub async fn active_conflicts(
         &self,
         vehicle_id: i64,
         technician_id: i64,
     ) -> StoreResult<Vec<AssignmentConflict>> {
+        let mut conflicts = Vec::new();
+        if let Some(vehicle) = self.get_vehicle(vehicle_id).await? {
+            if !vehicle.service_status.is_available() {
+                conflicts.push(unavailable(vehicle));
+            }
+        }
         let sql = format!(
             "{ASSIGNMENT_SELECT} WHERE a.status = 'active' \
              AND (a.vehicle_id = $1 OR a.technician_id = $2){NEWEST_FIRST}"
@@ -630,22 +739,27 @@ impl Store {
             .bind(technician_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                let assignment = assignment_from_row(row)?;
-                let reason = if assignment.vehicle_id == vehicle_id {
-                    ConflictReason::VehicleBusy
-                } else {
-                    ConflictReason::TechnicianBusy
-                };
-                Ok(AssignmentConflict { reason, assignment })
-            })
-            .collect()
+        for row in &rows {
+            let assignment = assignment_from_row(row)?;
+            let reason = if assignment.vehicle_id == vehicle_id {
+                ConflictReason::VehicleBusy
+            } else {
+                ConflictReason::TechnicianBusy
+            };
+            conflicts.push(AssignmentConflict {
+                reason,
+                assignment: Some(assignment),
+                vehicle: None,
+            });
+        }
+        Ok(conflicts)
     }
 
     /// Creates an active assignment. The unique indexes over active rows decide; a violation
     /// comes back as `Busy` with what stands in the way. With `return_conflicting`, those are
-    /// returned first in the same transaction: all of it happens or none.
+    /// returned first in the same transaction: all of it happens or none. A vehicle that is not
+    /// in service is refused inside the transaction, with its row locked, so a status change
+    /// racing the assignment cannot let both through; `return_conflicting` does not override it.
     pub async fn create_assignment(
         &self,
         vehicle_id: i64,
@@ -684,6 +798,21 @@ impl Store {
             {
                 tx.rollback().await?;
                 return Err(StoreError::NotFound);
+            }
+            // The vehicle's row is locked now: its status cannot change until this commits.
+            let vehicle = vehicle_in(tx.conn(), vehicle_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            if !vehicle.service_status.is_available() {
+                tx.rollback().await?;
+                let conflicts = self.active_conflicts(vehicle_id, technician_id).await?;
+                // The status is read again outside the lock: report what was seen inside.
+                let mut conflicts: Vec<_> = conflicts
+                    .into_iter()
+                    .filter(|c| c.reason != ConflictReason::VehicleUnavailable)
+                    .collect();
+                conflicts.insert(0, unavailable(vehicle));
+                return Ok(CreateAssignmentOutcome::Busy(conflicts));
             }
             let mut returned = Vec::new();
             if return_conflicting {
@@ -787,38 +916,85 @@ impl Store {
         Ok(true)
     }
 
-    /// Returns an active assignment; an already returned one is left unchanged.
+    /// Returns an active assignment, with the optional readings; an already returned one is
+    /// left unchanged (its first readings kept). A reading becomes the vehicle's odometer; one
+    /// below the vehicle's last reading is refused with [`StoreError::OdometerBelow`].
     pub async fn return_assignment(
         &self,
         id: i64,
+        readings: &ReturnReadings,
         actor: Option<&Actor>,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Assignment>> {
-        self.retrying(|| self.return_assignment_once(id, actor, now))
+        self.retrying(|| self.return_assignment_once(id, readings, actor, now))
             .await
     }
 
     async fn return_assignment_once(
         &self,
         id: i64,
+        readings: &ReturnReadings,
         actor: Option<&Actor>,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Assignment>> {
         let mut tx = self.begin_change(actor).await?;
+        let row =
+            sqlx::query("SELECT vehicle_id FROM assignments WHERE id = $1 AND status = 'active'")
+                .bind(id)
+                .fetch_optional(tx.conn())
+                .await?;
+        let Some(row) = row else {
+            // Unknown or already returned: nothing changes, so no event.
+            tx.rollback().await?;
+            return self.get_assignment(id).await;
+        };
+        let vehicle_id: i64 = row.try_get("vehicle_id")?;
+        let mut vehicle_changed = false;
+        if let Some(reading) = readings.odometer_km {
+            let vehicle = vehicle_locked(tx.conn(), self.backend, vehicle_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            if let Some(last) = vehicle.odometer_km {
+                if reading < last {
+                    tx.rollback().await?;
+                    return Err(StoreError::OdometerBelow(last));
+                }
+            }
+            vehicle_changed = vehicle.odometer_km != Some(reading);
+        }
         let changed = sqlx::query(
-            "UPDATE assignments SET status = 'returned', returned_at = $2, returned_by = $3 \
-             WHERE id = $1 AND status = 'active'",
+            "UPDATE assignments SET status = 'returned', returned_at = $2, returned_by = $3, \
+             return_odometer_km = $4, return_note = $5 WHERE id = $1 AND status = 'active'",
         )
         .bind(id)
         .bind(now.timestamp())
         .bind(actor.map(|actor| actor.id))
+        .bind(readings.odometer_km)
+        .bind(&readings.note)
         .execute(tx.conn())
         .await?
         .rows_affected();
         if changed == 0 {
-            // Unknown or already returned: nothing changed, so no event.
+            // Returned meanwhile (PostgreSQL): the first return stands.
             tx.rollback().await?;
             return self.get_assignment(id).await;
+        }
+        if vehicle_changed {
+            let sql = format!(
+                "UPDATE vehicles SET odometer_km = $2 WHERE id = $1 RETURNING {VEHICLE_RETURNING}"
+            );
+            let row = sqlx::query(&sql)
+                .bind(vehicle_id)
+                .bind(readings.odometer_km)
+                .fetch_one(tx.conn())
+                .await?;
+            let vehicle = vehicle_from_row(&row)?;
+            tx.event(
+                EventKind::VehicleUpdated,
+                vehicle_subject(&vehicle),
+                &vehicle,
+            )
+            .await?;
         }
         let assignment = assignment_in(tx.conn(), id).await?;
         tx.event(
@@ -836,6 +1012,9 @@ impl Store {
             "SELECT \
              (SELECT COUNT(*) FROM assignments WHERE status = 'active') AS active, \
              (SELECT COUNT(*) FROM vehicles) AS vehicles, \
+             (SELECT COUNT(*) FROM vehicles v WHERE v.service_status = 'in_service' \
+              AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.vehicle_id = v.id \
+              AND a.status = 'active')) AS free_vehicles, \
              (SELECT COUNT(*) FROM users WHERE role = 'technician') AS technicians, \
              (SELECT COUNT(*) FROM assignments a JOIN users u ON u.id = a.technician_id \
               WHERE a.status = 'active' AND u.role = 'technician') AS busy_technicians",
@@ -850,8 +1029,8 @@ impl Store {
             active_assignments: active,
             vehicles,
             technicians,
-            // Every active assignment holds exactly one vehicle (unique index).
-            available_vehicles: vehicles - active,
+            // In service and unassigned (API.md §8).
+            available_vehicles: row.try_get("free_vehicles")?,
             available_technicians: technicians - busy_technicians,
         })
     }
@@ -879,9 +1058,10 @@ impl Store {
         let mut tx = self.begin_change(None).await?;
         for chunk in history.chunks(super::INSERT_CHUNK) {
             let mut sql = String::from(
-                "INSERT INTO assignments (vehicle_id, technician_id, status, assigned_at, returned_at) VALUES ",
+                "INSERT INTO assignments (vehicle_id, technician_id, status, assigned_at, \
+                 returned_at, return_odometer_km, return_note) VALUES ",
             );
-            sql.push_str(&super::values_placeholders(chunk.len(), 5));
+            sql.push_str(&super::values_placeholders(chunk.len(), 7));
             sql.push_str(" RETURNING id");
             let mut statement = sqlx::query(&sql);
             for row in chunk {
@@ -894,7 +1074,9 @@ impl Store {
                     .bind(row.technician_id)
                     .bind(status.as_str())
                     .bind(row.assigned_at.timestamp())
-                    .bind(row.returned_at.map(|at| at.timestamp()));
+                    .bind(row.returned_at.map(|at| at.timestamp()))
+                    .bind(row.return_odometer_km)
+                    .bind(&row.return_note);
             }
             let rows = statement.fetch_all(tx.conn()).await.map_err(|err| {
                 if StoreError::is_unique_violation(&err) {
@@ -932,6 +1114,31 @@ impl Store {
                 })
                 .collect::<StoreResult<Vec<_>>>()?;
             tx.events(events).await?;
+        }
+        // Each vehicle's last reading is the highest one of its history.
+        let mut read: Vec<i64> = history
+            .iter()
+            .filter(|row| row.return_odometer_km.is_some())
+            .map(|row| row.vehicle_id)
+            .collect();
+        read.sort_unstable();
+        read.dedup();
+        for vehicle_id in read {
+            let sql = format!(
+                "UPDATE vehicles SET odometer_km = (SELECT MAX(return_odometer_km) FROM assignments \
+                 WHERE vehicle_id = $1) WHERE id = $1 RETURNING {VEHICLE_RETURNING}"
+            );
+            let row = sqlx::query(&sql)
+                .bind(vehicle_id)
+                .fetch_one(tx.conn())
+                .await?;
+            let vehicle = vehicle_from_row(&row)?;
+            tx.event(
+                EventKind::VehicleUpdated,
+                vehicle_subject(&vehicle),
+                &vehicle,
+            )
+            .await?;
         }
         self.commit(tx).await?;
         Ok(())

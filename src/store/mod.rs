@@ -69,6 +69,12 @@ pub enum StoreError {
     Taken(&'static str),
     #[error("still referenced by other records")]
     InUse,
+    /// A vehicle leaving service still has this active assignment.
+    #[error("the vehicle has an active assignment")]
+    VehicleAssigned(Box<crate::api::Assignment>),
+    /// A return reading below the vehicle's last one.
+    #[error("the odometer reading is below the last one, {0} km")]
+    OdometerBelow(i64),
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
     #[error("database error: {0}")]
@@ -178,7 +184,25 @@ impl Store {
 
     async fn migrate(&self) -> StoreResult<()> {
         match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
+            Backend::Sqlite => {
+                // Rebuilding a table that others refer to needs foreign keys off, which SQLite
+                // only allows outside a transaction: the migrations run on one connection with
+                // them off, then they are switched back on and checked.
+                let mut conn = self.pool.acquire().await?;
+                conn.execute("PRAGMA foreign_keys = OFF").await?;
+                let migrated = sqlx::migrate!("migrations/sqlite").run(&mut *conn).await;
+                conn.execute("PRAGMA foreign_keys = ON").await?;
+                migrated?;
+                let broken = sqlx::query("PRAGMA foreign_key_check")
+                    .fetch_all(&mut *conn)
+                    .await?;
+                if !broken.is_empty() {
+                    return Err(StoreError::Corrupt(format!(
+                        "{} rows refer to records that do not exist",
+                        broken.len()
+                    )));
+                }
+            }
             Backend::Postgres => {
                 sqlx::migrate!("migrations/postgres")
                     .run(&self.pool)

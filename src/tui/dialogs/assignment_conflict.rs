@@ -1,5 +1,6 @@
 //! The server refused an assignment (409): every assignment in the way is named; `Enter`
-//! returns them and assigns in one request, `Esc` changes nothing.
+//! returns them and assigns in one request, `Esc` changes nothing. A vehicle that is not in
+//! service is named too, and cannot be overridden: only `Esc` is offered then.
 
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
@@ -23,6 +24,12 @@ const HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::First(Action::Accept), "return those and assign", true),
     HintSpec::new(Keys::First(Action::Cancel), "cancel, nothing changes", true),
 ];
+/// When the vehicle is not in service: nothing to override.
+const BLOCKED_HINTS: &[HintSpec] = &[HintSpec::new(
+    Keys::First(Action::Cancel),
+    "close, nothing changes",
+    true,
+)];
 /// When what was in the way went meanwhile.
 const CLEAR_HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::First(Action::Accept), "assign", true),
@@ -57,6 +64,14 @@ impl AssignmentConflict {
         self.notice.as_deref()
     }
 
+    /// The vehicle is not in service: `returnConflicting` would not help.
+    fn unavailable(&self) -> Option<&InTheWay> {
+        self.body
+            .conflicts
+            .iter()
+            .find(|c| c.reason == ConflictReason::VehicleUnavailable)
+    }
+
     /// An assignment was made or returned elsewhere: what is in the way follows, and the
     /// dialog says what happened. True when it concerned this request.
     pub fn live(&mut self, change: &Change) -> bool {
@@ -67,7 +82,7 @@ impl AssignmentConflict {
         let concerned = match change.kind() {
             EventKind::AssignmentReturned => {
                 let before = conflicts.len();
-                conflicts.retain(|c| c.assignment.id != a.id);
+                conflicts.retain(|c| c.assignment.as_ref().is_none_or(|held| held.id != a.id));
                 conflicts.len() != before
             }
             EventKind::AssignmentCreated => {
@@ -79,10 +94,15 @@ impl AssignmentConflict {
                     None
                 };
                 match reason {
-                    Some(reason) if !conflicts.iter().any(|c| c.assignment.id == a.id) => {
+                    Some(reason)
+                        if !conflicts
+                            .iter()
+                            .any(|c| c.assignment.as_ref().is_some_and(|held| held.id == a.id)) =>
+                    {
                         conflicts.push(InTheWay {
                             reason,
-                            assignment: a.as_ref().clone(),
+                            assignment: Some(a.as_ref().clone()),
+                            vehicle: None,
                         });
                         true
                     }
@@ -102,6 +122,9 @@ impl AssignmentConflict {
             Some(Action::Cancel) => {
                 Outcome::Close.and(Outcome::Say(Flash::info("Cancelled; nothing changed.")))
             }
+            Some(Action::Accept) if self.unavailable().is_some() => Outcome::Say(Flash::info(
+                "The vehicle is not in service; change its status first (o on Vehicles).",
+            )),
             Some(Action::Accept) if !self.sending => {
                 self.sending = true;
                 Outcome::Send(Command::CreateAssignment(NewAssignment {
@@ -115,7 +138,9 @@ impl AssignmentConflict {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
+        let blocked = self.unavailable().is_some();
         let heading = match self.body.conflicts.len() {
+            _ if blocked => "This vehicle cannot be assigned:",
             0 => "Nothing is in the way any more.",
             1 => "This assignment is in the way:",
             _ => "These assignments are in the way:",
@@ -129,15 +154,32 @@ impl AssignmentConflict {
         }
         lines.push(Line::from(Span::styled(heading, theme.title())));
         for conflict in &self.body.conflicts {
-            let a = &conflict.assignment;
-            lines.push(Line::from(format!(
-                "  • {} ({}) is with {} since {} (#{})",
-                a.vehicle.name,
-                a.vehicle.license_plate,
-                a.technician.name,
-                a.assigned_date.format("%Y-%m-%d %H:%M"),
-                a.id
-            )));
+            match (&conflict.assignment, &conflict.vehicle) {
+                (Some(a), _) => lines.push(Line::from(format!(
+                    "  • {} ({}) is with {} since {} (#{})",
+                    a.vehicle.name,
+                    a.vehicle.license_plate,
+                    a.technician.name,
+                    a.assigned_date.format("%Y-%m-%d %H:%M"),
+                    a.id
+                ))),
+                (None, Some(v)) => {
+                    let mut text = format!(
+                        "  • {} ({}) is {}",
+                        v.name,
+                        v.license_plate,
+                        v.service_status.label()
+                    );
+                    if let Some(note) = &v.status_note {
+                        text.push_str(&format!(": {note}"));
+                    }
+                    lines.push(Line::from(Span::styled(text, theme.warning())));
+                    lines.push(Line::from(
+                        "    This cannot be overridden; change the vehicle's status first.",
+                    ));
+                }
+                (None, None) => {}
+            }
         }
         lines.push(Line::from(""));
         if self.sending {
@@ -146,7 +188,9 @@ impl AssignmentConflict {
                 theme.warning(),
             )));
         } else {
-            let hints = if self.body.conflicts.is_empty() {
+            let hints = if blocked {
+                BLOCKED_HINTS
+            } else if self.body.conflicts.is_empty() {
                 CLEAR_HINTS
             } else {
                 HINTS

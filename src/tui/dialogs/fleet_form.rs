@@ -262,6 +262,7 @@ impl FleetForm {
                     make: Some(self.optional(2)),
                     model: Some(self.optional(3)),
                     year: Some(year),
+                    ..VehiclePatch::default()
                 },
             ),
             _ => Command::CreateVehicle(NewVehicle {
