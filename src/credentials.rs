@@ -13,8 +13,8 @@
 //!
 //! [`TokenStorePolicy`] (the `token_store` setting) picks which of these may be used: `auto` is
 //! the whole chain, `keyring-only` never writes a file, `file` uses only the file, `memory` keeps
-//! the token in this process only (`fleetdesk demo`; it also ignores `FLEETDESK_TOKEN`, which
-//! belongs to a real server).
+//! the token in this process only. `FLEETDESK_TOKEN` wins under every policy; `fleetdesk demo`
+//! does not open a store at all (its token belongs to its own in-process server).
 //!
 //! Entries are keyed by service name `fleetdesk` and the server URL, so two servers keep two
 //! tokens. All methods block (D-Bus calls, file I/O): from async code, call them inside
@@ -211,13 +211,9 @@ impl TokenStore {
         context: &StoreContext<'_>,
     ) -> TokenStore {
         let server = normalize_server(server_url);
-        let env_token = match policy {
-            // The demo's server is not the one a FLEETDESK_TOKEN was issued by.
-            TokenStorePolicy::Memory => None,
-            _ => (context.env)(TOKEN_ENV)
-                .map(|token| token.trim().to_string())
-                .filter(|token| !token.is_empty()),
-        };
+        let env_token = (context.env)(TOKEN_ENV)
+            .map(|token| token.trim().to_string())
+            .filter(|token| !token.is_empty());
         let mut backends = Vec::new();
         let mut skipped = Vec::new();
         if env_token.is_none() {
@@ -895,13 +891,12 @@ mod tests {
     }
 
     #[test]
-    fn memory_keeps_nothing_on_disk_and_ignores_the_environment() {
+    fn memory_keeps_nothing_on_disk() {
         let dir = TempDir::new("memory");
-        let env = |name: &str| (name == TOKEN_ENV).then(|| "from-env".to_string());
         let store = TokenStore::open_in(
             TokenStorePolicy::Memory,
             "http://a",
-            &context(&env, Some(&dir.0)),
+            &context(&no_env, Some(&dir.0)),
         );
         assert_eq!(store.describe(), "memory");
         assert_eq!(store.load().unwrap(), None);
@@ -920,6 +915,7 @@ mod tests {
             TokenStorePolicy::Auto,
             TokenStorePolicy::KeyringOnly,
             TokenStorePolicy::File,
+            TokenStorePolicy::Memory,
         ] {
             let store = TokenStore::open_in(policy, "http://a", &context(&env, Some(&dir.0)));
             assert_eq!(store.kind(), StoreKind::Environment);

@@ -751,3 +751,36 @@ async fn a_key_bound_twice_is_refused_with_its_line() {
     assert!(stderr.contains("`new`"), "{stderr}");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// `FLEETDESK_TOKEN` is used whatever `token_store` says, `memory` included: a command from the
+/// shell signs in with it and nothing is written.
+#[tokio::test]
+async fn the_environment_token_wins_under_every_token_store() {
+    let server = TestServer::start(DbKind::Sqlite).await;
+    let home =
+        std::env::temp_dir().join(format!("fleetdesk-env-token-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&home).expect("a home");
+    for store in ["memory", "file", "keyring-only", "auto"] {
+        let output = fleetdesk()
+            .args(["--server", &server.url, "key", "list"])
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env("FLEETDESK_TOKEN_STORE", store)
+            .env("FLEETDESK_TOKEN", &server.admin_token)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .expect("runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "token_store = {store}: {stdout} {stderr}"
+        );
+        assert_eq!(stdout.trim(), "no API keys", "token_store = {store}");
+    }
+    assert!(!home.join("state").exists(), "nothing was written");
+    let _ = std::fs::remove_dir_all(&home);
+    server.stop().await;
+}
