@@ -757,8 +757,10 @@ async fn a_key_bound_twice_is_refused_with_its_line() {
 #[tokio::test]
 async fn the_environment_token_wins_under_every_token_store() {
     let server = TestServer::start(DbKind::Sqlite).await;
-    let home =
-        std::env::temp_dir().join(format!("fleetdesk-env-token-{}", uuid::Uuid::new_v4().simple()));
+    let home = std::env::temp_dir().join(format!(
+        "fleetdesk-env-token-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::create_dir_all(&home).expect("a home");
     for store in ["memory", "file", "keyring-only", "auto"] {
         let output = fleetdesk()

@@ -549,9 +549,18 @@ fn rebound_keys_work_and_the_footer_says_so() {
     );
 }
 
+/// `d` `y` on a vehicle with history, `Esc`, `Enter`: the error waits in the footer behind its
+/// own key, and `Enter` still opens the history.
 #[test]
-fn an_error_shows_in_the_footer_and_in_full_on_enter() {
+fn an_error_shows_in_the_footer_and_in_full_on_its_own_key() {
     let mut app = loaded_app();
+    // Van 12 is third by name; it has assignment history.
+    for _ in 0..3 {
+        app.update(press(KeyCode::Down));
+    }
+    app.update(press(KeyCode::Char('d')));
+    let sent = app.update(press(KeyCode::Char('y')));
+    assert_eq!(sent, vec![Command::DeleteVehicle(12)]);
     app.update(answer(Response::Action {
         command: Command::DeleteVehicle(12),
         result: Err(ClientError::Conflict {
@@ -559,9 +568,45 @@ fn an_error_shows_in_the_footer_and_in_full_on_enter() {
         }),
     }));
     snapshot_both("error_in_footer", &mut app);
+    app.update(press(KeyCode::Esc));
     app.update(press(KeyCode::Enter));
+    assert!(
+        matches!(app.dialog(), Some(Dialog::History(_))),
+        "Enter opens the history: {:?}",
+        app.dialog()
+    );
+    app.update(press(KeyCode::Esc));
+    assert!(app.dialogs().is_empty());
+    app.update(press(KeyCode::Char('m')));
     assert!(matches!(app.dialog(), Some(Dialog::Message(_))));
     snapshot_both("error_in_full", &mut app);
+    app.update(press(KeyCode::Esc));
+    // Rebound, the key moves in the footer and the help.
+    let keys = KeyMap::with(&[("show_error", "f2")]).expect("no clash");
+    let mut app = app.with_keys(keys);
+    assert!(screen_text(&mut app).contains("(F2: more)"));
+    app.update(press(KeyCode::F(2)));
+    assert!(matches!(app.dialog(), Some(Dialog::Message(_))));
+}
+
+/// A form's Enter saves, so the footer under it offers no key for the error.
+#[test]
+fn a_form_over_an_error_does_not_offer_enter_for_it() {
+    let mut app = loaded_app();
+    app.update(answer(Response::Action {
+        command: Command::DeleteVehicle(12),
+        result: Err(ClientError::Conflict {
+            message: "Vehicle 12 has assignment history, which is never deleted.".to_string(),
+        }),
+    }));
+    app.update(press(KeyCode::Char('e')));
+    assert!(matches!(app.dialog(), Some(Dialog::FleetForm(_))));
+    let text = screen_text(&mut app);
+    assert!(
+        text.contains("has assignment history"),
+        "the error is still there: {text}"
+    );
+    assert!(!text.contains("more)"), "no key offered for it: {text}");
 }
 
 #[test]

@@ -299,13 +299,13 @@ impl App {
                 let title = format!("{} tab", self.tab.title());
                 self.dialogs.push(Dialog::Help(Help::new(title, hints)));
             }
-            // While an error shows in the footer, Enter opens it in full.
-            Action::Open if self.flash.as_ref().is_some_and(|f| f.detail.is_some()) => {
-                if let Some(detail) = self.flash.as_ref().and_then(|f| f.detail.clone()) {
-                    self.dialogs
-                        .push(Dialog::Message(Message::new("Error", detail)));
-                }
-            }
+            // The error in the footer in full; Enter keeps its meaning on the row.
+            Action::ShowError => match self.flash.as_ref().and_then(|f| f.detail.clone()) {
+                Some(detail) => self
+                    .dialogs
+                    .push(Dialog::Message(Message::new("Error", detail))),
+                None => self.dirty = false,
+            },
             action => {
                 let outcome =
                     self.tabs
@@ -646,8 +646,20 @@ impl App {
         self.tabs.draw(self.tab, frame, body, &look);
         chrome::draw_rule(frame, rule_bottom, theme);
         let hints = tab_hints(&self.keys, context, self.tab.hints());
-        let more = self.keys.label(context, Action::Open);
-        chrome::draw_footer(frame, footer, self.flash.as_ref(), &more, &hints, theme);
+        // The key works on the tabs only: a dialog's own keys take it.
+        let more = self
+            .dialogs
+            .top()
+            .is_none()
+            .then(|| self.keys.label(context, Action::ShowError));
+        chrome::draw_footer(
+            frame,
+            footer,
+            self.flash.as_ref(),
+            more.as_deref(),
+            &hints,
+            theme,
+        );
         let look = Look {
             theme,
             keys: &self.keys,

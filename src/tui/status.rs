@@ -43,7 +43,7 @@ pub enum FlashKind {
 pub struct Flash {
     pub kind: FlashKind,
     pub text: String,
-    /// The full text behind `Enter` (an error's whole message).
+    /// The full text behind the show-error key (an error's whole message).
     pub detail: Option<String>,
     age: u64,
 }

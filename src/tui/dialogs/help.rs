@@ -31,7 +31,11 @@ impl Help {
                 Span::raw(format!("  {}", hint.label)),
             ]));
         }
-        lines.push(Line::from(""));
+        // The blank line goes first when the terminal is short, so the close line stays.
+        let room = usize::from(area.height.saturating_sub(4));
+        if lines.len() + 2 <= room {
+            lines.push(Line::from(""));
+        }
         lines.push(Line::from(Span::styled(
             format!(
                 "{} closes this help.",

@@ -39,6 +39,8 @@ pub enum Action {
     Last,
     /// Enter on a row: its history, its details, fold or edit.
     Open,
+    /// The error in the footer, in full.
+    ShowError,
     New,
     Edit,
     Delete,
@@ -75,6 +77,7 @@ const CONFIGURABLE: &[(Action, &str, &str)] = &[
     (Action::Quit, "quit", "q"),
     (Action::Refresh, "refresh", "ctrl-r"),
     (Action::Help, "help", "?"),
+    (Action::ShowError, "show_error", "m"),
     (Action::Filter, "filter", "/"),
     (Action::Sort, "sort", "s"),
     (Action::ReverseSort, "reverse_sort", "S"),
@@ -248,6 +251,7 @@ fn defaults(context: Context) -> Vec<(Action, Vec<&'static str>)> {
             (A::Quit, &["q"]),
             (A::Refresh, &["ctrl-r"]),
             (A::Help, &["?"]),
+            (A::ShowError, &["m"]),
             (A::Filter, &["/"]),
             (A::ClearFilter, &["esc"]),
             (A::Sort, &["s"]),

@@ -219,11 +219,12 @@ pub fn draw_status_line(frame: &mut Frame, area: Rect, status: &StatusLine, them
 }
 
 /// The flash message at the left (cut, not its mark or `more`), the hints that fit at the right.
+/// `more_key` opens an error in full, where that key works.
 pub fn draw_footer(
     frame: &mut Frame,
     area: Rect,
     flash: Option<&Flash>,
-    more_key: &str,
+    more_key: Option<&str>,
     hints: &[Hint],
     theme: Theme,
 ) {
@@ -233,10 +234,9 @@ pub fn draw_footer(
             FlashKind::Error => ("✗", theme.error()),
             FlashKind::Info => ("•", Style::default()),
         };
-        let more = if flash.detail.is_some() {
-            format!(" ({more_key}: more)")
-        } else {
-            String::new()
+        let more = match (&flash.detail, more_key) {
+            (Some(_), Some(key)) => format!(" ({key}: more)"),
+            _ => String::new(),
         };
         (format!(" {mark} "), flash.text.clone(), more, style)
     });
