@@ -52,6 +52,7 @@ pub async fn run_demo(theme: Theme) -> Result<()> {
         run(RunOptions {
             client,
             user: Some(signed_in.user),
+            check_token: false,
             email_hint: None,
             theme,
             refresh_every: Duration::from_secs(5),

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use color_eyre::eyre::{bail, eyre, Result, WrapErr};
 
-use crate::api::User;
 use crate::client::{ApiClient, ClientError};
 use crate::config::Config;
 use crate::credentials::TokenStore;
@@ -38,8 +37,9 @@ fn remember_email(config: &Config, email: &str) {
     }
 }
 
-/// Opens the terminal client. A kept token that still works signs in straight away;
-/// otherwise the client opens on its sign-in screen.
+/// Opens the terminal client. With a kept token the screen opens at once and asks the server
+/// whose it is (offline with retries while the server cannot be reached; the sign-in screen
+/// if the token no longer works); without one, on its sign-in screen.
 pub async fn open_client(config: &Config, theme: Theme) -> Result<()> {
     let keys = KeyMap::from_config(config)?;
     let store = std::sync::Arc::new(token_store(config));
@@ -52,32 +52,15 @@ pub async fn open_client(config: &Config, theme: Theme) -> Result<()> {
             tracing::warn!(%err, "could not read the kept token");
             None
         });
-    let mut user: Option<User> = None;
+    let check_token = kept.is_some();
     if let Some(token) = kept {
         client.set_token(token);
-        match client.me().await {
-            Ok(answer) => user = Some(answer.user),
-            Err(ClientError::Unauthorized { .. }) => client.clear_token(),
-            Err(err) if err.is_retryable() => bail!(
-                "cannot reach the server at {}: {}\nStart it with `fleetdesk serve`, or point the \
-                 client elsewhere with --server or `server` in the config file.",
-                config.server,
-                err.user_message()
-            ),
-            Err(err) => bail!(
-                "the server at {} answered: {}",
-                config.server,
-                err.user_message()
-            ),
-        }
     }
-    let email_hint = user
-        .as_ref()
-        .map(|user| user.email.clone())
-        .or(config.email.clone());
+    let email_hint = config.email.clone();
     run(RunOptions {
         client,
-        user,
+        user: None,
+        check_token,
         email_hint,
         theme,
         refresh_every: config.refresh_interval,

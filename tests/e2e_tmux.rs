@@ -1040,10 +1040,14 @@ struct ServerProcess {
 
 impl ServerProcess {
     fn start(database: &str, demo: bool, scratch: &Path) -> ServerProcess {
+        ServerProcess::start_on("127.0.0.1:0", database, demo, scratch)
+    }
+
+    fn start_on(bind: &str, database: &str, demo: bool, scratch: &Path) -> ServerProcess {
         use std::io::BufRead;
         let mut command = Command::new(env!("CARGO_BIN_EXE_fleetdesk"));
         command
-            .args(["serve", "--bind", "127.0.0.1:0", "--database", database])
+            .args(["serve", "--bind", bind, "--database", database])
             .env("FLEETDESK_JWT_SECRET", common::JWT_SECRET)
             .env("FLEETDESK_LOG", "warn")
             .env("XDG_DATA_HOME", scratch.join("data"))
@@ -1390,4 +1394,170 @@ fn an_organization_administrator_in_a_real_terminal() {
     );
     drop(tmux);
     drop(server);
+}
+
+/// The test's scratch directory under cargo's, named for `what`.
+fn scratch(what: &str) -> (PathBuf, Scratch) {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "e2e-{what}-{}-{}",
+        std::process::id(),
+        nanos()
+    ));
+    std::fs::create_dir_all(&root).expect("scratch");
+    (root.clone(), Scratch(root))
+}
+
+/// A port nothing listens on (bound, then let go).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    listener.local_addr().expect("its address").port()
+}
+
+/// A kept token and a server that is down: the client draws at once, opens offline with the
+/// usual backoff instead of exiting, and signs in once the server is there (the token is not
+/// one the server made, so it asks for the password).
+#[test]
+fn a_server_that_is_down_at_start_opens_offline_and_is_retried() {
+    if common::tmux_or_skip().is_none() {
+        return;
+    }
+    let (root, _scratch) = scratch("down");
+    let port = closed_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let tmux = start_client(&root, &url, "a-token-kept-earlier");
+    tmux.wait_for("the client, offline", START_TIMEOUT, |s| {
+        header(s).contains("○ offline, retry in") && s.contains("1 Vehicles")
+    });
+    tmux.wait_for("a longer wait after the next failure", TIMEOUT, |s| {
+        header(s).contains("retry in 2s") || header(s).contains("retry in 4s")
+    });
+    let database = format!("sqlite://{}", root.join("fleetdesk.db").display());
+    let _server = ServerProcess::start_on(&format!("127.0.0.1:{port}"), &database, true, &root);
+    // Had it exited, its tmux session would be gone and this wait would fail.
+    tmux.wait_for(
+        "the sign-in, once the server answers",
+        Duration::from_secs(45),
+        |s| s.contains("Sign in to") && header(s).contains("fleetdesk"),
+    );
+}
+
+/// A kept token and a server that takes the connection but never answers: `connecting…` at
+/// once, offline when the request times out, and still running.
+#[test]
+fn a_silent_server_at_start_shows_connecting_then_offline() {
+    if common::tmux_or_skip().is_none() {
+        return;
+    }
+    let (root, _scratch) = scratch("silent");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().expect("its address").port()
+    );
+    // Takes every connection and keeps it, saying nothing.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let started = Instant::now();
+    let tmux = start_client(&root, &url, "a-token-kept-earlier");
+    tmux.wait_for("connecting…, drawn at once", START_TIMEOUT, |s| {
+        header(s).contains("connecting…") && s.contains("1 Vehicles")
+    });
+    let drawn = started.elapsed();
+    let screen = tmux.wait_for(
+        "offline after the request timed out",
+        Duration::from_secs(60),
+        |s| header(s).contains("○ offline, retry in"),
+    );
+    assert!(
+        drawn < Duration::from_secs(10),
+        "drawn after {drawn:?}, before any answer"
+    );
+    assert!(screen.contains("1 Vehicles"), "{}", framed(&screen));
+}
+
+/// Forwards connections to `upstream`, holding every chunk the server sends for `delay`: a
+/// slow link.
+fn slow_proxy(upstream: &str, delay: Duration) -> String {
+    use std::io::{Read, Write};
+    let upstream = upstream.trim_start_matches("http://").to_string();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().expect("its address").port()
+    );
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = std::net::TcpStream::connect(&upstream) else {
+                continue;
+            };
+            let (Ok(mut client_reader), Ok(mut server_writer)) =
+                (client.try_clone(), server.try_clone())
+            else {
+                continue;
+            };
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut client_reader, &mut server_writer);
+            });
+            let (mut server_reader, mut client_writer) = (server, client);
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 16 * 1024];
+                while let Ok(read) = server_reader.read(&mut buffer) {
+                    if read == 0 {
+                        break;
+                    }
+                    std::thread::sleep(delay);
+                    if client_writer.write_all(&buffer[..read]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+/// Through a slow link, the footer says what is on its way from `Enter` to the answer.
+#[test]
+fn an_assignment_through_a_slow_link_shows_it_is_on_its_way() {
+    if common::tmux_or_skip().is_none() {
+        return;
+    }
+    let (root, _scratch) = scratch("slow");
+    let database = format!("sqlite://{}", root.join("fleetdesk.db").display());
+    let server = ServerProcess::start(&database, true, &root);
+    let token = token_for(&server.url, DISPATCHER_B);
+    let proxy = slow_proxy(&server.url, Duration::from_millis(2500));
+    let tmux = start_client(&root.join("client"), &proxy, &token);
+    tmux.wait_for(
+        "the client with its vehicles",
+        Duration::from_secs(60),
+        |s| counts(s).is_some_and(|(shown, total)| shown == total && total > 0),
+    );
+    tmux.type_text("/");
+    tmux.type_text(FREE_VEHICLE);
+    tmux.key("Enter");
+    tmux.wait_for("the list filtered", TIMEOUT, |s| {
+        !status_line(s).contains('█')
+            && selected_row(s).is_some_and(|row| row.starts_with(&format!("▶ {FREE_VEHICLE} ")))
+    });
+    tmux.type_text("a");
+    let screen = tmux.wait_for("the technician picker", TIMEOUT, |s| {
+        s.contains(&format!("Assign {FREE_VEHICLE} to")) && picker_choice(s).is_some()
+    });
+    let technician = picker_choice(&screen).expect("a free technician");
+    tmux.key("Enter");
+    let on_its_way = format!("Assigning {FREE_VEHICLE} to {technician}…");
+    // Well before the answer can come.
+    tmux.wait_for(
+        "the footer saying it is on its way",
+        Duration::from_secs(2),
+        |s| s.contains(&on_its_way),
+    );
+    let done = format!("Assigned {FREE_VEHICLE} to {technician}");
+    let screen = tmux.wait_for("the answer", TIMEOUT, |s| s.contains(&done));
+    assert!(!screen.contains(&on_its_way), "{}", framed(&screen));
 }

@@ -27,7 +27,7 @@ use super::widgets::chrome::{self, Header, Screen, StatusLine};
 use super::widgets::field::Field;
 use super::widgets::table::Row;
 use crate::api::dates::Day;
-use crate::api::roles::ConflictItem;
+use crate::api::roles::{ConflictItem, RoleAssignmentRequest, UserIdValue};
 use crate::api::{DashboardSummary, User};
 use crate::client::ClientError;
 
@@ -60,6 +60,18 @@ pub struct App {
     changes_seen: u64,
     /// `changes_seen` when the header counts were last asked for.
     dashboard_asked_at: u64,
+    /// When the header counts were last read.
+    summary_at: Option<Instant>,
+    /// The stale mark of the header counts as last drawn.
+    summary_stale: bool,
+    /// Seconds between refreshes of the header counts.
+    refresh_every: u64,
+    /// A kept token is being checked: nobody is signed in until the server says whose it is.
+    checking_token: bool,
+    /// The e-mail the sign-in dialog starts with.
+    email_hint: String,
+    /// Actions the user started that have not answered yet, and what the footer says meanwhile.
+    busy: Vec<(Command, String)>,
     dirty: bool,
     quit: bool,
 }
@@ -91,6 +103,12 @@ impl App {
             last_event: None,
             changes_seen: 0,
             dashboard_asked_at: 0,
+            summary_at: None,
+            summary_stale: false,
+            refresh_every: refresh_every.max(1),
+            checking_token: false,
+            email_hint: String::new(),
+            busy: Vec::new(),
             dirty: true,
             quit: false,
         }
@@ -120,8 +138,19 @@ impl App {
         self
     }
 
-    /// The first requests; without a user, the sign-in dialog first.
+    /// A token was kept: the app opens at once and asks the server whose it is, retrying
+    /// with backoff while the server cannot be reached.
+    pub fn with_kept_token(mut self) -> App {
+        self.checking_token = self.user.is_none();
+        self
+    }
+
+    /// The first requests; without a user, the sign-in dialog first (or the kept token's check).
     pub fn start(&mut self) -> Vec<Command> {
+        if self.checking_token {
+            let commands = self.reload_all();
+            return self.sending(commands);
+        }
         let Some(user) = self.user.as_ref() else {
             self.dialogs
                 .push(Dialog::SignIn(SignIn::new("", None, None)));
@@ -136,7 +165,16 @@ impl App {
     /// Counts the requests that leave, and notes the loads (changes that come meanwhile are
     /// applied again on their answers) and the header counts' request.
     fn sending(&mut self, commands: Vec<Command>) -> Vec<Command> {
+        // An action already on its way is not sent again (a second Enter meanwhile).
+        let mut commands = commands;
+        commands.retain(|command| {
+            !(command.is_action() && self.busy.iter().any(|(busy, _)| busy == command))
+        });
         for command in &commands {
+            if command.is_action() {
+                let text = self.describe(command);
+                self.busy.push((command.clone(), text));
+            }
             if command.is_load() {
                 self.tabs.load_sent();
             }
@@ -157,12 +195,16 @@ impl App {
 
     /// The sign-in dialog's e-mail filled in.
     pub fn prefill_email(&mut self, email: &str) {
+        self.email_hint = email.to_string();
         if let Some(Dialog::SignIn(sign_in)) = self.dialogs.top_mut() {
             sign_in.prefill(email);
         }
     }
 
     fn reload_all(&mut self) -> Vec<Command> {
+        if self.checking_token {
+            return vec![Command::CheckToken];
+        }
         let mut commands = vec![
             Command::LoadDashboard,
             Command::LoadVehicles,
@@ -206,6 +248,7 @@ impl App {
             }
             Event::Response(response) => {
                 self.status.answered();
+                self.answered_action(&response);
                 self.on_response(*response)
             }
             Event::Stream(update) => self.on_stream(*update),
@@ -363,9 +406,13 @@ impl App {
     }
 
     fn on_tick(&mut self) -> Vec<Command> {
-        // Only the spinner moves by itself.
+        // Only the spinners move by themselves, and the counts' stale mark comes with time.
         let mut changed = self.status.connection == Connection::Refreshing
-            || (self.status.connection == Connection::Live && self.status.feed == Feed::Connecting);
+            || (self.status.connection == Connection::Live && self.status.feed == Feed::Connecting)
+            || !self.busy.is_empty();
+        let stale = self.counts_stale();
+        changed |= stale != self.summary_stale;
+        self.summary_stale = stale;
         if self.follow_clock {
             let today = Day::today();
             changed |= today != self.today;
@@ -415,6 +462,7 @@ impl App {
                 if self.dashboard_asked_at == self.changes_seen || self.summary.is_none() {
                     self.summary = Some(summary);
                 }
+                self.summary_at = Some(self.now());
                 self.status.went_well();
                 // The periodic refresh redraws only when a count changed.
                 self.dirty = before != (self.summary, self.status.connection);
@@ -459,6 +507,7 @@ impl App {
                 }
                 return Vec::new();
             }
+            Response::TokenChecked(result) => return self.on_token_checked(result),
             load => load,
         };
         let filter = self.filter.value().to_string();
@@ -572,6 +621,133 @@ impl App {
         vec![reload]
     }
 
+    /// The server said whose the kept token is, or could not be asked.
+    fn on_token_checked(&mut self, result: Result<User, ClientError>) -> Vec<Command> {
+        match result {
+            Ok(user) => {
+                self.checking_token = false;
+                self.tabs.roles.signed_in(&user);
+                self.user = Some(user);
+                self.status.set_feed(Feed::Connecting);
+                self.status.went_well();
+                self.reload_all()
+            }
+            Err(ClientError::Unauthorized { .. }) => {
+                self.checking_token = false;
+                self.status.went_well();
+                let email = self.email_hint.clone();
+                self.dialogs.need_sign_in(&email, None);
+                Vec::new()
+            }
+            Err(error) => {
+                // Tried again with the same backoff as any request; never the end of the client.
+                if !error.is_retryable() {
+                    self.flash = Some(Flash::error(&error));
+                }
+                self.status.go_offline();
+                Vec::new()
+            }
+        }
+    }
+
+    /// An answer to an action the footer says is on its way: it is not any more.
+    fn answered_action(&mut self, response: &Response) {
+        let index = match response {
+            Response::Action { command, .. } => {
+                self.busy.iter().position(|(busy, _)| busy == command)
+            }
+            Response::SignedIn(_) => self
+                .busy
+                .iter()
+                .position(|(busy, _)| matches!(busy, Command::SignIn { .. })),
+            _ => None,
+        };
+        if let Some(index) = index {
+            self.busy.remove(index);
+        }
+    }
+
+    /// What the footer says while `command` is on its way: "Assigning Van 3 to Bruno Kaya…".
+    fn describe(&self, command: &Command) -> String {
+        let vehicle = |id: i64| {
+            self.tabs
+                .vehicles
+                .list
+                .get(id)
+                .map_or_else(|| format!("vehicle {id}"), |v| v.vehicle.name.clone())
+        };
+        let technician = |id: i64| {
+            self.tabs
+                .technicians
+                .list
+                .get(id)
+                .map_or_else(|| format!("technician {id}"), |t| t.user.name.clone())
+        };
+        let scope = |request: &RoleAssignmentRequest| {
+            let user_id = match &request.user_id {
+                UserIdValue::Text(text) => text.clone(),
+                UserIdValue::Number(id) => id.to_string(),
+            };
+            let known = self.tabs.roles.known(&user_id, &request.organization_id);
+            let directory = self.tabs.roles.directory();
+            let user = known
+                .first()
+                .map(|row| row.user_name.clone())
+                .or_else(|| {
+                    let id = request.user_id.id()?;
+                    let user = directory.users.iter().find(|user| user.id == id)?;
+                    Some(user.name.clone())
+                })
+                .unwrap_or_else(|| format!("user {user_id}"));
+            let organization = directory
+                .organizations
+                .iter()
+                .find(|o| o.id == request.organization_id)
+                .map_or_else(|| request.organization_id.clone(), |o| o.name.clone());
+            format!("{user}'s roles in {organization}")
+        };
+        match command {
+            Command::CreateAssignment(new) if new.return_conflicting => format!(
+                "Returning what is in the way and assigning {} to {}…",
+                vehicle(new.vehicle_id),
+                technician(new.technician_id)
+            ),
+            Command::CreateAssignment(new) => format!(
+                "Assigning {} to {}…",
+                vehicle(new.vehicle_id),
+                technician(new.technician_id)
+            ),
+            Command::ReturnAssignment(id) => match self.tabs.assignments.list.get(*id) {
+                Some(a) => format!("Returning {} from {}…", a.vehicle.name, a.technician.name),
+                None => format!("Returning assignment {id}…"),
+            },
+            Command::CreateVehicle(new) => format!("Creating {}…", new.name),
+            Command::UpdateVehicle(id, _) => format!("Saving {}…", vehicle(*id)),
+            Command::DeleteVehicle(id) => format!("Deleting {}…", vehicle(*id)),
+            Command::CreateTechnician(new) => format!("Creating technician {}…", new.name),
+            Command::UpdateTechnician(id, _) => format!("Saving {}…", technician(*id)),
+            Command::SaveRoleAssignment(request) => format!("Saving {}…", scope(request)),
+            Command::ResolveRoleConflict(resolve) => {
+                format!("Resolving the overlaps of {}…", scope(&resolve.request))
+            }
+            Command::DeleteRoleAssignment(_) => "Removing the role assignment…".to_string(),
+            Command::SignIn { email, .. } => format!("Signing in as {email}…"),
+            _ => "Working…".to_string(),
+        }
+    }
+
+    /// The header counts are old: offline, or not read again for three refresh intervals.
+    fn counts_stale(&self) -> bool {
+        if self.summary.is_none() {
+            return false;
+        }
+        let old = Duration::from_secs(3 * self.refresh_every);
+        matches!(self.status.connection, Connection::Offline { .. })
+            || self
+                .summary_at
+                .is_some_and(|at| self.now().saturating_duration_since(at) > old)
+    }
+
     fn on_signed_in(&mut self, result: Result<(String, User), ClientError>) -> Vec<Command> {
         match result {
             Ok((_, user)) => {
@@ -616,6 +792,8 @@ impl App {
             connection: self.status.connection,
             feed: self.status.feed,
             spinner_frame: self.status.spinner_frame,
+            stale: self.counts_stale(),
+            connecting: self.checking_token,
         };
         chrome::draw_header(frame, header, &header_data, theme);
         let titles: Vec<&str> = Tab::ALL.iter().map(|tab| tab.title()).collect();
@@ -652,10 +830,15 @@ impl App {
             .top()
             .is_none()
             .then(|| self.keys.label(context, Action::ShowError));
+        // An action on its way says so, with a spinner, until it answers.
+        let working = self.busy.last().map(|(_, text)| {
+            let spinner = chrome::spinner(self.status.spinner_frame);
+            Flash::new(FlashKind::Working, format!("{spinner} {text}"))
+        });
         chrome::draw_footer(
             frame,
             footer,
-            self.flash.as_ref(),
+            working.as_ref().or(self.flash.as_ref()),
             more.as_deref(),
             &hints,
             theme,

@@ -73,6 +73,8 @@ pub enum Command {
         email: String,
         password: String,
     },
+    /// Whose the kept token is (`GET /api/auth/me`): the first request when one was kept.
+    CheckToken,
     /// A page of the activity log: the Activity tab's (`subject` None) or a history's.
     LoadActivity {
         generation: u64,
@@ -97,8 +99,19 @@ impl Command {
                 | Command::LoadUserRoles { .. }
                 | Command::LoadRoleAssignments { .. }
                 | Command::LoadActivity { .. }
+                | Command::CheckToken
                 | Command::ReturnAssignment(_)
         )
+    }
+
+    /// An action the user started (not a read, not quitting): the footer says it is on its
+    /// way until it answers.
+    pub fn is_action(&self) -> bool {
+        !self.is_load()
+            && !matches!(
+                self,
+                Command::LoadDashboard | Command::CheckToken | Command::Quit
+            )
     }
 
     /// A read of a list: changes from the stream that come while it is on its way are
@@ -171,6 +184,8 @@ pub enum Response {
         result: Result<Done, ClientError>,
     },
     SignedIn(Result<(String, User), ClientError>),
+    /// Whose the kept token is.
+    TokenChecked(Result<User, ClientError>),
     Activity {
         generation: u64,
         subject: Option<Subject>,

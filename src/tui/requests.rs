@@ -10,6 +10,7 @@ use crate::client::{ApiClient, ClientError};
 pub async fn execute(client: &ApiClient, command: Command) -> Response {
     match command {
         Command::LoadDashboard => Response::Dashboard(client.dashboard().await.map(|d| d.summary)),
+        Command::CheckToken => Response::TokenChecked(client.me().await.map(|me| me.user)),
         Command::LoadVehicles => Response::Vehicles(client.vehicles().await.map(|v| v.vehicles)),
         Command::LoadTechnicians => {
             Response::Technicians(client.technicians().await.map(|t| t.technicians))
@@ -144,6 +145,7 @@ async fn run_action(client: &ApiClient, action: &Command) -> Result<Done, Client
         | Command::LoadRoleAssignments { .. }
         | Command::LoadActivity { .. }
         | Command::SignIn { .. }
+        | Command::CheckToken
         | Command::Quit => Done::Nothing,
     })
 }

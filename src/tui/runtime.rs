@@ -34,8 +34,11 @@ pub type TokenSink = Box<dyn Fn(&str) + Send>;
 
 pub struct RunOptions {
     pub client: ApiClient,
-    /// Who the token belongs to; None opens the sign-in screen first.
+    /// Who the token belongs to; None opens the sign-in screen first, unless `check_token`.
     pub user: Option<User>,
+    /// The client holds a kept token nobody has checked yet: the screen opens at once and
+    /// the server is asked whose it is (offline with retries while it cannot be reached).
+    pub check_token: bool,
     pub email_hint: Option<String>,
     pub theme: Theme,
     pub refresh_every: Duration,
@@ -70,6 +73,7 @@ pub async fn run(options: RunOptions) -> Result<()> {
     let RunOptions {
         mut client,
         user,
+        check_token,
         email_hint,
         theme,
         refresh_every,
@@ -93,6 +97,7 @@ pub async fn run(options: RunOptions) -> Result<()> {
     let settings = LoopSettings {
         keys,
         user,
+        check_token,
         email_hint,
         theme,
         refresh_every,
@@ -107,6 +112,7 @@ pub async fn run(options: RunOptions) -> Result<()> {
 struct LoopSettings {
     keys: KeyMap,
     user: Option<User>,
+    check_token: bool,
     email_hint: Option<String>,
     theme: Theme,
     refresh_every: Duration,
@@ -121,12 +127,16 @@ async fn event_loop(
     let LoopSettings {
         keys,
         user,
+        check_token,
         email_hint,
         theme,
         refresh_every,
     } = settings;
     let mut app =
         App::new(client.base_url().to_string(), user, refresh_every.as_secs()).with_keys(keys);
+    if check_token {
+        app = app.with_kept_token();
+    }
     run_app(terminal, client, &mut app, (email_hint, theme), keep_token).await
 }
 

@@ -36,6 +36,8 @@ pub enum FlashKind {
     Success,
     Error,
     Info,
+    /// An action on its way; the text starts with the spinner.
+    Working,
 }
 
 /// A line in the footer that clears itself.

@@ -15,6 +15,11 @@ use crate::tui::theme::Theme;
 
 const SPINNER: [&str; 4] = ["⠋", "⠙", "⠹", "⠸"];
 
+/// The spinner's frame `frame`.
+pub fn spinner(frame: usize) -> &'static str {
+    SPINNER[frame % SPINNER.len()]
+}
+
 /// The smallest terminal the client draws in.
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -71,13 +76,21 @@ pub struct Header<'a> {
     pub connection: Connection,
     pub feed: Feed,
     pub spinner_frame: usize,
+    /// The counts were last read a while ago (offline, or no answer for several refreshes).
+    pub stale: bool,
+    /// A kept token is being checked: nobody is signed in yet.
+    pub connecting: bool,
 }
 
+/// Between the user and the counts.
+const GAP: &str = "  ";
+
 pub fn draw_header(frame: &mut Frame, area: Rect, header: &Header, theme: Theme) {
-    let user = header
-        .user
-        .map(|user| format!("{} ({})", short_email(&user.email), user.role.as_str()))
-        .unwrap_or_else(|| "not signed in".to_string());
+    let user = match header.user {
+        Some(user) => format!("{} ({})", short_email(&user.email), user.role.as_str()),
+        None if header.connecting => "signing in…".to_string(),
+        None => "not signed in".to_string(),
+    };
     let left = Line::from(vec![
         Span::styled(" fleetdesk ", theme.title()),
         Span::raw(" "),
@@ -93,13 +106,14 @@ pub fn draw_header(frame: &mut Frame, area: Rect, header: &Header, theme: Theme)
     ]);
     let spinner = SPINNER[header.spinner_frame % SPINNER.len()];
     let (badge, badge_style) = match (header.connection, header.feed) {
-        (Connection::Live, Feed::Up | Feed::Off) => ("● live".to_string(), theme.success()),
-        (Connection::Live, Feed::Down) => ("◌ polling".to_string(), theme.warning()),
-        (Connection::Live, Feed::Connecting) => (format!("{spinner} connecting"), theme.warning()),
-        (Connection::Refreshing, _) => (format!("{spinner} refreshing"), theme.warning()),
         (Connection::Offline { retry_in }, _) => {
             (format!("○ offline, retry in {retry_in}s"), theme.error())
         }
+        _ if header.connecting => (format!("{spinner} connecting…"), theme.warning()),
+        (Connection::Live, Feed::Up | Feed::Off) => ("● live".to_string(), theme.success()),
+        (Connection::Live, Feed::Down) => ("◌ polling".to_string(), theme.warning()),
+        (Connection::Live, Feed::Connecting) => (format!("{spinner} connecting…"), theme.warning()),
+        (Connection::Refreshing, _) => (format!("{spinner} refreshing"), theme.warning()),
     };
     // The longest summary that still leaves the server and user readable.
     let left_width = left.width() as u16;
@@ -116,14 +130,33 @@ pub fn draw_header(frame: &mut Frame, area: Rect, header: &Header, theme: Theme)
             format!("active {}", s.active_assignments),
         ]
     });
-    let badge_width = badge.chars().count() as u16 + 3;
+    // The counts are fitted beside the badge the connection settles on, so they keep their
+    // form while a refresh is on its way; the wider badge meanwhile cuts the user instead.
+    let settled = match (header.connection, header.feed) {
+        (Connection::Offline { .. }, _) => badge.chars().count(),
+        _ if header.connecting => badge.chars().count(),
+        (_, Feed::Up | Feed::Off) => "● live".chars().count(),
+        (_, Feed::Down) => "◌ polling".chars().count(),
+        (_, Feed::Connecting) => "⠋ connecting…".chars().count(),
+    };
+    let badge_width = settled as u16 + 3;
+    let stale = if header.stale { "stale · " } else { "" };
+    let gap = GAP.chars().count() as u16;
     let summary = summaries
         .into_iter()
         .flatten()
-        .find(|text| left_width + text.chars().count() as u16 + badge_width <= area.width)
+        .map(|text| format!("{stale}{text}"))
+        .find(|text| left_width + gap + text.chars().count() as u16 + badge_width <= area.width)
         .unwrap_or_default();
+    let summary_style = if header.stale {
+        theme.warning()
+    } else {
+        Style::default()
+    };
+    let gap = if summary.is_empty() { "" } else { GAP };
     let right = Line::from(vec![
-        Span::raw(summary),
+        Span::raw(gap),
+        Span::styled(summary, summary_style),
         Span::raw("  "),
         Span::styled(badge, badge_style),
         Span::raw(" "),
@@ -230,15 +263,16 @@ pub fn draw_footer(
 ) {
     let flash = flash.map(|flash| {
         let (mark, style) = match flash.kind {
-            FlashKind::Success => ("✓", theme.success()),
-            FlashKind::Error => ("✗", theme.error()),
-            FlashKind::Info => ("•", Style::default()),
+            FlashKind::Success => (" ✓ ", theme.success()),
+            FlashKind::Error => (" ✗ ", theme.error()),
+            FlashKind::Info => (" • ", Style::default()),
+            FlashKind::Working => (" ", theme.warning()),
         };
         let more = match (&flash.detail, more_key) {
             (Some(_), Some(key)) => format!(" ({key}: more)"),
             _ => String::new(),
         };
-        (format!(" {mark} "), flash.text.clone(), more, style)
+        (mark.to_string(), flash.text.clone(), more, style)
     });
     let flash_width = flash.as_ref().map_or(0, |(mark, text, more, _)| {
         (mark.chars().count() + text.chars().count() + more.len() + 2) as u16
