@@ -692,13 +692,7 @@ impl App {
             let directory = self.tabs.roles.directory();
             let user = known
                 .first()
-                .map(|row| row.user_name.clone())
-                .or_else(|| {
-                    let id = request.user_id.id()?;
-                    let user = directory.users.iter().find(|user| user.id == id)?;
-                    Some(user.name.clone())
-                })
-                .unwrap_or_else(|| format!("user {user_id}"));
+                .map_or_else(|| format!("user {user_id}"), |row| row.user_name.clone());
             let organization = directory
                 .organizations
                 .iter()

@@ -107,11 +107,20 @@ impl Command {
     /// An action the user started (not a read, not quitting): the footer says it is on its
     /// way until it answers.
     pub fn is_action(&self) -> bool {
-        !self.is_load()
-            && !matches!(
-                self,
-                Command::LoadDashboard | Command::CheckToken | Command::Quit
-            )
+        matches!(
+            self,
+            Command::CreateAssignment(_)
+                | Command::ReturnAssignment(_)
+                | Command::CreateVehicle(_)
+                | Command::UpdateVehicle(..)
+                | Command::DeleteVehicle(_)
+                | Command::CreateTechnician(_)
+                | Command::UpdateTechnician(..)
+                | Command::SaveRoleAssignment(_)
+                | Command::ResolveRoleConflict(_)
+                | Command::DeleteRoleAssignment(_)
+                | Command::SignIn { .. }
+        )
     }
 
     /// A read of a list: changes from the stream that come while it is on its way are
