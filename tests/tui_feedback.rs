@@ -33,6 +33,9 @@ fn vehicle(id: i64, name: &str, plate: &str) -> Vehicle {
             .with_ymd_and_hms(2026, 11, 1, 8, 0, 0)
             .single()
             .expect("a time"),
+        service_status: Default::default(),
+        status_note: None,
+        odometer_km: None,
     }
 }
 
@@ -167,6 +170,8 @@ fn assigned(vehicle_id: i64, name: &str, technician_id: i64, who: &str) -> Done 
         },
         assigned_by: None,
         returned_by: None,
+        return_odometer_km: None,
+        return_note: None,
     }))
 }
 
