@@ -974,3 +974,36 @@ fn a_non_utf8_locale_gets_ascii() {
         assert!(out.contains("* live"), "the badge in ASCII: {out:?}");
     }
 }
+
+/// A 201-character name scrolls sideways in its field: the other fields and the key hints
+/// stay where they are, the end of the name and the cursor show.
+#[test]
+fn a_long_name_scrolls_in_its_field() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('n')));
+    let name = format!("{}Z", "Long name ".repeat(20));
+    assert_eq!(name.chars().count(), 201);
+    for c in name.chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+    snapshot_both("vehicle_form_long_name", &mut app);
+    let text = screen_text(&mut app);
+    let chars: Vec<char> = text.chars().collect();
+    let lines: Vec<String> = chars.chunks(100).map(|c| c.iter().collect()).collect();
+    let text = lines.join("\n");
+    let name_line = lines
+        .iter()
+        .find(|line| line.contains("Name: "))
+        .expect("the name field");
+    assert!(
+        name_line.contains("…") && name_line.contains("name Z█"),
+        "{text}"
+    );
+    for label in ["Plate: ", "Make: ", "Model: ", "Year: ", "Enter", "Esc"] {
+        assert!(text.contains(label), "{label} out of view:\n{text}");
+    }
+    // Back to the start: the beginning shows, the rest is cut with `…`.
+    app.update(press(KeyCode::Home));
+    let text = screen_text(&mut app);
+    assert!(text.contains("Name: █Long name Long"), "{text}");
+}

@@ -310,11 +310,13 @@ impl FleetForm {
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
         let mut lines = Vec::new();
+        // Right of the label ("…: "), up to the border.
+        let field_width = usize::from(inner.width).saturating_sub(28);
         for (index, field) in self.fields.iter().enumerate() {
             let focused = index == self.focus;
             lines.push(Line::from(vec![
                 label(field.label, 26, focused, theme),
-                Span::raw(field.field.with_cursor(focused, field.secret)),
+                Span::raw(field.field.in_width(focused, field.secret, field_width)),
             ]));
             match &field.error {
                 Some(error) => lines.push(Line::from(Span::styled(

@@ -22,7 +22,7 @@ use crate::tui::keys::hints::{key_line, HintSpec, Keys};
 use crate::tui::keys::{Action, Context};
 use crate::tui::status::Flash;
 use crate::tui::widgets::date::{input_text, ParsedDate};
-use crate::tui::widgets::field::{cursor, label, typed_char, Field};
+use crate::tui::widgets::field::{label, typed_char, Field};
 use crate::tui::widgets::frame::{centered, dialog_block, word_wrap, wrapped_height};
 use crate::tui::widgets::picker::{Picked, Picker, PickerItem};
 use crate::tui::widgets::selection::Selection;
@@ -565,10 +565,7 @@ impl RoleForm {
             let focused = self.focus == field;
             lines.push(Line::from(vec![
                 label(field.label(), 14, focused, theme),
-                Span::raw(format!(
-                    "{:<12}",
-                    format!("{}{}", input.value(), cursor(focused))
-                )),
+                Span::raw(format!("{:<12}", input.in_width(focused, false, 12))),
                 Span::raw(" "),
                 parsed.span(theme),
             ]));

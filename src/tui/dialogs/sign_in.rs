@@ -112,10 +112,12 @@ impl SignIn {
         let theme = look.theme;
         let rect = centered(area, 60, 10);
         frame.render_widget(Clear, rect);
+        // Right of the label ("Password: "), up to the border.
+        let field_width = usize::from(rect.width).saturating_sub(2 + 12);
         let field = |name: &str, field: &Field, secret: bool, focused: bool| {
             Line::from(vec![
                 label(name, 10, focused, theme),
-                Span::raw(field.with_cursor(focused, secret)),
+                Span::raw(field.in_width(focused, secret, field_width)),
             ])
         };
         let mut lines = vec![

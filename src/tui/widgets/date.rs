@@ -5,7 +5,7 @@ use crossterm::event::KeyEvent;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::field::{cursor, Field};
+use super::field::Field;
 use crate::api::dates::{parse_relative, Day, DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
 use crate::tui::theme::Theme;
 
@@ -154,10 +154,7 @@ impl RangeEdit {
             };
             vec![
                 Span::styled(format!("{name:>4}: "), style),
-                Span::raw(format!(
-                    "{:<12}",
-                    format!("{}{}", input.value(), cursor(focused))
-                )),
+                Span::raw(format!("{:<12}", input.in_width(focused, false, 12))),
             ]
         };
         let title = " Edit dates  ";

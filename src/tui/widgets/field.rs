@@ -51,10 +51,63 @@ impl Field {
         }
     }
 
-    /// The text with the cursor block after it while focused.
-    pub fn with_cursor(&self, focused: bool, secret: bool) -> String {
-        format!("{}{}", self.shown(secret), cursor(focused))
+    /// The text in `width` columns with the cursor block where the cursor is while focused,
+    /// scrolled sideways so the cursor stays in view; `…` marks text cut off either side.
+    pub fn in_width(&self, focused: bool, secret: bool, width: usize) -> String {
+        windowed(&self.shown(secret), self.input.cursor(), focused, width)
     }
+}
+
+/// `text` with the cursor block at char `cursor_at` (when focused), cut to `width` columns
+/// around it: a long line scrolls instead of wrapping over what is below.
+pub fn windowed(text: &str, cursor_at: usize, focused: bool, width: usize) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    let target = if focused {
+        let at = cursor_at.min(chars.len());
+        chars.insert(at, '█');
+        at
+    } else {
+        0
+    };
+    let widths: Vec<usize> = chars
+        .iter()
+        .map(|c| unicode_width::UnicodeWidthChar::width(*c).unwrap_or(0))
+        .collect();
+    let from = |index: usize| -> usize { widths[index..].iter().sum() };
+    if from(0) <= width || width < 4 {
+        return chars.into_iter().collect();
+    }
+    // The first char shown: the latest start that keeps the cursor in view with room for a
+    // `…` either side.
+    let mut first = 0;
+    loop {
+        let left = usize::from(first > 0);
+        let up_to_cursor: usize = widths[first..=target].iter().sum();
+        let right = usize::from(left + from(first) > width);
+        if left + up_to_cursor + right <= width || first == target {
+            break;
+        }
+        first += 1;
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    if first > 0 {
+        out.push('…');
+        used = 1;
+    }
+    for index in first..chars.len() {
+        if used + from(index) <= width {
+            out.extend(&chars[index..]);
+            return out;
+        }
+        if used + widths[index] + 1 > width {
+            break;
+        }
+        out.push(chars[index]);
+        used += widths[index];
+    }
+    out.push('…');
+    out
 }
 
 /// The block drawn after a focused field's text.
@@ -92,16 +145,39 @@ pub fn typed_char(key: &KeyEvent) -> Option<char> {
 mod tests {
     use super::*;
 
+    /// A key as the terminal sends it, from its name in the key map's notation.
+    fn key(text: &str) -> KeyEvent {
+        text.parse::<crate::tui::keys::KeySpec>()
+            .expect("a key the map knows")
+            .event()
+    }
+
+    #[test]
+    fn long_text_scrolls_with_the_cursor() {
+        let name = "x".repeat(195) + "abcdef";
+        let mut field = Field::new(&name);
+        let shown = field.in_width(true, false, 20);
+        assert_eq!(shown, "…xxxxxxxxxxxxabcdef█");
+        assert_eq!(field.in_width(false, false, 20), "xxxxxxxxxxxxxxxxxxx…");
+        for _ in 0..3 {
+            field.input(&key("Left"));
+        }
+        assert_eq!(field.in_width(true, false, 20), "…xxxxxxxxxxxxxxabc█…");
+        field.input(&key("Home"));
+        assert_eq!(field.in_width(true, false, 20), "█xxxxxxxxxxxxxxxxxx…");
+        assert_eq!(Field::new("short").in_width(true, false, 20), "short█");
+        assert_eq!(windowed("日本語のなまえ", 7, true, 8), "…なまえ█");
+    }
+
     #[test]
     fn typing_edits_and_marks_the_field_changed() {
         let mut field = Field::new("Van");
         assert!(!field.is_changed());
-        assert!(field.input(&KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE)));
+        assert!(field.input(&key("s")));
         assert_eq!(field.value(), "Vans");
         assert!(field.is_changed());
-        assert!(!field.input(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
-        assert_eq!(field.with_cursor(true, true), "••••█");
-        let ctrl_x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::CONTROL);
-        assert_eq!(typed_char(&ctrl_x), None);
+        assert!(!field.input(&key("Tab")));
+        assert_eq!(field.in_width(true, true, 20), "••••█");
+        assert_eq!(typed_char(&key("Ctrl-x")), None);
     }
 }

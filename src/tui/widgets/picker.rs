@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
-use super::field::{cursor, Field};
+use super::field::Field;
 use super::frame::{centered, dialog_block, word_wrap};
 use super::selection::Selection;
 use crate::domain::search::fold;
@@ -262,17 +262,17 @@ impl<K: Clone + PartialEq> Picker<K> {
                 notice_area,
             );
         }
+        let counts = format!("   {} of {}", self.visible.len(), self.items.len());
+        let filter_width = usize::from(filter_area.width)
+            .saturating_sub("filter: ".len() + counts.chars().count());
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::raw("filter: "),
                 Span::styled(
-                    format!("{}{}", self.filter.value(), cursor(true)),
+                    self.filter.in_width(true, false, filter_width),
                     theme.title(),
                 ),
-                Span::styled(
-                    format!("   {} of {}", self.visible.len(), self.items.len()),
-                    theme.dim(),
-                ),
+                Span::styled(counts, theme.dim()),
             ])),
             filter_area,
         );
