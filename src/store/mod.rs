@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -103,6 +103,10 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Longest wait for a pooled connection. Past it a request gets 503 `unavailable`: while the
+/// database is away, every new connection is refused and the pool keeps trying this long.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Rows per multi-row INSERT: far below SQLite's bound-parameter limit.
 const INSERT_CHUNK: usize = 500;
 
@@ -168,7 +172,19 @@ impl Store {
             Backend::Postgres => AnyPoolOptions::new().max_connections(16),
         };
         let pool = pool_options
-            .acquire_timeout(Duration::from_secs(15))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            // SQLite may roll a transaction back by itself when a write fails for want of
+            // disk or on an I/O error; sqlx's ROLLBACK then fails and the connection stays
+            // "inside" a transaction it cannot leave. Such a connection is closed, not reused.
+            .before_acquire(|conn, _| {
+                Box::pin(async move {
+                    if conn.is_in_transaction() {
+                        // Lets a ROLLBACK queued when the last transaction was dropped finish.
+                        conn.ping().await?;
+                    }
+                    Ok(!conn.is_in_transaction())
+                })
+            })
             .connect_with(options)
             .await?;
         let store = Store {

@@ -100,7 +100,12 @@ pub struct TestDatabase {
 
 enum Cleanup {
     Sqlite(#[allow(dead_code)] tempfile_dir::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Someone else owns it (a test's private server or directory).
+    Nothing,
 }
 
 mod tempfile_dir {
@@ -161,6 +166,14 @@ impl TestDatabase {
                 }
             }
             DbKind::Postgres => TestDatabase::on_postgres(&postgres_admin_url()).await,
+        }
+    }
+
+    /// A database at `url` that the caller created and removes.
+    pub fn unmanaged(url: &str) -> TestDatabase {
+        TestDatabase {
+            url: url.to_string(),
+            cleanup: Cleanup::Nothing,
         }
     }
 

@@ -211,3 +211,114 @@ fn start_throwaway(bin: &Path) -> Result<Postgres, String> {
     }
     Err(last_error)
 }
+
+/// Runs as the server's owner: `init DIR`, `start DIR PORT`, `kill DIR` (an immediate stop:
+/// no checkpoint, recovery at the next start, as after a crash).
+const PRIVATE_SCRIPT: &str = r#"
+set -eu
+bin="$1"; command="$2"; dir="$3"
+case "$command" in
+init)
+    "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-locale -E UTF8 --no-sync \
+        >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; } ;;
+start)
+    "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "-p $4 -k $dir \
+        -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null 2>&1 \
+        || { cat "$dir/server.log" >&2; exit 1; } ;;
+kill)
+    "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 ;;
+esac
+"#;
+
+/// A PostgreSQL server of one test's own, which the test may kill and start again on the same
+/// data directory and port. Killed and removed when dropped.
+pub struct PrivatePostgres {
+    bin: PathBuf,
+    dir: PathBuf,
+    pub port: u16,
+    /// The `postgres` database as a superuser.
+    pub url: String,
+}
+
+impl PrivatePostgres {
+    /// Initialises and starts one, or None when PostgreSQL is not installed.
+    pub fn start() -> Result<PrivatePostgres, Unavailable> {
+        let bin = find_bin_dir().ok_or_else(|| {
+            Unavailable::Missing("needs PostgreSQL's server binaries (initdb, pg_ctl)".to_string())
+        })?;
+        let dir = std::env::temp_dir().join(format!(
+            "fleetdesk-test-private-postgres-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|err| Unavailable::Broken(format!("{}: {err}", dir.display())))?;
+        let port = free_port().map_err(Unavailable::Broken)?;
+        let server = PrivatePostgres {
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            bin,
+            dir,
+            port,
+        };
+        if running_as_root() {
+            let owned = Command::new("chown")
+                .arg("postgres")
+                .arg(&server.dir)
+                .status()
+                .is_ok_and(|status| status.success());
+            if !owned {
+                return Err(Unavailable::Broken(
+                    "cannot give the data directory to the postgres user".to_string(),
+                ));
+            }
+        }
+        server.run(&["init"]).map_err(Unavailable::Broken)?;
+        server.restart().map_err(Unavailable::Broken)?;
+        Ok(server)
+    }
+
+    /// Starts the server on its data directory and port (again, after [`Self::kill`]).
+    pub fn restart(&self) -> Result<(), String> {
+        self.run(&["start", &self.port.to_string()])
+    }
+
+    /// Stops the server at once, the way a crash would.
+    pub fn kill(&self) -> Result<(), String> {
+        self.run(&["kill"])
+    }
+
+    fn run(&self, args: &[&str]) -> Result<(), String> {
+        let mut command = if running_as_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--", "sh", "-c", PRIVATE_SCRIPT, "sh"]);
+            command
+        } else {
+            let mut command = Command::new("sh");
+            command.args(["-c", PRIVATE_SCRIPT, "sh"]);
+            command
+        };
+        let output = command
+            .arg(&self.bin)
+            .arg(args[0])
+            .arg(&self.dir)
+            .args(&args[1..])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|err| format!("cannot run pg_ctl: {err}"))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "PostgreSQL {}: {}",
+                args[0],
+                String::from_utf8_lossy(&output.stderr).trim()
+            ))
+        }
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
