@@ -10,7 +10,13 @@
 //!    writes no cells, only the backend's fixed per-draw sequences;
 //! 4. resident size of the loaded history (`/proc/self/statm`);
 //! 5. the Roles tab: frame time with 300 organizations in the tree and 1,000 role assignments
-//!    (with timeline bars) in the selected one, moving down the list between frames.
+//!    (with timeline bars) in the selected one, moving down the list between frames;
+//! 6. the live stream: 1,000 events a second from another dispatcher (returns of active
+//!    assignments and new ones for what they freed) applied to a client holding the 100,000,
+//!    drawn as the runtime does (a burst applied, then one frame at most every 16 ms) at
+//!    200×50: CPU per event (decoding the event's JSON, `update`, its share of the frames) and
+//!    bytes written to the terminal per event and per list row that changed on screen, with
+//!    the window on the newest assignments (where returns land) and in the middle of history.
 //!
 //! Every loop is bounded; the whole run takes seconds in a release build.
 
@@ -22,13 +28,17 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fleetdesk::api::dates::{Day, DEFAULT_VALID_TO};
+use fleetdesk::api::events::{Actor, Event as ApiEvent, EventKind, EventSubject};
 use fleetdesk::api::roles::{Organization, Role, RoleAssignmentRow};
 use fleetdesk::api::{
     Assignment, AssignmentStatus, AssignmentsEnvelope, DashboardSummary, Paging, SystemRole,
     TechnicianActiveAssignment, TechnicianListItem, TechnicianRef, User, Vehicle,
     VehicleActiveAssignment, VehicleListItem,
 };
-use fleetdesk::tui::{App, Command, Connection, Event, Response, Row, Tab, Theme};
+use fleetdesk::client::StreamItem;
+use fleetdesk::tui::{
+    App, Command, Connection, Event, Response, Row, StreamUpdate, Tab, Theme, FRAME_GAP,
+};
 use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -793,6 +803,208 @@ fn roles_frames(app: &mut App, theme: Theme, width: u16, height: u16) -> (f64, f
     stats(draws)
 }
 
+// ---------------------------------------------------------------------------------------------
+// 6. The live stream.
+
+/// Events a second from the stream, and for how long.
+const EVENTS_PER_SECOND: u64 = 1_000;
+const LIVE_SECONDS: u64 = 5;
+const EVENT_TARGET_US: f64 = 1_000.0;
+const VISIBLE_CHANGE_TARGET_BYTES: f64 = 1_024.0;
+
+/// What the stream did to the client in one run.
+struct Live {
+    events: usize,
+    /// Per event: decoding its JSON and `update`.
+    apply: Vec<Duration>,
+    /// Per frame drawn.
+    frames: Vec<Duration>,
+    /// Everything: decode, update, wakes (marks ending) and frames.
+    total: Duration,
+    bytes: usize,
+    /// List rows (below the column titles, above the footer's rule) that changed on screen,
+    /// summed over frames; and screen rows changed in all.
+    list_rows_changed: usize,
+    rows_changed: usize,
+    cells_changed: usize,
+}
+
+/// Another dispatcher at 1,000 events a second: each second returns active assignments and
+/// makes new ones for the vehicles and technicians they freed, half and half. Events are
+/// JSON text, as they arrive in the stream.
+fn live_events(depot: &Depot, count: usize) -> Vec<String> {
+    let actor = Some(Actor {
+        id: 2,
+        name: "Bo Okafor".to_string(),
+    });
+    let mut active: std::collections::VecDeque<Assignment> = (ASSIGNMENTS - ACTIVE + 1
+        ..=ASSIGNMENTS)
+        .map(|id| assignment(id, &depot.vehicle_values, &depot.technician_refs))
+        .collect();
+    let mut next_id = ASSIGNMENTS + 1;
+    let start = at(2026, 11, 22) + chrono::Duration::hours(1);
+    let mut events = Vec::with_capacity(count);
+    // Spread returns over the active ones, newest (on screen) and oldest (off screen) alike.
+    let mut turn = 0usize;
+    while events.len() < count {
+        let when = start + chrono::Duration::milliseconds(events.len() as i64);
+        let index = (turn * 37) % active.len();
+        turn += 1;
+        let Some(mut returned) = active.remove(index) else {
+            break;
+        };
+        returned.status = AssignmentStatus::Returned;
+        returned.returned_date = Some(when);
+        let kind = EventKind::AssignmentReturned;
+        events.push((kind, returned.clone()));
+        let created = Assignment {
+            id: next_id,
+            status: AssignmentStatus::Active,
+            assigned_date: when,
+            returned_date: None,
+            returned_by: None,
+            ..returned
+        };
+        next_id += 1;
+        active.push_back(created.clone());
+        events.push((EventKind::AssignmentCreated, created));
+    }
+    events
+        .into_iter()
+        .take(count)
+        .enumerate()
+        .map(|(n, (kind, a))| {
+            let event = ApiEvent {
+                id: 1_000_000 + n as i64,
+                at: a.returned_date.unwrap_or(a.assigned_date),
+                actor: actor.clone(),
+                kind,
+                subject: EventSubject {
+                    assignment_id: Some(a.id),
+                    vehicle_id: Some(a.vehicle_id),
+                    technician_id: Some(a.technician_id),
+                    ..EventSubject::default()
+                },
+                data: serde_json::to_value(&a).expect("an assignment as JSON"),
+            };
+            serde_json::to_string(&event).expect("an event as JSON")
+        })
+        .collect()
+}
+
+/// Feeds `events` at `EVENTS_PER_SECOND` on the app's own clock and draws the way the
+/// runtime does: events are applied as they come, a frame follows at most every
+/// `FRAME_GAP`, and a mark's end wakes the app.
+fn live_run(app: &mut App, events: &[String], theme: Theme) -> Live {
+    let (width, height) = (200, 50);
+    let mut terminal = ByteTerminal::new(width, height);
+    let mut now = Instant::now();
+    app.set_clock(now);
+    terminal.draw(app, theme);
+    app.drawn();
+    // The list's rows on screen: below the header, tabs, rule, status line, list title row
+    // and column titles; above the bottom rule and the footer.
+    let list_rows = 6..height as usize - 2;
+    let gap = Duration::from_nanos(1_000_000_000 / EVENTS_PER_SECOND);
+    let mut last_frame = now;
+    let mut live = Live {
+        events: events.len(),
+        apply: Vec::with_capacity(events.len()),
+        frames: Vec::new(),
+        total: Duration::ZERO,
+        bytes: 0,
+        list_rows_changed: 0,
+        rows_changed: 0,
+        cells_changed: 0,
+    };
+    let mut draw = |app: &mut App, live: &mut Live, terminal: &mut ByteTerminal| {
+        let before = terminal.previous.clone();
+        let started = Instant::now();
+        let (bytes, cells, rows, _) = terminal.draw(app, theme);
+        let took = started.elapsed();
+        app.drawn();
+        live.frames.push(took);
+        live.total += took;
+        live.bytes += bytes;
+        live.cells_changed += cells;
+        live.rows_changed += rows;
+        live.list_rows_changed += list_rows
+            .clone()
+            .filter(|y| {
+                let y = *y as u16;
+                (0..width).any(|x| before[(x, y)] != terminal.previous[(x, y)])
+            })
+            .count();
+    };
+    for text in events {
+        now += gap;
+        app.advance_clock(gap);
+        if app.next_wake().is_some_and(|at| at <= now) {
+            let started = Instant::now();
+            app.update(Event::Wake);
+            live.total += started.elapsed();
+        }
+        let started = Instant::now();
+        let event: ApiEvent = serde_json::from_str(text).expect("an event");
+        let commands = app.update(Event::Stream(Box::new(StreamUpdate::Item(
+            StreamItem::Event(Box::new(event)),
+        ))));
+        let took = started.elapsed();
+        assert!(
+            commands.is_empty(),
+            "an event asks for nothing: {commands:?}"
+        );
+        live.apply.push(took);
+        live.total += took;
+        if app.needs_draw() && now.duration_since(last_frame) >= FRAME_GAP {
+            draw(app, &mut live, &mut terminal);
+            last_frame = now;
+        }
+    }
+    if app.needs_draw() {
+        draw(app, &mut live, &mut terminal);
+    }
+    live
+}
+
+fn live_rows(table: &mut Vec<String>, over: &mut Vec<String>, label: &str, live: Live) {
+    let events = live.events as f64;
+    let per_event = micros(live.total) / events;
+    let (apply_mean, apply_p50, apply_p99) = stats(live.apply.clone());
+    let (frame_mean, _, frame_p99) = stats(live.frames.clone());
+    let ok = per_event < EVENT_TARGET_US;
+    table.push(format!(
+        "| live, {label}: CPU per event (JSON decode + `update` + its share of {} frames), {} events at {EVENTS_PER_SECOND}/s | {per_event:.1} µs | < 1,000 µs | {} |",
+        live.frames.len(),
+        live.events,
+        verdict(ok)
+    ));
+    table.push(format!(
+        "| … decode + `update` alone per event: mean / p50 / p99; a frame: mean / p99 | {apply_mean:.1} / {apply_p50:.1} / {apply_p99:.1} µs; {frame_mean:.0} / {frame_p99:.0} µs | | |"
+    ));
+    let per_visible = if live.list_rows_changed == 0 {
+        0.0
+    } else {
+        live.bytes as f64 / live.list_rows_changed as f64
+    };
+    let visible_ok = per_visible < VISIBLE_CHANGE_TARGET_BYTES;
+    table.push(format!(
+        "| … bytes to the terminal at 200×50: per event; per list row changed on screen ({} list rows in {} frames; {} screen rows, {} cells in all) | {:.0} B; {per_visible:.0} B | < 1,024 B per visible change | {} |",
+        live.list_rows_changed,
+        live.frames.len(),
+        live.rows_changed,
+        live.cells_changed,
+        live.bytes as f64 / events,
+        verdict(visible_ok)
+    ));
+    if !ok {
+        over.push(format!("CPU per live event, {label}"));
+    }
+    if !visible_ok {
+        over.push(format!("bytes per visible change, {label}"));
+    }
+}
+
 fn main() {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let theme = Theme::colored();
@@ -961,6 +1173,36 @@ fn main() {
             over.push(format!("Roles tab frame time at {width}×{height}"));
         }
     }
+
+    // 6. A fresh client with the 100,000 (the sections above moved and filtered this one).
+    drop(app);
+    let Loaded {
+        app: mut live_app,
+        depot,
+        ..
+    } = loaded_app();
+    let events = live_events(&depot, (EVENTS_PER_SECOND * LIVE_SECONDS) as usize);
+    live_app.update(press(KeyCode::Home));
+    let top = live_run(&mut live_app, &events, theme);
+    live_rows(
+        &mut table,
+        &mut over,
+        "window on the newest (returns land on screen)",
+        top,
+    );
+    let Loaded {
+        app: mut live_app, ..
+    } = loaded_app();
+    while live_app.position().0 < ASSIGNMENTS as usize / 2 {
+        live_app.update(press(KeyCode::PageDown));
+    }
+    let middle = live_run(&mut live_app, &events, theme);
+    live_rows(
+        &mut table,
+        &mut over,
+        "window in the middle of history",
+        middle,
+    );
 
     println!();
     println!(

@@ -410,6 +410,7 @@ fn sorted<'a>(
     reversed: bool,
 ) -> Option<Vec<&'a RoleAssignmentRow>> {
     let rows = by_org.get(key)?;
+    let key_below = key.1;
     let mut sorted: Vec<&RoleAssignmentRow> = rows.iter().collect();
     // Drawn every frame: each row's key is built once, not per comparison.
     sorted.sort_by_cached_key(|row| {
@@ -419,11 +420,9 @@ fn sorted<'a>(
             3 => SortKey::Number(i64::from(row.valid_to.0)),
             _ => SortKey::natural(&row.user_name),
         };
-        (
-            key,
-            SortKey::natural(&row.organization_name),
-            row.valid_from,
-        )
+        // The organization breaks ties only where rows of several are listed.
+        let organization = key_below.then(|| SortKey::natural(&row.organization_name));
+        (key, organization, row.valid_from)
     });
     if reversed {
         sorted.reverse();
