@@ -917,7 +917,7 @@ fn live_run(app: &mut App, events: &[String], theme: Theme) -> Live {
         rows_changed: 0,
         cells_changed: 0,
     };
-    let mut draw = |app: &mut App, live: &mut Live, terminal: &mut ByteTerminal| {
+    let draw = |app: &mut App, live: &mut Live, terminal: &mut ByteTerminal| {
         let before = terminal.previous.clone();
         let started = Instant::now();
         let (bytes, cells, rows, _) = terminal.draw(app, theme);
