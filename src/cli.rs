@@ -61,6 +61,37 @@ pub enum Command {
     /// API keys for scripts, made with the kept sign-in (`fleetdesk login`).
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Export a list for spreadsheets and scripts (CSV or JSON), with the kept sign-in.
+    Export(ExportArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportWhat {
+    Assignments,
+    Vehicles,
+    Technicians,
+    /// The activity log.
+    Activity,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// What to export, newest first (assignments, activity) or by name.
+    #[arg(value_enum)]
+    pub what: ExportWhat,
+    /// Assignments: active or returned; vehicles: in_service, in_shop or out_of_service;
+    /// technicians: free or busy.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Assignments assigned, or events, since then: a day (2026-11-01), an RFC 3339 time or
+    /// a duration ago (7days).
+    #[arg(long, value_name = "WHEN", value_parser = crate::export::parse_since)]
+    pub since: Option<chrono::DateTime<Utc>>,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: crate::export::Format,
+    /// Write to this file instead of standard output.
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -321,6 +352,10 @@ pub async fn run(cli: Cli) -> Result<()> {
                 KeyCommand::List => crate::session::key_list(&config).await,
                 KeyCommand::Revoke { id } => crate::session::key_revoke(&config, id).await,
             }
+        }
+        Some(Command::Export(args)) => {
+            let config = load_config(cli.config.as_deref(), cli.server)?;
+            crate::session::export(&config, args).await
         }
         None => {
             let config = load_config(cli.config.as_deref(), cli.server)?;

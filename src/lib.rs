@@ -10,6 +10,7 @@ pub mod config;
 pub mod credentials;
 pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod server;
 pub mod session;
 pub mod store;

@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use color_eyre::eyre::{bail, eyre, Result, WrapErr};
 
+use crate::api::events::{ActivityQuery, Event};
+use crate::api::{
+    Assignment, AssignmentStatus, ServiceStatus, TechnicianListItem, VehicleListItem,
+};
 use crate::client::{ApiClient, ClientError};
 use crate::config::Config;
 use crate::credentials::TokenStore;
@@ -263,3 +267,140 @@ pub fn parse_expiry(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String>
         .and_then(|duration| chrono::Utc::now().checked_add_signed(duration))
         .ok_or_else(|| format!("{text:?} is too far ahead"))
 }
+
+/// `fleetdesk export`: one list as CSV or JSON, written as the pages arrive.
+pub async fn export(config: &Config, args: crate::cli::ExportArgs) -> Result<()> {
+    use crate::cli::ExportWhat;
+    use crate::export::{Columns, RecordWriter};
+    let client = kept_sign_in(config).await?;
+    let out: Box<dyn std::io::Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .wrap_err_with(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let fail = |err: ClientError| shell_error(config, err);
+    let since_not = |what: &str| -> Result<()> {
+        if args.since.is_some() {
+            bail!("--since applies to assignments and activity, not to {what}");
+        }
+        Ok(())
+    };
+    let (count, what) = match args.what {
+        ExportWhat::Assignments => {
+            let status = match args.status.as_deref() {
+                None => None,
+                Some(text) => Some(AssignmentStatus::parse(text).ok_or_else(|| {
+                    eyre!("--status for assignments is active or returned, not {text:?}")
+                })?),
+            };
+            let mut writer = RecordWriter::new(args.format, out, Assignment::HEADER)?;
+            let (mut count, mut before) = (0usize, None);
+            'pages: loop {
+                let page = client
+                    .assignments(status, Some(EXPORT_PAGE), before)
+                    .await
+                    .map_err(fail)?;
+                for assignment in &page.assignments {
+                    // Newest first: the first one older than --since ends the export.
+                    if args
+                        .since
+                        .is_some_and(|since| assignment.assigned_date < since)
+                    {
+                        break 'pages;
+                    }
+                    writer.record(&assignment.fields(), assignment)?;
+                    count += 1;
+                }
+                match page.next_before.next_before() {
+                    Some(next) => before = Some(next),
+                    None => break,
+                }
+            }
+            writer.finish()?;
+            (count, "assignments")
+        }
+        ExportWhat::Vehicles => {
+            since_not("vehicles")?;
+            let status = match args.status.as_deref() {
+                None => None,
+                Some(text) => Some(ServiceStatus::parse(text).ok_or_else(|| {
+                    eyre!(
+                        "--status for vehicles is in_service, in_shop or out_of_service, not {text:?}"
+                    )
+                })?),
+            };
+            let vehicles = client.vehicles().await.map_err(fail)?.vehicles;
+            let mut writer = RecordWriter::new(args.format, out, VehicleListItem::HEADER)?;
+            let mut count = 0;
+            for item in vehicles
+                .iter()
+                .filter(|item| status.is_none_or(|status| item.vehicle.service_status == status))
+            {
+                writer.record(&item.fields(), item)?;
+                count += 1;
+            }
+            writer.finish()?;
+            (count, "vehicles")
+        }
+        ExportWhat::Technicians => {
+            since_not("technicians")?;
+            let busy = match args.status.as_deref() {
+                None => None,
+                Some("free") => Some(false),
+                Some("busy") => Some(true),
+                Some(text) => bail!("--status for technicians is free or busy, not {text:?}"),
+            };
+            let technicians = client.technicians().await.map_err(fail)?.technicians;
+            let mut writer = RecordWriter::new(args.format, out, TechnicianListItem::HEADER)?;
+            let mut count = 0;
+            for item in technicians
+                .iter()
+                .filter(|item| busy.is_none_or(|busy| item.active_assignment.is_some() == busy))
+            {
+                writer.record(&item.fields(), item)?;
+                count += 1;
+            }
+            writer.finish()?;
+            (count, "technicians")
+        }
+        ExportWhat::Activity => {
+            if args.status.is_some() {
+                bail!("--status applies to assignments, vehicles and technicians, not to activity");
+            }
+            let mut writer = RecordWriter::new(args.format, out, Event::HEADER)?;
+            let (mut count, mut before) = (0usize, None);
+            loop {
+                let page = client
+                    .activity(&ActivityQuery {
+                        limit: Some(EXPORT_PAGE),
+                        before,
+                        since: args.since,
+                        ..ActivityQuery::default()
+                    })
+                    .await
+                    .map_err(fail)?;
+                for event in &page.events {
+                    writer.record(&event.fields(), event)?;
+                    count += 1;
+                }
+                match page.next_before {
+                    Some(next) => before = Some(next),
+                    None => break,
+                }
+            }
+            writer.finish()?;
+            (count, "events")
+        }
+    };
+    let whither = match &args.output {
+        Some(path) => path.display().to_string(),
+        None => "standard output".to_string(),
+    };
+    eprintln!("exported {count} {what} to {whither}");
+    Ok(())
+}
+
+/// Records asked for per request: the API's largest page.
+const EXPORT_PAGE: i64 = 1000;
