@@ -323,7 +323,7 @@ fn an_event_for_the_selected_row_keeps_the_selection_and_marks_it() {
     assert!(commands.is_empty(), "no reload for an event: {commands:?}");
     assert!(app.needs_draw());
     assert_eq!(selected(&mut app), "Truck 7");
-    assert_eq!(row_of(&app, "Truck 7")[4], "Cy Park");
+    assert_eq!(row_of(&app, "Truck 7")[5], "Cy Park");
     assert!(app.is_marked(Tab::Vehicles, 7));
     assert!(!app.is_marked(Tab::Vehicles, 12));
     // Every tab took it: the technician has the truck, the history has the assignment.
@@ -366,7 +366,7 @@ fn an_event_for_the_selected_row_keeps_the_selection_and_marks_it() {
         Some(OTHER),
         &returned,
     )));
-    assert_eq!(row_of(&app, "Truck 7")[4], "—");
+    assert_eq!(row_of(&app, "Truck 7")[5], "—");
     assert_eq!(selected(&mut app), "Truck 7");
     assert_eq!(
         app.summary()
@@ -385,7 +385,7 @@ fn my_own_changes_are_neither_marked_nor_announced() {
         Some((ME, "Dana Dispatch")),
         &a9,
     )));
-    assert_eq!(row_of(&app, "Truck 7")[4], "Cy Park");
+    assert_eq!(row_of(&app, "Truck 7")[5], "Cy Park");
     assert!(!app.is_marked(Tab::Vehicles, 7));
     assert!(app.flash().is_none());
     assert_eq!(app.next_wake(), None);
@@ -431,7 +431,7 @@ fn events_for_rows_the_filter_hides_and_sorting_stay_right() {
     assert_eq!(app.summary().map(|s| s.vehicles), Some(4));
     // Sorted by who has it (reversed): an assignment moves the row to its place.
     app.update(press(KeyCode::Esc));
-    for _ in 0..4 {
+    for _ in 0..5 {
         app.update(press(KeyCode::Char('s')));
     }
     app.update(press(KeyCode::Char('S')));
@@ -509,7 +509,7 @@ fn a_load_answered_after_a_change_does_not_undo_it() {
         Some(OTHER),
         &a9,
     )));
-    assert_eq!(row_of(&app, "Truck 7")[4], "Cy Park");
+    assert_eq!(row_of(&app, "Truck 7")[5], "Cy Park");
     // The answer was read before that change: Truck 7 free.
     app.update(answer(Response::Vehicles(Ok(vec![
         vehicle_item(&bike(), None),
@@ -518,12 +518,12 @@ fn a_load_answered_after_a_change_does_not_undo_it() {
         vehicle_item(&van3(), None),
     ]))));
     assert_eq!(
-        row_of(&app, "Truck 7")[4],
+        row_of(&app, "Truck 7")[5],
         "Cy Park",
         "the change is applied again"
     );
     assert_eq!(
-        row_of(&app, "Van 12")[4],
+        row_of(&app, "Van 12")[5],
         "—",
         "the rest is as the server said"
     );

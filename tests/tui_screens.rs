@@ -171,11 +171,11 @@ fn answer(response: Response) -> Event {
 
 /// An app that has loaded the demo depot.
 fn loaded_app() -> App {
-    let mut app = App::new(
-        "http://depot.example:8080".to_string(),
-        Some(dispatcher()),
-        5,
-    );
+    loaded_app_as(dispatcher())
+}
+
+fn loaded_app_as(user: User) -> App {
+    let mut app = App::new("http://depot.example:8080".to_string(), Some(user), 5);
     let commands = app.start();
     assert_eq!(
         commands.len(),
@@ -789,6 +789,8 @@ fn the_selection_follows_its_record_through_reloads_and_creation() {
     assert_eq!(selected_name(&app), "Van 3");
     app.update(press(KeyCode::Char('S')));
     assert_eq!(selected_name(&app), "Van 3");
+    // Round the columns back to the name.
+    app.update(press(KeyCode::Char('s')));
     app.update(press(KeyCode::Char('s')));
     app.update(press(KeyCode::Char('s')));
     app.update(press(KeyCode::Char('s')));
@@ -1006,4 +1008,80 @@ fn a_long_name_scrolls_in_its_field() {
     app.update(press(KeyCode::Home));
     let text = screen_text(&mut app);
     assert!(text.contains("Name: █Long name Long"), "{text}");
+}
+
+/// A `viewer` sees everything, no write keys (neither in the footer nor in the help) and
+/// `read-only` in the header; the write keys do nothing.
+#[test]
+fn a_viewer_sees_no_write_keys() {
+    let mut app = loaded_app_as(User {
+        id: 2,
+        name: "Vera Viewer".to_string(),
+        email: "vera@depot.example".to_string(),
+        role: SystemRole::Viewer,
+    });
+    snapshot_both("viewer_vehicles", &mut app);
+    for key in ['n', 'e', 'd', 'a'] {
+        assert!(app.update(press(KeyCode::Char(key))).is_empty());
+        assert!(app.dialogs().is_empty(), "{key} opened {:?}", app.dialog());
+    }
+    app.update(press(KeyCode::Char('3')));
+    for key in ['n', 'r'] {
+        app.update(press(KeyCode::Char(key)));
+        assert!(app.dialogs().is_empty(), "{key} opened {:?}", app.dialog());
+    }
+    app.update(press(KeyCode::Char('1')));
+    app.update(press(KeyCode::Char('?')));
+    snapshot_both("viewer_help", &mut app);
+}
+
+/// The status column, and a picker that lists a vehicle in the shop last, with its note, and
+/// refuses it.
+#[test]
+fn unavailable_vehicles_are_listed_last_and_refused() {
+    let mut app = loaded_app();
+    let mut vehicles = depot().vehicles;
+    for item in &mut vehicles {
+        if item.vehicle.name == "Truck 7" {
+            item.vehicle.service_status = fleetdesk::api::ServiceStatus::InShop;
+            item.vehicle.status_note = Some("brakes, back Thursday".to_string());
+        }
+    }
+    app.update(answer(Response::Vehicles(Ok(vehicles))));
+    let truck = app
+        .rows()
+        .into_iter()
+        .find(|row| row[0] == "Truck 7")
+        .expect("Truck 7");
+    assert_eq!(truck[4], "in shop: brakes, back Thursday");
+    snapshot_both("vehicles_with_status", &mut app);
+    // Technicians tab, a free technician's picker: Truck 7 comes last, marked.
+    app.update(press(KeyCode::Char('2')));
+    app.update(press(KeyCode::Char('a')));
+    let labels = match app.dialog() {
+        Some(Dialog::Assign(assign)) => assign
+            .picker()
+            .visible_labels()
+            .iter()
+            .map(|label| label.to_string())
+            .collect::<Vec<_>>(),
+        other => panic!("no picker: {other:?}"),
+    };
+    assert_eq!(
+        labels.last().map(String::as_str),
+        Some("Truck 7 (HH-FD 207)")
+    );
+    snapshot_both("picker_unavailable_vehicle", &mut app);
+    // Chosen anyway: refused with the reason, nothing sent.
+    for _ in 0..labels.len() {
+        app.update(press(KeyCode::Down));
+    }
+    assert!(app.update(press(KeyCode::Enter)).is_empty());
+    match app.dialog() {
+        Some(Dialog::Assign(assign)) => assert_eq!(
+            assign.picker().notice(),
+            Some("Truck 7 cannot be chosen: in shop: brakes, back Thursday")
+        ),
+        other => panic!("the picker should stay: {other:?}"),
+    }
 }

@@ -48,6 +48,8 @@ pub struct App {
     filtering: bool,
     dialogs: Stack,
     keys: KeyMap,
+    /// `keys` without the write keys, for a `viewer`.
+    read_only_keys: KeyMap,
     /// Today in UTC: relative dates and the timelines' marker.
     today: Day,
     /// False when a test has fixed `today`.
@@ -97,6 +99,7 @@ impl App {
             filtering: false,
             dialogs: Stack::default(),
             keys: KeyMap::default(),
+            read_only_keys: KeyMap::default().read_only(),
             today: Day::today(),
             follow_clock: true,
             clock: Clock::System,
@@ -134,6 +137,7 @@ impl App {
 
     /// The keys as the config file rebinds them.
     pub fn with_keys(mut self, keys: KeyMap) -> App {
+        self.read_only_keys = keys.read_only();
         self.keys = keys;
         self
     }
@@ -143,6 +147,21 @@ impl App {
     pub fn with_kept_token(mut self) -> App {
         self.checking_token = self.user.is_none();
         self
+    }
+
+    /// The keys the tabs answer to: a `viewer` changes nothing, so has no write keys.
+    fn tab_keys(&self) -> &KeyMap {
+        if self.read_only() {
+            &self.read_only_keys
+        } else {
+            &self.keys
+        }
+    }
+
+    fn read_only(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|user| user.role == crate::api::SystemRole::Viewer)
     }
 
     /// The first requests; without a user, the sign-in dialog first (or the kept token's check).
@@ -281,7 +300,7 @@ impl App {
         if self.filtering {
             return self.on_filter_key(key);
         }
-        match self.keys.action(self.tab.context(), key) {
+        match self.tab_keys().action(self.tab.context(), key) {
             Some(action) => self.on_action(action),
             None => self.carry_out(Outcome::Ignored),
         }
@@ -338,7 +357,7 @@ impl App {
                 return self.reload_all();
             }
             Action::Help => {
-                let hints = tab_hints(&self.keys, self.tab.context(), self.tab.hints());
+                let hints = tab_hints(self.tab_keys(), self.tab.context(), self.tab.hints());
                 let title = format!("{} tab", self.tab.title());
                 self.dialogs.push(Dialog::Help(Help::new(title, hints)));
             }
@@ -817,7 +836,7 @@ impl App {
         };
         self.tabs.draw(self.tab, frame, body, &look);
         chrome::draw_rule(frame, rule_bottom, theme);
-        let hints = tab_hints(&self.keys, context, self.tab.hints());
+        let hints = tab_hints(self.tab_keys(), context, self.tab.hints());
         // The key works on the tabs only: a dialog's own keys take it.
         let more = self
             .dialogs

@@ -20,9 +20,23 @@ pub fn make_model(make: Option<&str>, model: Option<&str>) -> String {
         .join(" ")
 }
 
+/// "in service", "in shop: brakes": the status and its note.
+pub fn status_text(vehicle: &crate::api::Vehicle) -> String {
+    match &vehicle.status_note {
+        Some(note) => format!("{}: {note}", vehicle.service_status.label()),
+        None => vehicle.service_status.label().to_string(),
+    }
+}
+
 impl Row for VehicleListItem {
-    const COLUMNS: &'static [&'static str] =
-        &["NAME", "PLATE", "MAKE / MODEL", "YEAR", "ASSIGNED TO"];
+    const COLUMNS: &'static [&'static str] = &[
+        "NAME",
+        "PLATE",
+        "MAKE / MODEL",
+        "YEAR",
+        "STATUS",
+        "ASSIGNED TO",
+    ];
 
     fn key(&self) -> i64 {
         self.vehicle.id
@@ -38,6 +52,7 @@ impl Row for VehicleListItem {
                 .year
                 .map(|year| year.to_string())
                 .unwrap_or_default(),
+            status_text(vehicle),
             self.active_assignment
                 .as_ref()
                 .map(|active| active.technician.name.clone())
@@ -133,6 +148,7 @@ pub fn technician_choices(technicians: &[TechnicianListItem]) -> Vec<PickerItem<
                     active.assigned_date.format("%Y-%m-%d")
                 )
             }),
+            unavailable: None,
         })
         .collect()
 }
@@ -155,6 +171,8 @@ pub fn vehicle_choices(vehicles: &[VehicleListItem]) -> Vec<PickerItem<i64>> {
                     active.assigned_date.format("%Y-%m-%d")
                 )
             }),
+            unavailable: (!vehicle.vehicle.service_status.is_available())
+                .then(|| status_text(&vehicle.vehicle)),
         })
         .collect()
 }

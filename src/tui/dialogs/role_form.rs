@@ -493,6 +493,7 @@ impl RoleForm {
                 label: org.name.clone(),
                 name: org.name.clone(),
                 busy_with: None,
+                unavailable: None,
             })
             .collect();
         let mut picker = Picker::new("Organization".to_string(), Vec::new(), false);

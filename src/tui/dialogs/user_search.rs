@@ -101,6 +101,7 @@ impl UserSearch {
                         label: format!("{} <{}>", user.name, user.email),
                         name: user.name,
                         busy_with: None,
+                        unavailable: None,
                     })
                     .collect();
                 picker.set_ranked(items);

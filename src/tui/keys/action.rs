@@ -527,6 +527,29 @@ impl KeyMap {
         })
     }
 
+    /// The same keys without those that change the fleet, for a read-only (`viewer`) user:
+    /// the tabs neither act on nor show them.
+    pub fn read_only(&self) -> KeyMap {
+        const WRITES: [Action; 5] = [
+            Action::New,
+            Action::Edit,
+            Action::Delete,
+            Action::Assign,
+            Action::Return,
+        ];
+        let mut map = self.clone();
+        for context in [
+            Context::Vehicles,
+            Context::Technicians,
+            Context::Assignments,
+        ] {
+            if let Some(bindings) = map.bindings.get_mut(&context) {
+                bindings.retain(|(action, _)| !WRITES.contains(action));
+            }
+        }
+        map
+    }
+
     /// The keys of `action` in `context`, first key first.
     pub fn keys(&self, context: Context, action: Action) -> &[KeySpec] {
         context

@@ -134,9 +134,14 @@ pub fn keys_text(map: &KeyMap, context: Context, keys: Keys) -> String {
 }
 
 /// Hints written out for `context`.
+/// A hint whose action has no key here (a read-only user's write keys) is left out.
 pub fn hints(map: &KeyMap, context: Context, specs: &[HintSpec]) -> Vec<Hint> {
     specs
         .iter()
+        .filter(|spec| match spec.keys {
+            Keys::First(action) | Keys::All(action) => !map.keys(context, action).is_empty(),
+            _ => true,
+        })
         .map(|spec| Hint {
             key: keys_text(map, context, spec.keys),
             label: spec.label,

@@ -154,9 +154,9 @@ impl VehiclesTab {
 
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, wide: bool, theme: Theme) {
         let widths: &[u16] = if wide {
-            &[16, 11, 22, 5, 20]
+            &[14, 11, 18, 5, 22, 18]
         } else {
-            &[14, 10, 20, 4, 14]
+            &[12, 10, 12, 4, 15, 12]
         };
         frame.render_stateful_widget(ListTable::new(widths, wide, theme), area, &mut self.list);
     }

@@ -104,6 +104,14 @@ pub fn draw_header(frame: &mut Frame, area: Rect, header: &Header, theme: Theme)
         Span::raw("  "),
         Span::raw(user),
     ]);
+    let mut left = left;
+    if header
+        .user
+        .is_some_and(|user| user.role == crate::api::SystemRole::Viewer)
+    {
+        left.spans.push(Span::raw("  "));
+        left.spans.push(Span::styled("read-only", theme.warning()));
+    }
     let spinner = SPINNER[header.spinner_frame % SPINNER.len()];
     let (badge, badge_style) = match (header.connection, header.feed) {
         (Connection::Offline { retry_in }, _) => {

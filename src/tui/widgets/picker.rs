@@ -37,6 +37,9 @@ pub struct PickerItem<K> {
     pub name: String,
     /// Who or what holds it now; free ones have None and come first.
     pub busy_with: Option<String>,
+    /// Why it cannot be chosen at all (a vehicle in the shop); such items come last and are
+    /// refused with this reason.
+    pub unavailable: Option<String>,
 }
 
 /// What a key did to the picker.
@@ -66,8 +69,16 @@ pub struct Picker<K> {
 
 fn sort_items<K>(items: &mut [PickerItem<K>]) {
     items.sort_by(|a, b| {
-        (a.busy_with.is_some(), a.label.to_lowercase())
-            .cmp(&(b.busy_with.is_some(), b.label.to_lowercase()))
+        (
+            a.unavailable.is_some(),
+            a.busy_with.is_some(),
+            a.label.to_lowercase(),
+        )
+            .cmp(&(
+                b.unavailable.is_some(),
+                b.busy_with.is_some(),
+                b.label.to_lowercase(),
+            ))
     });
 }
 
@@ -207,7 +218,12 @@ impl<K: Clone + PartialEq> Picker<K> {
             Some(Action::PageUp) => self.selection.move_by(-PAGE, len),
             Some(Action::Accept) => {
                 if let Some(choice) = self.selected_item() {
-                    return Picked::Chosen(choice.clone());
+                    match &choice.unavailable {
+                        Some(why) => {
+                            self.notice = Some(format!("{} cannot be chosen: {why}", choice.name));
+                        }
+                        None => return Picked::Chosen(choice.clone()),
+                    }
                 }
             }
             _ => {
@@ -289,12 +305,17 @@ impl<K: Clone + PartialEq> Picker<K> {
                 let item = self.items.get(*index)?;
                 let marker = if position == selected { "▶ " } else { "  " };
                 let mut spans = vec![Span::raw(format!("{marker}{}", item.label))];
-                match &item.busy_with {
-                    Some(busy) => {
+                match (&item.unavailable, &item.busy_with) {
+                    (Some(why), _) => {
+                        spans.push(Span::styled(format!("  unavailable: {why}"), theme.error()))
+                    }
+                    (None, Some(busy)) => {
                         spans.push(Span::styled(format!("  busy: {busy}"), theme.warning()))
                     }
-                    None if self.marks_free => spans.push(Span::styled("  free", theme.success())),
-                    None => {}
+                    (None, None) if self.marks_free => {
+                        spans.push(Span::styled("  free", theme.success()))
+                    }
+                    (None, None) => {}
                 }
                 let line = Line::from(spans);
                 Some(if position == selected {
