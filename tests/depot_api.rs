@@ -24,12 +24,13 @@ async fn set_status(s: &TestServer, id: i64, body: Value) -> common::Reply {
 }
 
 /// The whole activity log, oldest first, once PostgreSQL has numbered every committed event
-/// (just after commit): read until two reads 200 ms apart agree.
-async fn all_events(s: &TestServer) -> Vec<Value> {
-    let mut last = s.events_when(0).await;
+/// (just after commit): at least `at_least` events, then read until two reads 300 ms apart
+/// agree.
+async fn all_events(s: &TestServer, at_least: usize) -> Vec<Value> {
+    let mut last = s.events_when(at_least).await;
     for _ in 0..50 {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let now = s.events_when(0).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let now = s.events_when(at_least).await;
         if now.len() == last.len() {
             return now;
         }
@@ -145,7 +146,8 @@ async fn unavailable_vehicles_cannot_be_assigned(s: &TestServer) {
     assert_eq!(free_vehicles(s).await, 1);
 
     // Every status change wrote its event with the vehicle as it became.
-    let statuses: Vec<(String, Value)> = all_events(s)
+    // 2 vehicles, 1 technician, 3 status changes, 2 assignments and 1 return at least.
+    let statuses: Vec<(String, Value)> = all_events(s, 9)
         .await
         .iter()
         .filter(|e| e["kind"] == "vehicle.updated" && e["subject"]["vehicleId"] == van)
@@ -301,7 +303,8 @@ async fn returns_keep_their_readings(s: &TestServer) {
     assert_eq!(vehicle(s, van).await["odometerKm"], 123_456);
 
     // The events: a return with a new reading writes the vehicle's change and the return.
-    let events = all_events(s).await;
+    // A vehicle, a technician, 4 assignments, 4 returns, 1 new reading.
+    let events = all_events(s, 11).await;
     let of_second: Vec<&str> = events
         .iter()
         .filter(|e| {
@@ -604,7 +607,11 @@ async fn a_status_change_racing_assignments_never_lets_both_through(s: &TestServ
         }
     }
     // Replaying the log in commit order: never an active assignment on a vehicle out of service.
-    let events = all_events(s).await;
+    let at_least = 20
+        + 6
+        + outcomes.get("assigned").copied().unwrap_or(0)
+        + outcomes.get("taken out").copied().unwrap_or(0);
+    let events = all_events(s, at_least).await;
     let mut out: BTreeSet<i64> = BTreeSet::new();
     let mut active: HashMap<i64, i64> = HashMap::new();
     for event in &events {

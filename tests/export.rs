@@ -63,12 +63,13 @@ fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 /// The whole activity log, oldest first, once PostgreSQL has numbered every committed event
-/// (just after commit): read until two reads 200 ms apart agree.
-async fn all_events(s: &TestServer) -> Vec<Value> {
-    let mut last = s.events_when(0).await;
+/// (just after commit): at least `at_least` events, then read until two reads 300 ms apart
+/// agree.
+async fn all_events(s: &TestServer, at_least: usize) -> Vec<Value> {
+    let mut last = s.events_when(at_least).await;
     for _ in 0..50 {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let now = s.events_when(0).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let now = s.events_when(at_least).await;
         if now.len() == last.len() {
             return now;
         }
@@ -184,7 +185,7 @@ async fn csv_and_json_match_the_api(s: &TestServer) {
 
     // Activity: the whole log, newest first, and --since.
     let events: Vec<Event> =
-        serde_json::from_value(Value::Array(all_events(s).await)).expect("typed");
+        serde_json::from_value(Value::Array(all_events(s, 14).await)).expect("typed");
     let (csv, _) = export(s, &["activity"]).await;
     let (header, rows) = read_csv(&csv);
     assert_eq!(header, header_of::<Event>());

@@ -143,7 +143,7 @@ async fn two_desks_follow_each_other(s: &TestServer) {
         .await;
     let mut a = Desk::open(s, "ola@depot.example", "password-123").await;
     let mut b = Desk::open(s, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    assert_eq!(cell(&b.app, "Van 77", 4).as_deref(), Some("—"));
+    assert_eq!(cell(&b.app, "Van 77", 5).as_deref(), Some("—"));
     let active_before = b.app.summary().map(|s| s.active_assignments);
     // A assigns, as its picker would send it; its own app takes the event quietly.
     let ran = settle(
@@ -158,13 +158,13 @@ async fn two_desks_follow_each_other(s: &TestServer) {
     .await;
     assert_eq!(ran.len(), 1, "no reload while the stream is up: {ran:?}");
     a.follow_until("A's own event", |app| {
-        cell(app, "Van 77", 4).as_deref() == Some("Bruno Kaya")
+        cell(app, "Van 77", 5).as_deref() == Some("Bruno Kaya")
     })
     .await;
     assert!(!a.app.is_marked(Tab::Vehicles, vehicle));
     // B sees it without a key.
     b.follow_until("the assignment on B's list", |app| {
-        cell(app, "Van 77", 4).as_deref() == Some("Bruno Kaya")
+        cell(app, "Van 77", 5).as_deref() == Some("Bruno Kaya")
     })
     .await;
     assert!(b.app.is_marked(Tab::Vehicles, vehicle));
@@ -208,7 +208,7 @@ async fn two_desks_follow_each_other(s: &TestServer) {
         KeyCode::Char('1'),
         KeyModifiers::NONE,
     )));
-    assert_eq!(cell(&b.app, "Van 77", 4).as_deref(), Some("—"));
+    assert_eq!(cell(&b.app, "Van 77", 5).as_deref(), Some("—"));
 }
 
 /// A technician: the activity log is refused (said, not an error), role events still come.
