@@ -4,7 +4,10 @@
 //! talk to it over loopback. Every response is checked; an unexpected status aborts the run.
 //!
 //! 1. Create + return cycles: 32 clients, each with its own vehicle and technician, loop
-//!    `POST /api/admin/assignments` then `PATCH /api/admin/assignments/:id/return`.
+//!    `POST /api/admin/assignments` then `PATCH /api/admin/assignments/:id/return`. Against
+//!    it, in the same run and alternating with it, the raw baseline: the same transactions
+//!    (check, insert, event; return, event) from 32 tasks straight through sqlx, no HTTP.
+//!    `cargo bench --bench server -- cycles` runs only this part.
 //! 2. Reading history: with 100,000 assignments stored, the latency of the active list, the
 //!    first page and a page about halfway back.
 //! 3. Events: the time from sending a change to its event arriving on each of 1, 50 and 200
@@ -377,6 +380,23 @@ struct CycleResults {
     post: Stats,
     patch: Stats,
     cycle: Stats,
+    /// (POST, PATCH) per cycle, to merge rounds.
+    times: Vec<(Duration, Duration)>,
+}
+
+fn cycle_results(
+    cycles: usize,
+    wall: Duration,
+    times: Vec<(Duration, Duration)>,
+) -> Result<CycleResults> {
+    Ok(CycleResults {
+        cycles,
+        wall,
+        post: stats(times.iter().map(|(post, _)| *post).collect())?,
+        patch: stats(times.iter().map(|(_, patch)| *patch).collect())?,
+        cycle: stats(times.iter().map(|(post, patch)| *post + *patch).collect())?,
+        times,
+    })
 }
 
 #[derive(Clone)]
@@ -467,13 +487,185 @@ async fn bench_cycles(harness: &Harness) -> Result<CycleResults> {
         "after every cycle returned, {} assignments are still active",
         summary.active_assignments
     );
-    Ok(CycleResults {
-        cycles: times.len(),
-        wall,
-        post: stats(times.iter().map(|(post, _)| *post).collect())?,
-        patch: stats(times.iter().map(|(_, patch)| *patch).collect())?,
-        cycle: stats(times.iter().map(|(post, patch)| *post + *patch).collect())?,
+    cycle_results(times.len(), wall, times)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1b. The raw baseline: the same transactions straight through the typed sqlx driver, no HTTP,
+//     no server, from the same number of tasks, on a database with the same schema and pragmas.
+
+/// Create: check that neither the vehicle nor the technician is busy, insert the active row
+/// and its event. Return: mark it returned and write its event. The events carry a JSON body of
+/// the size the server writes, so the baseline does the same writes the server must do.
+const RAW_CHECK: &str = "SELECT id FROM assignments WHERE status = 'active' \
+     AND (vehicle_id = $1 OR technician_id = $2)";
+const RAW_INSERT: &str = "INSERT INTO assignments (vehicle_id, technician_id, status, \
+     assigned_at, assigned_by) VALUES ($1, $2, 'active', $3, $4) RETURNING id";
+const RAW_RETURN: &str = "UPDATE assignments SET status = 'returned', returned_at = $2, \
+     returned_by = $3 WHERE id = $1 AND status = 'active'";
+const RAW_EVENT: &str = "INSERT INTO events (at, actor_id, actor_name, kind, vehicle_id, \
+     technician_id, assignment_id, data) VALUES ($1, $2, 'Bench', $3, $4, $5, $6, $7)";
+
+fn raw_event_data(id: i64, vehicle: i64, technician: i64, status: &str) -> String {
+    json!({
+        "id": id, "vehicleId": vehicle, "technicianId": technician, "status": status,
+        "assignedDate": "2026-01-01T00:00:00Z", "returnedDate": null,
+        "vehicle": {"id": vehicle, "name": "Van", "licensePlate": "BN-0000", "make": "Ford",
+                    "model": "Transit", "year": 2021, "createdAt": "2026-01-01T00:00:00Z"},
+        "technician": {"id": technician, "name": "Technician", "email": "tech@depot.example"},
+        "assignedBy": {"id": technician, "name": "Bench"}, "returnedBy": null
     })
+    .to_string()
+}
+
+/// One create + return cycle; `$source.begin_with($begin)` starts a write transaction (a pool
+/// or a connection).
+macro_rules! raw_cycle {
+    ($source:expr, $begin:expr, $vehicle:expr, $technician:expr) => {{
+        let (vehicle, technician) = ($vehicle, $technician);
+        let now = Utc::now().timestamp();
+        let mut tx = $source.begin_with($begin).await?;
+        let busy: Option<i64> = sqlx::query_scalar(RAW_CHECK)
+            .bind(vehicle)
+            .bind(technician)
+            .fetch_optional(&mut *tx)
+            .await?;
+        ensure!(busy.is_none(), "raw: vehicle {vehicle} is still busy");
+        let id: i64 = sqlx::query_scalar(RAW_INSERT)
+            .bind(vehicle)
+            .bind(technician)
+            .bind(now)
+            .bind(technician)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(RAW_EVENT)
+            .bind(now)
+            .bind(technician)
+            .bind("assignment.created")
+            .bind(vehicle)
+            .bind(technician)
+            .bind(id)
+            .bind(raw_event_data(id, vehicle, technician, "active"))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut tx = $source.begin_with($begin).await?;
+        let changed = sqlx::query(RAW_RETURN)
+            .bind(id)
+            .bind(now)
+            .bind(technician)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        ensure!(changed == 1, "raw: assignment {id} was not active");
+        sqlx::query(RAW_EVENT)
+            .bind(now)
+            .bind(technician)
+            .bind("assignment.returned")
+            .bind(vehicle)
+            .bind(technician)
+            .bind(id)
+            .bind(raw_event_data(id, vehicle, technician, "returned"))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<(), color_eyre::Report>(())
+    }};
+}
+
+/// One task per pair, each running `task(vehicle, technician, cycles)`; returns the number of
+/// cycles and the wall time of the measured part.
+async fn raw_run<F, Fut>(pairs: &[(i64, i64)], task: F) -> Result<(usize, Duration)>
+where
+    F: Fn(i64, i64, usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<()>> + Send + 'static,
+{
+    let run = |cycles: usize| {
+        let mut set = JoinSet::new();
+        for &(vehicle, technician) in pairs {
+            set.spawn(task(vehicle, technician, cycles));
+        }
+        async move {
+            while let Some(joined) = set.join_next().await {
+                joined.wrap_err("a raw task panicked")??;
+            }
+            Ok::<(), color_eyre::Report>(())
+        }
+    };
+    bounded("the raw warm-up cycles", run(WARMUP_CYCLES)).await?;
+    let started = Instant::now();
+    bounded("the raw measured cycles", run(MEASURED_CYCLES)).await?;
+    Ok((pairs.len() * MEASURED_CYCLES, started.elapsed()))
+}
+
+/// The raw baseline on a fresh database: the schema comes from the server's own migrations,
+/// the pragmas (SQLite) are the server's, and the writes go straight through sqlx.
+async fn raw_cycles(kind: DbKind, postgres_admin_url: Option<&str>) -> Result<(usize, Duration)> {
+    let database = BenchDatabase::new(kind, postgres_admin_url).await?;
+    let store = Store::open(&database.url)
+        .await
+        .wrap_err("cannot open the raw baseline's database")?;
+    let vehicles = make_vehicles(&store, CLIENTS).await?;
+    let technicians = make_technicians(&store, CLIENTS).await?;
+    store.close().await;
+    let pairs: Vec<(i64, i64)> = vehicles.into_iter().zip(technicians).collect();
+    let outcome = match kind {
+        DbKind::Sqlite => {
+            use sqlx::sqlite::SqliteSynchronous;
+            use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+            let options = <SqliteConnectOptions as std::str::FromStr>::from_str(&database.url)?
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            // One connection: SQLite has one writer at a time, and the tasks queue for it.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false)
+                .connect_with(options)
+                .await?;
+            let result = raw_run(&pairs, {
+                let pool = pool.clone();
+                move |vehicle, technician, cycles| {
+                    let pool = pool.clone();
+                    async move {
+                        for _ in 0..cycles {
+                            raw_cycle!(pool, "BEGIN IMMEDIATE", vehicle, technician)?;
+                        }
+                        Ok(())
+                    }
+                }
+            })
+            .await;
+            pool.close().await;
+            result
+        }
+        DbKind::Postgres => {
+            // A connection per task, as pgbench has one per client.
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(u32::try_from(CLIENTS)?)
+                .connect(&database.url)
+                .await?;
+            let result = raw_run(&pairs, {
+                let pool = pool.clone();
+                move |vehicle, technician, cycles| {
+                    let pool = pool.clone();
+                    async move {
+                        let mut conn = pool.acquire().await?;
+                        for _ in 0..cycles {
+                            raw_cycle!((*conn), "BEGIN", vehicle, technician)?;
+                        }
+                        Ok(())
+                    }
+                }
+            })
+            .await;
+            pool.close().await;
+            result
+        }
+    };
+    drop(database);
+    outcome
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -922,7 +1114,7 @@ fn events_table(results: &[(DbKind, EventResults)]) -> Result<String> {
 struct BackendResults {
     kind: DbKind,
     version: String,
-    cycles: CycleResults,
+    write: WritePath,
     history: HistoryResults,
 }
 
@@ -949,19 +1141,81 @@ where
     Ok((result, version))
 }
 
+/// Server and raw baseline, alternating on fresh databases, so both see the same machine.
+const RATIO_ROUNDS: usize = 2;
+
+struct WritePath {
+    server: CycleResults,
+    raw_cycles: usize,
+    raw_wall: Duration,
+}
+
+impl WritePath {
+    fn server_rate(&self) -> f64 {
+        rate(&self.server)
+    }
+
+    fn raw_rate(&self) -> f64 {
+        self.raw_cycles as f64 / self.raw_wall.as_secs_f64()
+    }
+}
+
+async fn run_write_path(
+    kind: DbKind,
+    postgres_admin_url: Option<&str>,
+) -> Result<(WritePath, String)> {
+    let (mut cycles, mut wall, mut times) = (0, Duration::ZERO, Vec::new());
+    let (mut raw_cycles_total, mut raw_wall) = (0, Duration::ZERO);
+    let mut version = String::new();
+    for round in 0..RATIO_ROUNDS {
+        let (server, v) = on_fresh_server(kind, postgres_admin_url, |harness| {
+            Box::pin(bench_cycles(harness))
+        })
+        .await
+        .wrap_err_with(|| format!("create + return cycles on {}", kind.label()))?;
+        version = v;
+        let (raw, raw_time) = raw_cycles(kind, postgres_admin_url)
+            .await
+            .wrap_err_with(|| format!("raw create + return cycles on {}", kind.label()))?;
+        println!(
+            "round {round}: {} server {:.0} cycles/s (POST p50 {} ms, p99 {} ms), raw {:.0} cycles/s",
+            kind.label(),
+            rate(&server),
+            ms(server.post.p50),
+            ms(server.post.p99),
+            raw as f64 / raw_time.as_secs_f64()
+        );
+        cycles += server.cycles;
+        wall += server.wall;
+        times.extend(server.times);
+        raw_cycles_total += raw;
+        raw_wall += raw_time;
+    }
+    let result = WritePath {
+        server: cycle_results(cycles, wall, times)?,
+        raw_cycles: raw_cycles_total,
+        raw_wall,
+    };
+    println!(
+        "cycles/s {} server {:.0} raw {:.0} ratio {:.2}",
+        kind.label().to_lowercase(),
+        result.server_rate(),
+        result.raw_rate(),
+        result.server_rate() / result.raw_rate()
+    );
+    println!(
+        "POST /api/admin/assignments {}: p50 {} ms, p99 {} ms, p99/p50 {:.1}",
+        kind.label(),
+        ms(result.server.post.p50),
+        ms(result.server.post.p99),
+        result.server.post.p99.as_secs_f64() / result.server.post.p50.as_secs_f64()
+    );
+    Ok((result, version))
+}
+
 async fn run_backend(kind: DbKind, postgres_admin_url: Option<&str>) -> Result<BackendResults> {
     println!("== {} ==", kind.label());
-    let (cycles, version) = on_fresh_server(kind, postgres_admin_url, |harness| {
-        Box::pin(bench_cycles(harness))
-    })
-    .await
-    .wrap_err_with(|| format!("create + return cycles on {}", kind.label()))?;
-    println!(
-        "create + return: {} cycles from {CLIENTS} clients in {:.2} s = {:.0} cycles/s",
-        cycles.cycles,
-        cycles.wall.as_secs_f64(),
-        cycles.cycles as f64 / cycles.wall.as_secs_f64()
-    );
+    let (write, version) = run_write_path(kind, postgres_admin_url).await?;
     let (history, _) = on_fresh_server(kind, postgres_admin_url, |harness| {
         Box::pin(bench_history(harness))
     })
@@ -983,7 +1237,7 @@ async fn run_backend(kind: DbKind, postgres_admin_url: Option<&str>) -> Result<B
     Ok(BackendResults {
         kind,
         version,
-        cycles,
+        write,
         history,
     })
 }
@@ -1035,7 +1289,7 @@ fn table(results: &[BackendResults], skipped: Option<&str>) -> Result<String> {
     writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|")?;
     for result in results {
         let db = result.kind.label();
-        let c = &result.cycles;
+        let c = &result.write.server;
         let row = |out: &mut String, name: &str, s: &Stats, extra: &str| {
             writeln!(
                 out,
@@ -1053,6 +1307,13 @@ fn table(results: &[BackendResults], skipped: Option<&str>) -> Result<String> {
             &format!("create + return cycle, {CLIENTS} clients"),
             &c.cycle,
             &format!("{per_second:.0} cycles/s"),
+        )?;
+        writeln!(
+            out,
+            "| {db} | raw baseline: the same transactions through sqlx, {CLIENTS} tasks | | | | | | \
+             {:.0} cycles/s (server / raw {:.2}) |",
+            result.write.raw_rate(),
+            result.write.server_rate() / result.write.raw_rate()
         )?;
         row(&mut out, "— `POST /api/admin/assignments`", &c.post, "")?;
         row(
@@ -1087,6 +1348,14 @@ async fn main() -> Result<()> {
     let postgres_admin_url = std::env::var(POSTGRES_ENV)
         .ok()
         .filter(|url| !url.is_empty());
+    // `cargo bench --bench server -- cycles` runs only the write path against its raw baseline.
+    if std::env::args().skip(1).any(|arg| arg == "cycles") {
+        run_write_path(DbKind::Sqlite, None).await?;
+        if let Some(url) = &postgres_admin_url {
+            run_write_path(DbKind::Postgres, Some(url)).await?;
+        }
+        return Ok(());
+    }
     // `cargo bench --bench server -- events` runs only the event benchmarks.
     let only_events = std::env::args().skip(1).any(|arg| arg == "events");
     if only_events {

@@ -210,7 +210,7 @@ impl Store {
         .bind(key_id)
         .bind(now.timestamp())
         .bind(now.timestamp() - LAST_USED_GRANULARITY_SECONDS)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -792,9 +792,12 @@ impl Store {
                 }
             }
             let mut tx = self.begin_change(actor).await?;
-            if !self
-                .lock_assignment_parties(&mut tx, vehicle_id, technician_id)
-                .await?
+            // SQLite's one writer already holds everything, and a vehicle or technician that
+            // does not exist fails the insert's foreign key: no statements needed there.
+            if self.backend == Backend::Postgres
+                && !self
+                    .lock_assignment_parties(&mut tx, vehicle_id, technician_id)
+                    .await?
             {
                 tx.rollback().await?;
                 return Err(StoreError::NotFound);

@@ -4,6 +4,12 @@
 //! written once in SQL that SQLite and PostgreSQL both accept (numbered `$N` placeholders,
 //! `RETURNING`, partial indexes). What differs per database is kept in [`Backend`]: the
 //! migrations, how a write transaction starts, and row locking.
+//!
+//! Write transactions run on [`Store::writer`]. On SQLite that is a pool of one connection:
+//! the database takes one writer at a time anyway, so writers wait their turn in the pool's
+//! queue (in order, woken the moment the writer is free) rather than in SQLite's busy handler,
+//! which sleeps and retries and lets a late writer overtake one that has waited long. Reads
+//! keep their own pool and, in WAL mode, never wait for the writer.
 
 mod api_keys;
 mod events;
@@ -123,9 +129,46 @@ fn values_placeholders(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
+/// Connections for reads on SQLite, for everything on PostgreSQL.
+const SQLITE_READERS: u32 = 8;
+const POSTGRES_CONNECTIONS: u32 = 16;
+
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+
+fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        // SQLite may roll a transaction back by itself when a write fails for want of
+        // disk or on an I/O error; sqlx's ROLLBACK then fails and the connection stays
+        // "inside" a transaction it cannot leave. Such a connection is closed, not reused.
+        .before_acquire(|conn, _| {
+            Box::pin(async move {
+                if conn.is_in_transaction() {
+                    // Lets a ROLLBACK queued when the last transaction was dropped finish.
+                    conn.ping().await?;
+                }
+                Ok(!conn.is_in_transaction())
+            })
+        });
+    match backend {
+        Backend::Sqlite => options.after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute(SQLITE_PRAGMAS).await?;
+                Ok(())
+            })
+        }),
+        Backend::Postgres => options,
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
+    /// Reads; on PostgreSQL also writes (the same pool as `writer`).
     pub(crate) pool: AnyPool,
+    /// Write transactions: one connection on SQLite (see the module's note).
+    pub(crate) writer: AnyPool,
     pub(crate) backend: Backend,
     /// For connections outside the pool (PostgreSQL's LISTEN).
     url: String,
@@ -156,39 +199,27 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&url)?;
         let listen_url = url.clone();
-        let pool_options = match backend {
-            Backend::Sqlite => AnyPoolOptions::new()
-                .max_connections(8)
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                        )
-                        .await?;
-                        Ok(())
-                    })
-                }),
-            Backend::Postgres => AnyPoolOptions::new().max_connections(16),
+        let (pool, writer) = match backend {
+            Backend::Sqlite => {
+                // The writer first: it sets WAL mode before the readers open the file.
+                let writer = pool_options(backend, 1)
+                    .connect_with(options.clone())
+                    .await?;
+                let pool = pool_options(backend, SQLITE_READERS)
+                    .connect_with(options)
+                    .await?;
+                (pool, writer)
+            }
+            Backend::Postgres => {
+                let pool = pool_options(backend, POSTGRES_CONNECTIONS)
+                    .connect_with(options)
+                    .await?;
+                (pool.clone(), pool)
+            }
         };
-        let pool = pool_options
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            // SQLite may roll a transaction back by itself when a write fails for want of
-            // disk or on an I/O error; sqlx's ROLLBACK then fails and the connection stays
-            // "inside" a transaction it cannot leave. Such a connection is closed, not reused.
-            .before_acquire(|conn, _| {
-                Box::pin(async move {
-                    if conn.is_in_transaction() {
-                        // Lets a ROLLBACK queued when the last transaction was dropped finish.
-                        conn.ping().await?;
-                    }
-                    Ok(!conn.is_in_transaction())
-                })
-            })
-            .connect_with(options)
-            .await?;
         let store = Store {
             pool,
+            writer,
             backend,
             url: listen_url,
             signals: Arc::default(),
@@ -204,7 +235,7 @@ impl Store {
                 // Rebuilding a table that others refer to needs foreign keys off, which SQLite
                 // only allows outside a transaction: the migrations run on one connection with
                 // them off, then they are switched back on and checked.
-                let mut conn = self.pool.acquire().await?;
+                let mut conn = self.writer.acquire().await?;
                 conn.execute("PRAGMA foreign_keys = OFF").await?;
                 let migrated = sqlx::migrate!("migrations/sqlite").run(&mut *conn).await;
                 conn.execute("PRAGMA foreign_keys = ON").await?;
@@ -221,7 +252,7 @@ impl Store {
             }
             Backend::Postgres => {
                 sqlx::migrate!("migrations/postgres")
-                    .run(&self.pool)
+                    .run(&self.writer)
                     .await?
             }
         }
@@ -234,6 +265,7 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     /// A consistent copy of a SQLite database at `path`, taken while others read and write
@@ -272,16 +304,23 @@ impl Store {
         Ok(())
     }
 
-    /// The pool's connections now (open, of which idle) and its upper bound.
+    /// The database connections now (open, of which idle) and their upper bound, readers and
+    /// the writer together.
     pub fn pool_numbers(&self) -> (u32, usize, u32) {
-        (
-            self.pool.size(),
-            self.pool.num_idle(),
-            self.pool.options().get_max_connections(),
-        )
+        let pools: &[&AnyPool] = match self.backend {
+            Backend::Sqlite => &[&self.pool, &self.writer],
+            Backend::Postgres => &[&self.pool],
+        };
+        pools.iter().fold((0, 0, 0), |(size, idle, max), pool| {
+            (
+                size + pool.size(),
+                idle + pool.num_idle(),
+                max + pool.options().get_max_connections(),
+            )
+        })
     }
 
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(self.pool.begin_with(self.backend.begin_write()).await?)
+        Ok(self.writer.begin_with(self.backend.begin_write()).await?)
     }
 }
