@@ -1085,3 +1085,20 @@ fn unavailable_vehicles_are_listed_last_and_refused() {
         other => panic!("the picker should stay: {other:?}"),
     }
 }
+
+/// At 80×24 dates keep their four-digit year; the time of day is what goes.
+#[test]
+fn narrow_dates_keep_the_year_and_drop_the_time() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('3')));
+    let terminal = render(&mut app, 80, 24, Theme::mono());
+    let text: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|cell| cell.symbol())
+        .collect();
+    assert!(text.contains("2026-11-22"), "{text}");
+    assert!(!text.contains("11-22 08:15"), "{text}");
+}

@@ -404,8 +404,8 @@ impl RoleConflict {
 
     /// The server's sentence and one row per item.
     fn rows(&self, inner_width: usize, wide: bool, theme: Theme) -> Vec<Line<'static>> {
-        let (rel_width, date_width) = (6, if wide { 10 } else { 8 });
-        let range_width = date_width * 2 + 3;
+        // Dates keep their four-digit year; narrow, the ranges lose their slack instead.
+        let (rel_width, range_width) = if wide { (6, 23) } else { (5, 21) };
         // "start later *" (an edited row) is the longest action.
         let any_edited = (0..self.items.len()).any(|index| self.is_edited(index));
         let action_width = if any_edited { 13 } else { 12 };

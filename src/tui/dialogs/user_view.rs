@@ -252,7 +252,7 @@ impl UserView {
         look: &Look,
     ) -> Vec<Line<'static>> {
         let theme = look.theme;
-        let (org_width, date_width) = if wide { (24, 10) } else { (18, 8) };
+        let (org_width, date_width) = if wide { (24, 10) } else { (16, 10) };
         let fixed = 4 + org_width + 1 + 7 + date_width + 1 + date_width + 1;
         let bar_width = width.saturating_sub(fixed + 1);
         let axis = Axis::over(entries.iter().map(|e| (e.from, e.to)), look.today);

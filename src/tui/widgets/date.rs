@@ -9,18 +9,13 @@ use super::field::Field;
 use crate::api::dates::{parse_relative, Day, DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
 use crate::tui::theme::Theme;
 
-/// A validity end for people: "open" for its default, else the date, or "25-01-01" where
-/// room is scarce (`wide: false`).
-pub fn date_text(day: Day, default: Day, wide: bool) -> String {
+/// A validity end for people: "open" for its default, else the date, always with its
+/// four-digit year (a two-digit one reads as a day or a month).
+pub fn date_text(day: Day, default: Day, _wide: bool) -> String {
     if day == default {
         return "open".to_string();
     }
-    let full = day.date_only();
-    if wide || full.len() != 10 {
-        full
-    } else {
-        full[2..].to_string()
-    }
+    day.date_only()
 }
 
 /// A validity end as a date field starts out: empty stands for the default.

@@ -65,11 +65,12 @@ pub fn fit(text: &str, width: usize) -> String {
     format!("{kept}…")
 }
 
-/// "2026-11-22 08:15" → "11-22 08:15" on narrow screens.
+/// "2026-11-22 08:15" → "2026-11-22" on narrow screens.
 pub fn compact(cell: String) -> String {
     let bytes = cell.as_bytes();
     if cell.len() == 16 && bytes.get(4) == Some(&b'-') && bytes.get(10) == Some(&b' ') {
-        cell[5..].to_string()
+        // The time goes first; the year stays four digits.
+        cell[..10].to_string()
     } else {
         cell
     }

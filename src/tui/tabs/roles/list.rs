@@ -331,10 +331,11 @@ impl RoleList {
         // With the organization column, everything is narrower (dates without the century).
         let wide = look.wide && !self.below;
         let (user_width, roles_width, date_width, org_width) = match (look.wide, self.below) {
+            // Dates keep their four-digit year everywhere; names give way.
             (true, false) => (16, 14, 10, 0),
-            (false, false) => (12, 12, 8, 0),
-            (true, true) => (14, 10, 8, 14),
-            (false, true) => (10, 8, 8, 10),
+            (false, false) => (11, 9, 10, 0),
+            (true, true) => (13, 9, 10, 13),
+            (false, true) => (9, 7, 10, 9),
         };
         let org_room = if self.below { org_width + 1 } else { 0 };
         let fixed =
