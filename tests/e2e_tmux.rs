@@ -979,14 +979,14 @@ fn roles_conflict_in_a_real_terminal() {
         framed(&screen)
     );
 
-    // 4. At 80×24 dates are yy-mm-dd; the first message has gone, so the next one is new.
+    // 4. At 80×24 dates keep their four-digit year; the first message has gone, so the next one is new.
     tmux.resize(80, 24);
     tmux.wait_for("the Roles tab at 80×24 without a message", TIMEOUT, |s| {
         let lines: Vec<&str> = s.lines().collect();
         lines.len() == 24
             && lines.iter().all(|line| line.chars().count() <= 80)
             && !s.contains(CREATED)
-            && role_rows(s, ELIF.1) == owned_pairs(&[("24-01-01", "open")])
+            && role_rows(s, ELIF.1) == owned_pairs(&[("2024-01-01", "open")])
             && role_rows(s, DMITRI.1).len() == 3
     });
 
@@ -996,9 +996,14 @@ fn roles_conflict_in_a_real_terminal() {
     assert_eq!(
         rows,
         vec![
-            conflict_row("#", "24-01-01…open", "24-01-01…25-12-31", "end earlier"),
-            conflict_row("new", "—", "26-01-01…26-06-30", "keep (yours)"),
-            conflict_row("new", "—", "26-07-01…open", "start later"),
+            conflict_row(
+                "#",
+                "2024-01-01…open",
+                "2024-01-01…2025-12-31",
+                "end earlier"
+            ),
+            conflict_row("new", "—", "2026-01-01…2026-06-30", "keep (yours)"),
+            conflict_row("new", "—", "2026-07-01…open", "start later"),
         ],
         "the split's dialog rows:\n{}",
         framed(&screen)
@@ -1008,9 +1013,9 @@ fn roles_conflict_in_a_real_terminal() {
         !s.contains("Role conflict") && s.contains(CREATED)
     });
     let expected = owned_pairs(&[
-        ("24-01-01", "25-12-31"),
-        ("26-01-01", "26-06-30"),
-        ("26-07-01", "open"),
+        ("2024-01-01", "2025-12-31"),
+        ("2026-01-01", "2026-06-30"),
+        ("2026-07-01", "open"),
     ]);
     tmux.wait_for(&format!("{}'s assignment split", ELIF.1), TIMEOUT, |s| {
         role_rows(s, ELIF.1) == expected
