@@ -340,7 +340,7 @@ async fn an_administrator_works_in_their_depot_and_below(s: &TestServer) {
     for _ in 0..sven_row {
         desk.press(KeyCode::Down).await;
     }
-    // (Enter would open the fleet tabs' refusal shown in the footer: Nadia is no fleet admin.)
+    // `u` here; Enter on the row opens the same view (roles_screens tests both).
     let ran = desk.press(KeyCode::Char('u')).await;
     assert_eq!(ran, [Command::LoadUserRoles { user_id: d.sven }]);
     let Some(Dialog::UserView(view)) = desk.app.dialog() else {
