@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use crossterm::event::KeyEvent;
 
+use super::defaults::defaults;
 use super::spec::KeySpec;
 use crate::config::{Config, ConfigError, KeyBinding};
 
@@ -240,129 +241,6 @@ impl Context {
             Context::UserView => "the user view",
         }
     }
-}
-
-/// The keys of each context before any rebinding, first key first (hints show it).
-fn defaults(context: Context) -> Vec<(Action, Vec<&'static str>)> {
-    use Action as A;
-    let list: &[(Action, &[&str])] = match context {
-        Context::Always => &[(A::QuitNow, &["ctrl-c"])],
-        Context::Common => &[
-            (A::Quit, &["q"]),
-            (A::Refresh, &["ctrl-r"]),
-            (A::Help, &["?"]),
-            (A::ShowError, &["m"]),
-            (A::Filter, &["/"]),
-            (A::ClearFilter, &["esc"]),
-            (A::Sort, &["s"]),
-            (A::ReverseSort, &["S"]),
-            (A::NextTab, &["tab"]),
-            (A::PreviousTab, &["shift-tab"]),
-            (A::Vehicles, &["1"]),
-            (A::Technicians, &["2"]),
-            (A::Assignments, &["3"]),
-            (A::Roles, &["4"]),
-            (A::Activity, &["5", "L"]),
-            (A::Down, &["j", "down"]),
-            (A::Up, &["k", "up"]),
-            (A::PageDown, &["pagedown"]),
-            (A::PageUp, &["pageup"]),
-            (A::First, &["g", "home"]),
-            (A::Last, &["G", "end"]),
-        ],
-        Context::Vehicles => &[
-            (A::New, &["n"]),
-            (A::Edit, &["e"]),
-            (A::Delete, &["d"]),
-            (A::Assign, &["a"]),
-            (A::Open, &["enter"]),
-        ],
-        Context::Technicians => &[
-            (A::New, &["n"]),
-            (A::Edit, &["e"]),
-            (A::Assign, &["a"]),
-            (A::Open, &["enter"]),
-        ],
-        Context::Assignments => &[
-            (A::New, &["n"]),
-            (A::Return, &["r"]),
-            (A::Status, &["f"]),
-            (A::Open, &["enter"]),
-        ],
-        Context::Roles => &[
-            (A::New, &["n"]),
-            (A::Edit, &["e"]),
-            (A::Delete, &["d"]),
-            (A::FocusTree, &["left", "h"]),
-            (A::FocusList, &["right", "l"]),
-            (A::Open, &["enter"]),
-            (A::Fold, &["space"]),
-            (A::Descendants, &["i"]),
-            (A::UserView, &["u"]),
-        ],
-        Context::Activity => &[(A::Open, &["enter"])],
-        Context::Filter => &[
-            (A::KeepFilter, &["enter"]),
-            (A::ClearFilter, &["esc"]),
-            (A::Down, &["down"]),
-            (A::Up, &["up"]),
-        ],
-        Context::Reader => &[(A::Close, &["esc", "enter", "q", "?"])],
-        Context::Confirm => &[(A::Yes, &["y", "enter"]), (A::No, &["n", "esc"])],
-        Context::Picker => &[
-            (A::Up, &["up"]),
-            (A::Down, &["down"]),
-            (A::PageUp, &["pageup"]),
-            (A::PageDown, &["pagedown"]),
-            (A::Accept, &["enter"]),
-            (A::Cancel, &["esc"]),
-        ],
-        Context::FleetForm | Context::RoleForm => &[
-            (A::NextField, &["tab", "down"]),
-            (A::PreviousField, &["shift-tab", "up"]),
-            (A::Accept, &["enter"]),
-            (A::Cancel, &["esc"]),
-        ],
-        Context::SignIn => &[
-            (A::Accept, &["enter"]),
-            (A::NextField, &["tab", "down", "up", "shift-tab"]),
-            (A::Cancel, &["esc"]),
-        ],
-        Context::AssignmentConflict => &[(A::Accept, &["enter"]), (A::Cancel, &["esc"])],
-        Context::RoleTicks => &[
-            (A::PreviousRole, &["left", "h"]),
-            (A::NextRole, &["right", "l"]),
-            (A::Tick, &["space", "x"]),
-            (A::TickRole(1), &["1"]),
-            (A::TickRole(2), &["2"]),
-            (A::TickRole(3), &["3"]),
-            (A::TickRole(4), &["4"]),
-            (A::TickRole(5), &["5"]),
-        ],
-        Context::RoleConflict => &[
-            (A::Accept, &["enter"]),
-            (A::Up, &["up", "k"]),
-            (A::Down, &["down", "j"]),
-            (A::Edit, &["e"]),
-            (A::Undo, &["u"]),
-            (A::Cancel, &["esc"]),
-        ],
-        Context::DateEdit => &[
-            (A::Accept, &["enter"]),
-            (A::NextField, &["tab", "shift-tab", "up", "down"]),
-            (A::Cancel, &["esc"]),
-        ],
-        Context::UserView => &[
-            (A::Close, &["esc", "q", "u"]),
-            (A::Down, &["down", "j"]),
-            (A::Up, &["up", "k"]),
-            (A::PageDown, &["pagedown"]),
-            (A::PageUp, &["pageup"]),
-        ],
-    };
-    list.iter()
-        .map(|(action, keys)| (*action, keys.to_vec()))
-        .collect()
 }
 
 /// Why the `[keys]` of the config file cannot be used.

@@ -2,6 +2,7 @@
 //! and the hints written from the map.
 
 mod action;
+mod defaults;
 pub mod hints;
 mod spec;
 
