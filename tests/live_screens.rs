@@ -493,6 +493,28 @@ fn a_new_assignment_on_top_keeps_the_selected_record() {
     assert_eq!(names(&app), ["9", "5"]);
 }
 
+/// Two assignments made in the same second (dates carry whole seconds): the later one is on
+/// top, as the server lists them, also when both arrive live one after the other.
+#[test]
+fn assignments_made_in_the_same_second_list_the_later_first() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('3')));
+    let same_second = at(28, 8, 3);
+    let a8 = assignment(8, &truck7(), &cy(), same_second, None);
+    let a9 = assignment(9, &bike(), &cy(), same_second, None);
+    for (event, a) in [(1, &a8), (2, &a9)] {
+        app.update(change(assignment_event(
+            event,
+            EventKind::AssignmentCreated,
+            Some(OTHER),
+            a,
+        )));
+    }
+    assert_eq!(names(&app), ["9", "8", "7", "5", "4", "2"]);
+    app.update(press(KeyCode::Char('g')));
+    assert_eq!(selected(&mut app), "9");
+}
+
 #[test]
 fn a_load_answered_after_a_change_does_not_undo_it() {
     let mut app = loaded_app();

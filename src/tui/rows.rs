@@ -125,9 +125,13 @@ impl Row for Assignment {
     fn sort_key(&self, column: usize) -> SortKey {
         match column {
             0 => SortKey::Number(self.id),
-            // Newest first stays the natural order of the date columns.
-            5 => SortKey::Number(-self.assigned_date.timestamp()),
-            6 => SortKey::Number(-self.returned_date.map_or(i64::MIN + 1, |d| d.timestamp())),
+            // Newest first stays the natural order of the date columns; within one second the
+            // later record (higher id) first, as the server lists them.
+            5 => SortKey::Pair(-self.assigned_date.timestamp(), -self.id),
+            6 => SortKey::Pair(
+                -self.returned_date.map_or(i64::MIN + 1, |d| d.timestamp()),
+                -self.id,
+            ),
             _ => SortKey::natural(self.cells().get(column).map_or("", String::as_str)),
         }
     }

@@ -30,6 +30,8 @@ pub trait Row {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SortKey {
     Number(i64),
+    /// A number, then a tie-break (records stamped in the same second).
+    Pair(i64, i64),
     Text(String),
 }
 
