@@ -23,6 +23,26 @@ async fn set_status(s: &TestServer, id: i64, body: Value) -> common::Reply {
         .await
 }
 
+/// The activity log's length once it holds the `kind` event of record `id` (and so every event
+/// committed before it).
+async fn logged_with(s: &TestServer, kind: &str, id: i64) -> usize {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let events = s.activity("").await;
+        if events
+            .iter()
+            .any(|e| e["kind"] == kind && e["data"]["id"] == id)
+        {
+            return events.len();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {kind} event for {id} in the log"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// The whole activity log, oldest first, once PostgreSQL has numbered every committed event
 /// (just after commit): at least `at_least` events, then read until two reads 300 ms apart
 /// agree.
@@ -200,7 +220,9 @@ async fn an_assigned_vehicle_leaves_service_only_with_its_return(s: &TestServer)
     assert_eq!(now["statusNote"], Value::Null);
     let held = s.get(&format!("/api/admin/assignments/{assignment}")).await;
     assert_eq!(held.body["assignment"]["status"], "active");
-    let events_before = s.activity("").await.len();
+    // PostgreSQL numbers events just after commit: the count is taken once the assignment's
+    // own event is in the log, or it would be counted among the new ones.
+    let events_before = logged_with(s, "assignment.created", assignment).await;
 
     // With returnActive the assignment is returned in the same change.
     let reply = set_status(

@@ -708,6 +708,15 @@ async fn keep_alive_and_expiry_postgres() {
     keep_alive_and_expiry(DbKind::Postgres).await;
 }
 
+/// Polls `done` until it holds, with a deadline generous enough for a loaded machine.
+async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A stream whose client stops reading falls behind the channel; once the client reads again
 /// it catches up from the table and still gets every event exactly once, in order.
 async fn a_slow_stream_catches_up_from_the_table(kind: DbKind) {
@@ -725,6 +734,12 @@ async fn a_slow_stream_catches_up_from_the_table(kind: DbKind) {
     let start = s.events_when(3).await.last().expect("events")["id"]
         .as_i64()
         .expect("id");
+    // The fan-out must have published `start` before the stream subscribes, or the stream
+    // would begin below it and send events the test does not count.
+    wait_until("the fan-out publishes the first events", || {
+        s.events().last_published() >= start
+    })
+    .await;
     // A client with a tiny receive buffer that stops reading: the server's writes stall soon.
     let address: std::net::SocketAddr = s
         .url
@@ -739,8 +754,12 @@ async fn a_slow_stream_catches_up_from_the_table(kind: DbKind) {
         s.admin_token
     );
     tcp.write_all(request.as_bytes()).await.expect("request");
-    // Live only (no resume point): everything below reaches it through the channel.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Live only (no resume point): everything below reaches it through the channel, once the
+    // stream has subscribed (it counts itself open right after).
+    wait_until("the stream subscribes", || {
+        s.events().open_streams.load(Ordering::Relaxed) == 1
+    })
+    .await;
     // Many batches of 500 events while nobody reads.
     let now = chrono::Utc::now();
     const ROWS: usize = 20_000;
@@ -771,7 +790,7 @@ async fn a_slow_stream_catches_up_from_the_table(kind: DbKind) {
     let mut ids = Vec::new();
     let mut last_data = String::new();
     let mut head_done = false;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(180);
     while ids.len() < ROWS + 1 {
         assert!(
             Instant::now() < deadline,
@@ -779,7 +798,7 @@ async fn a_slow_stream_catches_up_from_the_table(kind: DbKind) {
             ids.len()
         );
         let mut buffer = [0u8; 65536];
-        let read = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buffer))
+        let read = tokio::time::timeout(Duration::from_secs(30), tcp.read(&mut buffer))
             .await
             .expect("the stream goes on")
             .expect("read");
