@@ -12,6 +12,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The session's name inside the test's own tmux server.
@@ -1485,8 +1487,9 @@ fn a_silent_server_at_start_shows_connecting_then_offline() {
 }
 
 /// Forwards connections to `upstream`, holding every chunk the server sends for `delay`: a
-/// slow link.
-fn slow_proxy(upstream: &str, delay: Duration) -> String {
+/// slow link. While the returned flag is set, what the server sends is held back until it is
+/// cleared, so a test can look at the screen before an answer arrives however slow it is.
+fn slow_proxy(upstream: &str, delay: Duration) -> (String, Arc<AtomicBool>) {
     use std::io::{Read, Write};
     let upstream = upstream.trim_start_matches("http://").to_string();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
@@ -1494,8 +1497,11 @@ fn slow_proxy(upstream: &str, delay: Duration) -> String {
         "http://127.0.0.1:{}",
         listener.local_addr().expect("its address").port()
     );
+    let hold = Arc::new(AtomicBool::new(false));
+    let held = hold.clone();
     std::thread::spawn(move || {
         for client in listener.incoming().flatten() {
+            let held = held.clone();
             let Ok(server) = std::net::TcpStream::connect(&upstream) else {
                 continue;
             };
@@ -1515,6 +1521,9 @@ fn slow_proxy(upstream: &str, delay: Duration) -> String {
                         break;
                     }
                     std::thread::sleep(delay);
+                    while held.load(Ordering::SeqCst) {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
                     if client_writer.write_all(&buffer[..read]).is_err() {
                         break;
                     }
@@ -1522,7 +1531,7 @@ fn slow_proxy(upstream: &str, delay: Duration) -> String {
             });
         }
     });
-    url
+    (url, hold)
 }
 
 /// Through a slow link, the footer says what is on its way from `Enter` to the answer.
@@ -1535,7 +1544,7 @@ fn an_assignment_through_a_slow_link_shows_it_is_on_its_way() {
     let database = format!("sqlite://{}", root.join("fleetdesk.db").display());
     let server = ServerProcess::start(&database, true, &root);
     let token = token_for(&server.url, DISPATCHER_B);
-    let proxy = slow_proxy(&server.url, Duration::from_millis(2500));
+    let (proxy, hold) = slow_proxy(&server.url, Duration::from_millis(2500));
     let tmux = start_client(&root.join("client"), &proxy, &token);
     tmux.wait_for(
         "the client with its vehicles",
@@ -1554,15 +1563,66 @@ fn an_assignment_through_a_slow_link_shows_it_is_on_its_way() {
         s.contains(&format!("Assign {FREE_VEHICLE} to")) && picker_choice(s).is_some()
     });
     let technician = picker_choice(&screen).expect("a free technician");
+    // The answer is held back until the footer has been seen (a loaded machine may take
+    // longer than the link's delay to draw it); well within the client's request timeout.
+    hold.store(true, Ordering::SeqCst);
     tmux.key("Enter");
     let on_its_way = format!("Assigning {FREE_VEHICLE} to {technician}…");
-    // Well before the answer can come.
-    tmux.wait_for(
+    let done = format!("Assigned {FREE_VEHICLE} to {technician}");
+    let screen = tmux.wait_for(
         "the footer saying it is on its way",
-        Duration::from_secs(2),
+        Duration::from_secs(10),
         |s| s.contains(&on_its_way),
     );
-    let done = format!("Assigned {FREE_VEHICLE} to {technician}");
+    hold.store(false, Ordering::SeqCst);
+    assert!(!screen.contains(&done), "{}", framed(&screen));
     let screen = tmux.wait_for("the answer", TIMEOUT, |s| s.contains(&done));
     assert!(!screen.contains(&on_its_way), "{}", framed(&screen));
+}
+
+/// Idle means idle: with the stream up and nobody changing anything, the client writes not a
+/// byte to its terminal over two of the header counts' refreshes (every 5 s, answered with the
+/// same counts), read from what tmux receives; a key then is drawn at once (the recording works).
+#[test]
+fn an_idle_client_writes_nothing_to_its_terminal() {
+    if common::tmux_or_skip().is_none() {
+        return;
+    }
+    let (root, _scratch) = scratch("idle");
+    let database = format!("sqlite://{}", root.join("fleetdesk.db").display());
+    let server = ServerProcess::start(&database, true, &root);
+    let token = token_for(&server.url, DISPATCHER_B);
+    let tmux = start_client(&root.join("client"), &server.url, &token);
+    let screen = tmux.wait_for(
+        "the client, live, with its vehicles",
+        Duration::from_secs(60),
+        |s| live(s) && counts(s).is_some_and(|(shown, total)| shown == total && total > 0),
+    );
+    let first = selected_row(&screen).expect("a selected row");
+    let record = root.join("idle.bytes");
+    let pipe = format!("cat >> {}", quoted(&record.display().to_string()));
+    tmux.run(&["pipe-pane", "-o", "-t", SESSION, &pipe]);
+    // The window measured: eleven one-second ticks, two refreshes of the counts.
+    std::thread::sleep(Duration::from_secs(11));
+    let idle = std::fs::read(&record).unwrap_or_default();
+    assert!(
+        idle.is_empty(),
+        "an idle client wrote {} bytes: {:?}\n{}",
+        idle.len(),
+        String::from_utf8_lossy(&idle),
+        framed(&tmux.screen())
+    );
+    tmux.type_text("j");
+    tmux.wait_for("the selection moved", TIMEOUT, |s| {
+        selected_row(s).is_some_and(|row| row != first)
+    });
+    let deadline = Instant::now() + TIMEOUT;
+    while std::fs::read(&record).unwrap_or_default().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the key's frame was not recorded"
+        );
+        std::thread::sleep(POLL);
+    }
+    tmux.run(&["pipe-pane", "-t", SESSION]);
 }
