@@ -193,13 +193,17 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<AssignmentEnvelope>)> {
     check_id("vehicleId", new.vehicle_id).map_err(ApiError::Validation)?;
     check_id("technicianId", new.technician_id).map_err(ApiError::Validation)?;
-    if state.store.get_vehicle(new.vehicle_id).await?.is_none() {
+    let (vehicle_exists, technician) = state
+        .store
+        .assignment_parties(new.vehicle_id, new.technician_id)
+        .await?;
+    if !vehicle_exists {
         return Err(ApiError::Validation(format!(
             "vehicleId {} names no vehicle.",
             new.vehicle_id
         )));
     }
-    match state.store.get_user(new.technician_id).await? {
+    match technician {
         None => {
             return Err(ApiError::Validation(format!(
                 "technicianId {} names no user.",

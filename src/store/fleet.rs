@@ -198,6 +198,31 @@ async fn assignment_in(conn: &mut AnyConnection, id: i64) -> StoreResult<Assignm
     assignment_from_row(&row)
 }
 
+/// A write of one assignment row that hands the assignment back. PostgreSQL returns it with its
+/// names from the write itself, in one round trip; SQLite (no writes inside WITH) returns the
+/// id, and [`written_assignment`] reads the rest from the same connection.
+fn returning_assignment(backend: super::Backend, write: &str) -> String {
+    match backend {
+        super::Backend::Postgres => format!(
+            "WITH written AS ({write} RETURNING *) {}",
+            ASSIGNMENT_SELECT.replace("FROM assignments a ", "FROM written a ")
+        ),
+        super::Backend::Sqlite => format!("{write} RETURNING id"),
+    }
+}
+
+/// The assignment from a row of a [`returning_assignment`] statement.
+async fn written_assignment(
+    conn: &mut AnyConnection,
+    backend: super::Backend,
+    row: &AnyRow,
+) -> StoreResult<Assignment> {
+    match backend {
+        super::Backend::Postgres => assignment_from_row(row),
+        super::Backend::Sqlite => assignment_in(conn, row.try_get("id")?).await,
+    }
+}
+
 fn user_subject(user: &User) -> EventSubject {
     EventSubject {
         user_id: Some(user.id),
@@ -755,6 +780,30 @@ impl Store {
         Ok(conflicts)
     }
 
+    /// Whether the vehicle exists, and the user with the technician's id: what a new
+    /// assignment's request is checked against, in one read.
+    pub async fn assignment_parties(
+        &self,
+        vehicle_id: i64,
+        technician_id: i64,
+    ) -> StoreResult<(bool, Option<User>)> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM vehicles WHERE id = $1) AS vehicles, \
+             u.id, u.name, u.email, u.role FROM (SELECT 1 AS one) o \
+             LEFT JOIN users u ON u.id = $2",
+        )
+        .bind(vehicle_id)
+        .bind(technician_id)
+        .fetch_one(&self.pool)
+        .await?;
+        let vehicles: i64 = row.try_get("vehicles")?;
+        let user = match row.try_get::<Option<i64>, _>("id")? {
+            Some(_) => Some(user_from_row(&row)?),
+            None => None,
+        };
+        Ok((vehicles > 0, user))
+    }
+
     /// Creates an active assignment. The unique indexes over active rows decide; a violation
     /// comes back as `Busy` with what stands in the way. With `return_conflicting`, those are
     /// returned first in the same transaction: all of it happens or none. A vehicle that is not
@@ -785,7 +834,9 @@ impl Store {
         // A concurrent return can empty the conflict list between the failed insert and the
         // re-read; then the insert is simply tried again.
         for _ in 0..5 {
-            if !return_conflicting {
+            // SQLite checks on a reader, outside its one writer, and lets the unique index
+            // catch a race. PostgreSQL sees the holders when it locks them, below.
+            if !return_conflicting && self.backend == Backend::Sqlite {
                 let conflicts = self.active_conflicts(vehicle_id, technician_id).await?;
                 if !conflicts.is_empty() {
                     return Ok(CreateAssignmentOutcome::Busy(conflicts));
@@ -794,18 +845,24 @@ impl Store {
             let mut tx = self.begin_change(actor).await?;
             // SQLite's one writer already holds everything, and a vehicle or technician that
             // does not exist fails the insert's foreign key: no statements needed there.
-            if self.backend == Backend::Postgres
-                && !self
-                    .lock_assignment_parties(&mut tx, vehicle_id, technician_id)
-                    .await?
-            {
-                tx.rollback().await?;
-                return Err(StoreError::NotFound);
-            }
+            let (vehicle, holders) = match self.backend {
+                Backend::Postgres => {
+                    match lock_assignment_parties(&mut tx, vehicle_id, technician_id).await? {
+                        Some(locked) => locked,
+                        None => {
+                            tx.rollback().await?;
+                            return Err(StoreError::NotFound);
+                        }
+                    }
+                }
+                Backend::Sqlite => (
+                    vehicle_in(tx.conn(), vehicle_id)
+                        .await?
+                        .ok_or(StoreError::NotFound)?,
+                    Vec::new(),
+                ),
+            };
             // The vehicle's row is locked now: its status cannot change until this commits.
-            let vehicle = vehicle_in(tx.conn(), vehicle_id)
-                .await?
-                .ok_or(StoreError::NotFound)?;
             if !vehicle.service_status.is_available() {
                 tx.rollback().await?;
                 let conflicts = self.active_conflicts(vehicle_id, technician_id).await?;
@@ -816,6 +873,15 @@ impl Store {
                     .collect();
                 conflicts.insert(0, unavailable(vehicle));
                 return Ok(CreateAssignmentOutcome::Busy(conflicts));
+            }
+            if !return_conflicting && !holders.is_empty() {
+                tx.rollback().await?;
+                // Read again outside the locks, with names; empty when returned meanwhile.
+                let conflicts = self.active_conflicts(vehicle_id, technician_id).await?;
+                if !conflicts.is_empty() {
+                    return Ok(CreateAssignmentOutcome::Busy(conflicts));
+                }
+                continue;
             }
             let mut returned = Vec::new();
             if return_conflicting {
@@ -833,10 +899,12 @@ impl Store {
                     returned.push(row.try_get::<i64, _>("id")?);
                 }
             }
-            let inserted = sqlx::query(
+            let sql = returning_assignment(
+                self.backend,
                 "INSERT INTO assignments (vehicle_id, technician_id, status, assigned_at, assigned_by) \
-                 VALUES ($1, $2, 'active', $3, $4) RETURNING id",
-            )
+                 VALUES ($1, $2, 'active', $3, $4)",
+            );
+            let inserted = sqlx::query(&sql)
             .bind(vehicle_id)
             .bind(technician_id)
             .bind(now.timestamp())
@@ -845,10 +913,9 @@ impl Store {
             .await;
             match inserted {
                 Ok(row) => {
-                    let id: i64 = row.try_get("id")?;
+                    let assignment = written_assignment(tx.conn(), self.backend, &row).await?;
                     returned.sort_unstable();
                     returned_events(&mut tx, &returned).await?;
-                    let assignment = assignment_in(tx.conn(), id).await?;
                     tx.event(
                         EventKind::AssignmentCreated,
                         assignment_subject(&assignment),
@@ -877,48 +944,6 @@ impl Store {
         ))
     }
 
-    /// Takes the locks of a new assignment in the store's one order (see `retry.rs`): the
-    /// vehicle, the technician, then the active assignments that hold either, lowest id first.
-    /// Two creates for the same vehicle or technician then queue up instead of crossing, and
-    /// creates that return each other's assignments lock those in the same order. False when
-    /// the vehicle or the technician does not exist. SQLite's writer lock covers all of it.
-    async fn lock_assignment_parties(
-        &self,
-        tx: &mut WriteTx,
-        vehicle_id: i64,
-        technician_id: i64,
-    ) -> StoreResult<bool> {
-        // NO KEY UPDATE: it still lets other inserts reference these rows (their foreign-key
-        // checks take KEY SHARE), so an actor who is a technician cannot close a cycle.
-        let lock = match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR NO KEY UPDATE",
-        };
-        let vehicle = sqlx::query(&format!("SELECT id FROM vehicles WHERE id = $1{lock}"))
-            .bind(vehicle_id)
-            .fetch_optional(tx.conn())
-            .await?;
-        let technician = sqlx::query(&format!("SELECT id FROM users WHERE id = $1{lock}"))
-            .bind(technician_id)
-            .fetch_optional(tx.conn())
-            .await?;
-        if vehicle.is_none() || technician.is_none() {
-            return Ok(false);
-        }
-        if self.backend == Backend::Postgres {
-            // Rows are locked in the sorted order (LockRows runs above the sort).
-            sqlx::query(&format!(
-                "SELECT id FROM assignments WHERE status = 'active' \
-                 AND (vehicle_id = $1 OR technician_id = $2) ORDER BY id{lock}"
-            ))
-            .bind(vehicle_id)
-            .bind(technician_id)
-            .fetch_all(tx.conn())
-            .await?;
-        }
-        Ok(true)
-    }
-
     /// Returns an active assignment, with the optional readings; an already returned one is
     /// left unchanged (its first readings kept). A reading becomes the vehicle's odometer; one
     /// below the vehicle's last reading is refused with [`StoreError::OdometerBelow`].
@@ -941,6 +966,35 @@ impl Store {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Assignment>> {
         let mut tx = self.begin_change(actor).await?;
+        if readings.odometer_km.is_none() {
+            // Nothing to check against the vehicle: one statement returns it and its names.
+            let sql = returning_assignment(
+                self.backend,
+                "UPDATE assignments SET status = 'returned', returned_at = $2, returned_by = $3, \
+                 return_odometer_km = NULL, return_note = $4 WHERE id = $1 AND status = 'active'",
+            );
+            let row = sqlx::query(&sql)
+                .bind(id)
+                .bind(now.timestamp())
+                .bind(actor.map(|actor| actor.id))
+                .bind(&readings.note)
+                .fetch_optional(tx.conn())
+                .await?;
+            let Some(row) = row else {
+                // Unknown or already returned: nothing changes, so no event.
+                tx.rollback().await?;
+                return self.get_assignment(id).await;
+            };
+            let assignment = written_assignment(tx.conn(), self.backend, &row).await?;
+            tx.event(
+                EventKind::AssignmentReturned,
+                assignment_subject(&assignment),
+                &assignment,
+            )
+            .await?;
+            self.commit(tx).await?;
+            return Ok(Some(assignment));
+        }
         let row =
             sqlx::query("SELECT vehicle_id FROM assignments WHERE id = $1 AND status = 'active'")
                 .bind(id)
@@ -1146,4 +1200,44 @@ impl Store {
         self.commit(tx).await?;
         Ok(())
     }
+}
+
+/// Takes the locks of a new assignment on PostgreSQL in the store's one order (see `retry.rs`):
+/// the vehicle, the technician, then the active assignments that hold either, lowest id first.
+/// Two creates for the same vehicle or technician then queue up instead of crossing, and
+/// creates that return each other's assignments lock those in the same order. Gives the vehicle
+/// as locked and the ids of those holders; None when the vehicle or the technician does not
+/// exist. SQLite's writer lock covers all of it.
+async fn lock_assignment_parties(
+    tx: &mut WriteTx,
+    vehicle_id: i64,
+    technician_id: i64,
+) -> StoreResult<Option<(Vehicle, Vec<i64>)>> {
+    // NO KEY UPDATE: it still lets other inserts reference these rows (their foreign-key
+    // checks take KEY SHARE), so an actor who is a technician cannot close a cycle.
+    let Some(vehicle) = vehicle_locked(tx.conn(), super::Backend::Postgres, vehicle_id).await?
+    else {
+        return Ok(None);
+    };
+    let technician = sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(technician_id)
+        .fetch_optional(tx.conn())
+        .await?;
+    if technician.is_none() {
+        return Ok(None);
+    }
+    // Rows are locked in the sorted order (LockRows runs above the sort).
+    let rows = sqlx::query(
+        "SELECT id FROM assignments WHERE status = 'active' \
+         AND (vehicle_id = $1 OR technician_id = $2) ORDER BY id FOR NO KEY UPDATE",
+    )
+    .bind(vehicle_id)
+    .bind(technician_id)
+    .fetch_all(tx.conn())
+    .await?;
+    let holders = rows
+        .iter()
+        .map(|row| row.try_get::<i64, _>("id"))
+        .collect::<Result<_, _>>()?;
+    Ok(Some((vehicle, holders)))
 }
