@@ -240,36 +240,34 @@ impl Store {
             .await?;
         // Read committed: each statement sees every transaction committed before it began,
         // so what is numbered here committed before everything numbered by a later batch.
-        let last_id: i64 = sqlx::query("SELECT last_id FROM event_state")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("last_id")?;
-        let stamped = sqlx::query(
-            "WITH pending AS ( \
+        // One statement numbers the batch, moves the last id on and notifies (delivered at
+        // commit, to every instance's listener): one round trip under the lock.
+        let stamped: i64 = sqlx::query(
+            "WITH state AS (SELECT last_id FROM event_state), \
+             pending AS ( \
                SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM events \
-               WHERE id IS NULL ORDER BY seq LIMIT $2 \
-             ) UPDATE events SET id = $1 + pending.n FROM pending WHERE events.seq = pending.seq",
+               WHERE id IS NULL ORDER BY seq LIMIT $1 \
+             ), \
+             stamped AS ( \
+               UPDATE events SET id = state.last_id + pending.n FROM pending, state \
+               WHERE events.seq = pending.seq RETURNING events.id \
+             ), \
+             moved AS ( \
+               UPDATE event_state SET last_id = (SELECT max(id) FROM stamped) \
+               WHERE EXISTS (SELECT 1 FROM stamped) RETURNING last_id \
+             ) \
+             SELECT (SELECT count(*) FROM stamped) AS stamped, \
+               (SELECT pg_notify($2, last_id::text) FROM moved) IS NULL AS quiet",
         )
-        .bind(last_id)
         .bind(STAMP_BATCH)
-        .execute(&mut *tx)
+        .bind(EVENTS_CHANNEL)
+        .fetch_one(&mut *tx)
         .await?
-        .rows_affected();
-        let stamped = i64::try_from(stamped).unwrap_or(i64::MAX);
+        .try_get("stamped")?;
         if stamped == 0 {
             tx.rollback().await?;
             return Ok(0);
         }
-        sqlx::query("UPDATE event_state SET last_id = $1")
-            .bind(last_id + stamped)
-            .execute(&mut *tx)
-            .await?;
-        // Delivered at commit, to every instance's listener.
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(EVENTS_CHANNEL)
-            .bind((last_id + stamped).to_string())
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         self.signals.numbered.notify_one();
         Ok(stamped)

@@ -905,12 +905,12 @@ impl Store {
                  VALUES ($1, $2, 'active', $3, $4)",
             );
             let inserted = sqlx::query(&sql)
-            .bind(vehicle_id)
-            .bind(technician_id)
-            .bind(now.timestamp())
-            .bind(actor.map(|actor| actor.id))
-            .fetch_one(tx.conn())
-            .await;
+                .bind(vehicle_id)
+                .bind(technician_id)
+                .bind(now.timestamp())
+                .bind(actor.map(|actor| actor.id))
+                .fetch_one(tx.conn())
+                .await;
             match inserted {
                 Ok(row) => {
                     let assignment = written_assignment(tx.conn(), self.backend, &row).await?;
