@@ -36,5 +36,5 @@ pub use status::{Connection, Feed, Flash, FlashKind};
 pub use tabs::{ActivityRow, RolesFocus, RolesTab, Tab};
 pub use theme::Theme;
 pub use widgets::chrome::{MIN_HEIGHT, MIN_WIDTH};
-pub use widgets::picker::Picker;
+pub use widgets::picker::{Picked, Picker, PickerItem};
 pub use widgets::table::Row;

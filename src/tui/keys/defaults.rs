@@ -74,6 +74,8 @@ pub(super) fn defaults(context: Context) -> Vec<(Action, Vec<&'static str>)> {
             (A::Down, &["down"]),
             (A::PageUp, &["pageup"]),
             (A::PageDown, &["pagedown"]),
+            (A::First, &["home"]),
+            (A::Last, &["end"]),
             (A::Accept, &["enter"]),
             (A::Cancel, &["esc"]),
         ],

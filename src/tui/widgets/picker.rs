@@ -12,6 +12,7 @@ use ratatui::Frame;
 use super::field::Field;
 use super::frame::{centered, dialog_block, word_wrap};
 use super::selection::Selection;
+use super::table::SortKey;
 use crate::domain::search::fold;
 use crate::tui::keys::hints::{key_line, HintSpec, Keys};
 use crate::tui::keys::{Action, Context, KeyMap};
@@ -20,6 +21,7 @@ use crate::tui::theme::Theme;
 const HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::Typing, "filter", true),
     HintSpec::new(Keys::Run(Action::Up, Action::Down), "move", true),
+    HintSpec::new(Keys::Pair(Action::First, Action::Last), "first / last", false),
     HintSpec::new(Keys::First(Action::Accept), "choose", true),
     HintSpec::new(Keys::First(Action::Cancel), "cancel", true),
 ];
@@ -67,18 +69,14 @@ pub struct Picker<K> {
     status: Option<(String, bool)>,
 }
 
+/// Free first, unavailable last, and within each the list's natural order (Van 2 before Van 11).
 fn sort_items<K>(items: &mut [PickerItem<K>]) {
-    items.sort_by(|a, b| {
+    items.sort_by_cached_key(|item| {
         (
-            a.unavailable.is_some(),
-            a.busy_with.is_some(),
-            a.label.to_lowercase(),
+            item.unavailable.is_some(),
+            item.busy_with.is_some(),
+            SortKey::natural(&item.label),
         )
-            .cmp(&(
-                b.unavailable.is_some(),
-                b.busy_with.is_some(),
-                b.label.to_lowercase(),
-            ))
     });
 }
 
@@ -216,6 +214,8 @@ impl<K: Clone + PartialEq> Picker<K> {
             Some(Action::Up) => self.selection.move_by(-1, len),
             Some(Action::PageDown) => self.selection.move_by(PAGE, len),
             Some(Action::PageUp) => self.selection.move_by(-PAGE, len),
+            Some(Action::First) => self.selection.select(0),
+            Some(Action::Last) => self.selection.select(len.saturating_sub(1)),
             Some(Action::Accept) => {
                 if let Some(choice) = self.selected_item() {
                     match &choice.unavailable {
