@@ -1458,6 +1458,53 @@ fn sorting_the_role_list_keeps_the_selected_assignment() {
     }
 }
 
+#[test]
+fn the_role_list_shows_its_sort_arrow_on_every_column() {
+    let mut app = north_app();
+    app.update(press(KeyCode::Right));
+    let header = |app: &mut App, width: u16| {
+        screen_lines(app, width, 24)
+            .into_iter()
+            .find(|line| line.contains("USER"))
+            .unwrap_or_default()
+    };
+    for width in [100, 80] {
+        assert!(
+            header(&mut app, width).contains("USER ▲"),
+            "{}",
+            header(&mut app, width)
+        );
+    }
+    app.update(press(KeyCode::Char('s')));
+    assert!(header(&mut app, 100).contains("ROLES ▲"));
+    // The dates: the arrow in place of a cut-off title.
+    app.update(press(KeyCode::Char('s')));
+    for width in [100, 80] {
+        let line = header(&mut app, width);
+        assert!(line.contains("FROM ▲"), "{line}");
+        assert!(!line.contains('…'), "{line}");
+    }
+    app.update(press(KeyCode::Char('S')));
+    assert!(header(&mut app, 100).contains("FROM ▼"));
+    app.update(press(KeyCode::Char('s')));
+    for width in [100, 80] {
+        let line = header(&mut app, width);
+        assert!(line.contains("TO ▲"), "{line}");
+        assert!(!line.contains('…'), "{line}");
+    }
+}
+
+#[test]
+fn roles_tab_help_at_80x24() {
+    let mut app = north_app();
+    app.update(press(KeyCode::Right));
+    app.update(press(KeyCode::Char('?')));
+    let terminal = render(&mut app, 80, 24);
+    insta::assert_snapshot!("roles_help_80x24", terminal.backend());
+    let text = screen_lines(&mut app, 80, 24).join("\n");
+    assert!(text.contains("Esc closes this help."), "{text}");
+}
+
 /// A role assignment event from the stream, as another dispatcher's change arrives.
 fn role_event(id: i64, kind: EventKind, row: &RoleAssignmentRow) -> Event {
     use fleetdesk::api::events::{Actor, Event as ApiEvent, EventSubject};

@@ -303,6 +303,48 @@ fn sorting_cycles_columns_and_reverses() {
     assert_eq!(names(&app), ["Cargo Bike 1", "Van 3", "Van 12", "Truck 7"]);
 }
 
+/// The header line of the list: the row under the tabs that names the columns.
+fn header_line(app: &mut App, width: u16) -> String {
+    let terminal = render(app, width, 24, Theme::mono());
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .find(|line| line.contains("NAME") || line.contains("ASSIGNED") || line.contains("WHO"))
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_sort_column_shows_one_arrow_with_one_meaning() {
+    let mut app = loaded_app();
+    // Names A→Z: ascending.
+    assert!(
+        header_line(&mut app, 80).contains("NAME ▲"),
+        "{}",
+        header_line(&mut app, 80)
+    );
+    app.update(press(KeyCode::Char('S')));
+    assert!(header_line(&mut app, 80).contains("NAME ▼"));
+    // YEAR has room for its arrow at both widths.
+    for _ in 0..3 {
+        app.update(press(KeyCode::Char('s')));
+    }
+    for width in [80, 100] {
+        let header = header_line(&mut app, width);
+        assert!(header.contains("YEAR ▲"), "{header}");
+    }
+    // Assignments start newest first: descending.
+    app.update(press(KeyCode::Char('3')));
+    let header = header_line(&mut app, 100);
+    assert_eq!(header.matches(['▲', '▼']).count(), 1, "{header}");
+    assert!(header.contains("ASSIGNED ▼"), "{header}");
+    app.update(press(KeyCode::Char('S')));
+    assert!(header_line(&mut app, 100).contains("ASSIGNED ▲"));
+}
+
 #[test]
 fn help_lists_the_tab_keys() {
     let mut app = loaded_app();

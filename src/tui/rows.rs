@@ -122,6 +122,10 @@ impl Row for Assignment {
         ]
     }
 
+    fn descending(column: usize) -> bool {
+        matches!(column, 5 | 6)
+    }
+
     fn sort_key(&self, column: usize) -> SortKey {
         match column {
             0 => SortKey::Number(self.id),

@@ -6,7 +6,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::Look;
-use crate::tui::keys::hints::Hint;
+use crate::tui::keys::hints::{Hint, HELP_LABEL};
 use crate::tui::keys::{Action, Context};
 use crate::tui::widgets::frame::{centered, dialog_block};
 
@@ -24,30 +24,37 @@ impl Help {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
+        let close = format!(
+            "{} closes this help.",
+            look.keys.label(Context::Reader, Action::Close)
+        );
+        // Rows inside the dialog's borders.
+        let room = usize::from(area.height.saturating_sub(4));
+        // On a short terminal the line for `?` (it is what opened this) goes, and the close
+        // line moves into the bottom border, so every other key still shows.
+        let short = self.hints.len() + 2 > room;
         let mut lines = vec![Line::from(Span::styled(self.title.clone(), theme.title()))];
         for hint in &self.hints {
+            if short && hint.label == HELP_LABEL {
+                continue;
+            }
             lines.push(Line::from(vec![
                 Span::styled(format!("{:>12}", hint.key), theme.key()),
                 Span::raw(format!("  {}", hint.label)),
             ]));
         }
-        // The blank line goes first when the terminal is short, so the close line stays.
-        let room = usize::from(area.height.saturating_sub(4));
-        if lines.len() + 2 <= room {
-            lines.push(Line::from(""));
+        let mut block = dialog_block("Help", theme);
+        if short {
+            block = block.title_bottom(Line::from(Span::styled(format!(" {close} "), theme.dim())));
+        } else {
+            // The blank line goes first when the terminal is short, so the close line stays.
+            if lines.len() + 2 <= room {
+                lines.push(Line::from(""));
+            }
+            lines.push(Line::from(Span::styled(close, theme.dim())));
         }
-        lines.push(Line::from(Span::styled(
-            format!(
-                "{} closes this help.",
-                look.keys.label(Context::Reader, Action::Close)
-            ),
-            theme.dim(),
-        )));
         let rect = centered(area, 60, lines.len() as u16 + 2);
         frame.render_widget(Clear, rect);
-        frame.render_widget(
-            Paragraph::new(lines).block(dialog_block("Help", theme)),
-            rect,
-        );
+        frame.render_widget(Paragraph::new(lines).block(block), rect);
     }
 }

@@ -54,11 +54,18 @@ pub struct Hint {
     pub in_footer: bool,
 }
 
+/// What the help key's hint says.
+pub const HELP_LABEL: &str = "help";
+
 /// The keys every tab has, after the tab's own.
 const GLOBAL: &[HintSpec] = &[
     HintSpec::new(Keys::First(Action::Filter), "filter", true),
     HintSpec::new(Keys::First(Action::Sort), "sort", true),
-    HintSpec::new(Keys::First(Action::ReverseSort), "reverse sort", false),
+    HintSpec::new(
+        Keys::First(Action::ReverseSort),
+        "reverse sort (▲ ascending, ▼ descending)",
+        false,
+    ),
     HintSpec::new(Keys::Tabs, "switch tab", false),
     HintSpec::new(Keys::All(Action::Activity), "the activity log", false),
     HintSpec::new(Keys::Move, "move", false),
@@ -74,7 +81,7 @@ const GLOBAL: &[HintSpec] = &[
         "the error in the footer, in full",
         false,
     ),
-    HintSpec::new(Keys::First(Action::Help), "help", true),
+    HintSpec::new(Keys::First(Action::Help), HELP_LABEL, true),
     HintSpec::new(Keys::First(Action::Quit), "quit", true),
     HintSpec::new(Keys::First(Action::QuitNow), "quit at once", false),
 ];
@@ -209,7 +216,7 @@ mod tests {
             [
                 "/ filter",
                 "s sort",
-                "S reverse sort",
+                "S reverse sort (▲ ascending, ▼ descending)",
                 "1-5 Tab switch tab",
                 "5/L the activity log",
                 "↑↓ j k move",

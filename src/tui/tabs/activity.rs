@@ -60,6 +60,10 @@ impl Row for ActivityRow {
         ]
     }
 
+    fn descending(column: usize) -> bool {
+        column == 0
+    }
+
     fn sort_key(&self, column: usize) -> SortKey {
         match column {
             // Newest first is the natural order of the log.

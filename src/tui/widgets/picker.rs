@@ -21,7 +21,11 @@ use crate::tui::theme::Theme;
 const HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::Typing, "filter", true),
     HintSpec::new(Keys::Run(Action::Up, Action::Down), "move", true),
-    HintSpec::new(Keys::Pair(Action::First, Action::Last), "first / last", false),
+    HintSpec::new(
+        Keys::Pair(Action::First, Action::Last),
+        "first / last",
+        false,
+    ),
     HintSpec::new(Keys::First(Action::Accept), "choose", true),
     HintSpec::new(Keys::First(Action::Cancel), "cancel", true),
 ];

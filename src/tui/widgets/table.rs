@@ -25,6 +25,11 @@ pub trait Row {
     fn sort_key(&self, column: usize) -> SortKey {
         SortKey::natural(self.cells().get(column).map_or("", String::as_str))
     }
+    /// Whether a column's keys run newest first (descending): its arrow says `▼` until
+    /// reversed. Every other column starts ascending, `▲`.
+    fn descending(_column: usize) -> bool {
+        false
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -560,9 +565,15 @@ impl<T: Row> StatefulWidget for ListTable<'_, T> {
             })
             .collect();
         let mut header_cells: Vec<String> = T::COLUMNS.iter().map(|c| c.to_string()).collect();
+        // One meaning everywhere: ▲ ascending (A→Z, 0→9, oldest first), ▼ descending.
         if let Some(cell) = header_cells.get_mut(list.sort_column) {
-            cell.push_str(if list.sort_reversed { " ▲" } else { " ▼" });
+            let descending = T::descending(list.sort_column) != list.sort_reversed;
+            cell.push_str(if descending { " ▼" } else { " ▲" });
         }
+        // The sorted column is never too narrow for its arrow (YEAR ▲).
+        let sort_room = header_cells
+            .get(list.sort_column)
+            .map_or(0, |cell| cell.chars().count() as u16);
         if let Some(first) = header_cells.first_mut() {
             *first = format!("  {first}");
         }
@@ -571,6 +582,11 @@ impl<T: Row> StatefulWidget for ListTable<'_, T> {
             .iter()
             .enumerate()
             .map(|(index, width)| {
+                let width = &if index == list.sort_column {
+                    (*width).max(sort_room)
+                } else {
+                    *width
+                };
                 if index == 0 {
                     // Room for the selection marker.
                     Constraint::Length(*width + 2)

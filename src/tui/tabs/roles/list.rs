@@ -349,10 +349,10 @@ impl RoleList {
         };
         let mut header = format!(
             "  {}{org_title}{}{}{}",
-            fit(&column_title(sort, 0, wide), user_width + 1),
-            fit(&column_title(sort, 1, wide), roles_width + 1),
-            fit(&column_title(sort, 2, wide), date_width + 1),
-            fit(&column_title(sort, 3, wide), date_width + 1),
+            fit(&column_title(sort, 0, wide, user_width), user_width + 1),
+            fit(&column_title(sort, 1, wide, roles_width), roles_width + 1),
+            fit(&column_title(sort, 2, wide, date_width), date_width + 1),
+            fit(&column_title(sort, 3, wide, date_width), date_width + 1),
         );
         header.push_str(&axis.line(bar_width, wide));
         let mut lines = vec![Line::from(Span::styled(header, theme.title()))];
@@ -431,17 +431,29 @@ fn sorted<'a>(
     Some(sorted)
 }
 
-/// A column's title, with the sort arrow on the sorted one; dates shorter when narrow.
-fn column_title((sort_column, reversed): (usize, bool), column: usize, wide: bool) -> String {
-    let name = match (column, wide) {
-        (2, false) => "FROM",
-        (3, false) => "TO",
-        _ => ROLE_COLUMNS.get(column).copied().unwrap_or_default(),
+/// A column's title, with the sort arrow on the sorted one (▲ ascending, ▼ descending, as
+/// on every list); a date column's title goes short where the full one and its arrow do not
+/// fit `width`.
+fn column_title(
+    (sort_column, reversed): (usize, bool),
+    column: usize,
+    wide: bool,
+    width: usize,
+) -> String {
+    let short = match column {
+        2 => Some("FROM"),
+        3 => Some("TO"),
+        _ => None,
     };
-    if column == sort_column {
-        let arrow = if reversed { " ▲" } else { " ▼" };
-        format!("{name}{arrow}")
-    } else {
-        name.to_string()
-    }
+    let full = ROLE_COLUMNS.get(column).copied().unwrap_or_default();
+    let arrow = match (column == sort_column, reversed) {
+        (false, _) => "",
+        (true, false) => " ▲",
+        (true, true) => " ▼",
+    };
+    let name = match short {
+        Some(short) if !wide || full.chars().count() + arrow.chars().count() > width => short,
+        _ => full,
+    };
+    format!("{name}{arrow}")
 }
