@@ -820,6 +820,32 @@ fn hangup_removes_the_demo_directory() {
     }
 }
 
+/// `y` in a real terminal: the client writes OSC 52, and tmux with `set-clipboard on` takes
+/// it from the pane as a paste buffer holding the selected vehicle's plate.
+#[test]
+fn y_copies_the_plate_through_tmux() {
+    if common::tmux_or_skip().is_none() {
+        return;
+    }
+    let (tmux, tmpdir, typed, _scratch) = start_demo();
+    tmux.run(&["set-option", "-g", "set-clipboard", "on"]);
+    let screen = tmux.wait_for("the client, live", START_TIMEOUT, |s| {
+        live(s) && counts(s).is_some_and(|(_, total)| total > 0)
+    });
+    let plate = selected_cell(&screen, "PLATE")
+        .and_then(|cells| cells.split("  ").next().map(str::to_string))
+        .unwrap_or_else(|| panic!("a selected plate on:\n{}", framed(&screen)));
+    assert!(!plate.is_empty(), "{}", framed(&screen));
+    tmux.type_text("y");
+    let said = format!("Copied {plate} (");
+    tmux.wait_for("the footer saying what was copied", TIMEOUT, |s| {
+        s.contains(&said)
+    });
+    // The sequence went out before the frame with the footer, so tmux has it by now.
+    assert_eq!(tmux.run(&["show-buffer"]), plate);
+    quit_and_check_restored(&tmux, &typed, &tmpdir);
+}
+
 /// The Roles tab: filters the tree to `name` and keeps the filter with Enter, which selects
 /// `name` (the first match; its ancestors stay only for context); returns the screen once its
 /// role list shows.

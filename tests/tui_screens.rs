@@ -1144,3 +1144,53 @@ fn narrow_dates_keep_the_year_and_drop_the_time() {
     assert!(text.contains("2026-11-22"), "{text}");
     assert!(!text.contains("11-22 08:15"), "{text}");
 }
+
+/// `y` copies the selected row's key text (the runtime writes it to the terminal as OSC 52)
+/// and the footer says what; a viewer may copy too.
+#[test]
+fn y_copies_the_rows_key_text_and_says_what() {
+    for user in [
+        dispatcher(),
+        User {
+            id: 2,
+            name: "Vera Viewer".to_string(),
+            email: "vera@depot.example".to_string(),
+            role: SystemRole::Viewer,
+        },
+    ] {
+        let mut app = loaded_app_as(user);
+        app.update(press(KeyCode::Down));
+        app.update(press(KeyCode::Down));
+        assert_eq!(selected_name(&app), "Van 3");
+        let copy = |app: &mut App| {
+            assert!(app.update(press(KeyCode::Char('y'))).is_empty());
+            (
+                app.take_clipboard(),
+                app.flash()
+                    .map(|flash| flash.text.clone())
+                    .unwrap_or_default(),
+            )
+        };
+        assert_eq!(
+            copy(&mut app),
+            (
+                Some("HH-FD 103".to_string()),
+                "Copied HH-FD 103 (Van 3's plate) to the clipboard.".to_string()
+            )
+        );
+        assert!(screen_text(&mut app).contains("Copied HH-FD 103 (Van 3's plate)"));
+        // Taken once: the terminal gets it once.
+        assert_eq!(app.take_clipboard(), None);
+        app.update(press(KeyCode::Char('2')));
+        assert_eq!(selected_name(&app), "Ana Ruiz");
+        assert_eq!(copy(&mut app).0.as_deref(), Some("ana.ruiz@depot.example"));
+        app.update(press(KeyCode::Char('3')));
+        let (text, said) = copy(&mut app);
+        assert_eq!(text.as_deref(), Some("7"), "the newest assignment first");
+        assert_eq!(said, "Copied 7 (the assignment's id) to the clipboard.");
+        app.update(press(KeyCode::Char('5')));
+        let (text, said) = copy(&mut app);
+        assert_eq!(text, None);
+        assert_eq!(said, "Nothing to copy on the Activity tab.");
+    }
+}

@@ -70,6 +70,8 @@ pub struct App {
     email_hint: String,
     /// Actions the user started that have not answered yet, and what the footer says meanwhile.
     busy: Vec<(Command, String)>,
+    /// Text `y` copied, for the runtime to hand to the terminal.
+    clipboard: Option<String>,
     dirty: bool,
     quit: bool,
 }
@@ -108,6 +110,7 @@ impl App {
             checking_token: false,
             email_hint: String::new(),
             busy: Vec::new(),
+            clipboard: None,
             dirty: true,
             quit: false,
         }
@@ -388,6 +391,11 @@ impl App {
     /// The screen shows the app as it is.
     pub fn drawn(&mut self) {
         self.dirty = false;
+    }
+
+    /// What `y` copied since last asked: the runtime writes it to the terminal (OSC 52).
+    pub fn take_clipboard(&mut self) -> Option<String> {
+        self.clipboard.take()
     }
 
     pub fn should_quit(&self) -> bool {

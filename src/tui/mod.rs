@@ -7,6 +7,7 @@
 //! `message`; `runtime` → `app`, `requests`.
 
 mod app;
+mod clipboard;
 mod dialogs;
 mod keys;
 mod live;

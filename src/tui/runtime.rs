@@ -271,6 +271,14 @@ fn run_update(
         }
         spawn(client, sender, command);
     }
+    if let Some(text) = app.take_clipboard() {
+        // Between frames, so the sequence never splits one; a terminal that cannot be
+        // written to is noticed by the next draw.
+        let mut out = std::io::stdout().lock();
+        let _ = out
+            .write_all(crate::tui::clipboard::osc52(&text).as_bytes())
+            .and_then(|()| out.flush());
+    }
     app.should_quit()
 }
 

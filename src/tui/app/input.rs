@@ -8,7 +8,7 @@ use crate::tui::dialogs::{Context as DialogContext, Dialog, Help, Message, Outco
 use crate::tui::keys::hints::tab_hints;
 use crate::tui::keys::{Action, Context};
 use crate::tui::message::Command;
-use crate::tui::status::Connection;
+use crate::tui::status::{Connection, Flash};
 use crate::tui::tabs::{Motion, Tab};
 use crate::tui::widgets::field::Field;
 
@@ -102,6 +102,17 @@ impl App {
                     .push(Dialog::Message(Message::new("Error", detail))),
                 None => self.dirty = false,
             },
+            Action::Copy => {
+                let text = match self.tabs.key_text(self.tab) {
+                    Some((text, what)) => {
+                        let said = format!("Copied {text} ({what}) to the clipboard.");
+                        self.clipboard = Some(text);
+                        said
+                    }
+                    None => format!("Nothing to copy on the {} tab.", self.tab.title()),
+                };
+                self.flash = Some(Flash::info(text));
+            }
             action => {
                 let outcome =
                     self.tabs

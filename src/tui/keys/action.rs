@@ -55,6 +55,8 @@ pub enum Action {
     Descendants,
     /// All role assignments of the selected row's user.
     UserView,
+    /// The selected row's key text to the clipboard (OSC 52).
+    Copy,
     /// Closes a dialog that only shows something.
     Close,
     Yes,
@@ -101,6 +103,7 @@ const CONFIGURABLE: &[(Action, &str, &str)] = &[
     (Action::Status, "status", "f"),
     (Action::Descendants, "descendants", "i"),
     (Action::UserView, "user", "u"),
+    (Action::Copy, "copy", "y"),
 ];
 
 impl Action {

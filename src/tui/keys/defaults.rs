@@ -29,6 +29,7 @@ pub(super) fn defaults(context: Context) -> Vec<(Action, Vec<&'static str>)> {
             (A::PageUp, &["pageup"]),
             (A::First, &["g", "home"]),
             (A::Last, &["G", "end"]),
+            (A::Copy, &["y"]),
         ],
         Context::Vehicles => &[
             (A::New, &["n"]),

@@ -75,6 +75,7 @@ const GLOBAL: &[HintSpec] = &[
         "first / last",
         false,
     ),
+    HintSpec::new(Keys::First(Action::Copy), "copy the row's key text", false),
     HintSpec::new(Keys::First(Action::Refresh), "refresh now", false),
     HintSpec::new(
         Keys::First(Action::ShowError),

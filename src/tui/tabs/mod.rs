@@ -378,6 +378,36 @@ impl Tabs {
         }
     }
 
+    /// The selected row's key text for `y`, and what it is: a vehicle's plate, a
+    /// technician's e-mail, an assignment's id, a role assignment's relId.
+    pub fn key_text(&self, tab: Tab) -> Option<(String, String)> {
+        match tab {
+            Tab::Vehicles => self.vehicles.list.selected_item().map(|item| {
+                let vehicle = &item.vehicle;
+                (
+                    vehicle.license_plate.clone(),
+                    format!("{}'s plate", vehicle.name),
+                )
+            }),
+            Tab::Technicians => self.technicians.list.selected_item().map(|item| {
+                (
+                    item.user.email.clone(),
+                    format!("{}'s e-mail", item.user.name),
+                )
+            }),
+            Tab::Assignments => self
+                .assignments
+                .list
+                .selected_item()
+                .map(|item| (item.id.to_string(), "the assignment's id".to_string())),
+            Tab::Roles => self.roles.selected_assignment().map(|row| {
+                let what = format!("{}'s role assignment, relId", row.user_name);
+                (row.rel_id.to_string(), what)
+            }),
+            Tab::Activity => None,
+        }
+    }
+
     /// Moves the selection; the history may want its next page.
     pub fn motion(&mut self, tab: Tab, motion: Motion) -> Option<Command> {
         match tab {
