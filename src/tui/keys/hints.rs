@@ -223,6 +223,7 @@ mod tests {
                 "↑↓ j k move",
                 "PgUp PgDn page",
                 "g G first / last",
+                "y copy the row's key text",
                 "Ctrl-R refresh now",
                 "m the error in the footer, in full",
                 "? help",
