@@ -33,7 +33,10 @@ impl Help {
         // On a short terminal the line for `?` (it is what opened this) goes, and the close
         // line moves into the bottom border, so every other key still shows.
         let short = self.hints.len() + 2 > room;
-        let mut lines = vec![Line::from(Span::styled(self.title.clone(), theme.title()))];
+        let mut lines = Vec::new();
+        if !short {
+            lines.push(Line::from(Span::styled(self.title.clone(), theme.title())));
+        }
         for hint in &self.hints {
             if short && hint.label == HELP_LABEL {
                 continue;
@@ -43,7 +46,13 @@ impl Help {
                 Span::raw(format!("  {}", hint.label)),
             ]));
         }
-        let mut block = dialog_block("Help", theme);
+        // Short: the tab's name goes into the top border too.
+        let heading = if short {
+            format!("Help: {}", self.title)
+        } else {
+            "Help".to_string()
+        };
+        let mut block = dialog_block(&heading, theme);
         if short {
             block = block.title_bottom(Line::from(Span::styled(format!(" {close} "), theme.dim())));
         } else {
