@@ -16,8 +16,10 @@ use fleetdesk::api::roles::{
 use fleetdesk::client::ApiClient;
 use fleetdesk::tui::{
     execute, App, Chosen, Command, Dialog, Event, FlashKind, RoleConflict, RoleField, RoleForm,
-    RolesFocus, Tab, SEARCH_PAUSE,
+    RolesFocus, Tab, Theme, SEARCH_PAUSE,
 };
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -77,6 +79,20 @@ impl Desk {
         assert!(!first.is_empty(), "a signed-in start loads the screens");
         settle(&mut app, &client, first).await;
         Desk { app, client }
+    }
+
+    /// The screen's text, as drawn at `width`×`height`.
+    fn screen(&mut self, width: u16, height: u16) -> String {
+        let mut terminal =
+            Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+        terminal
+            .draw(|frame| self.app.draw(Theme::mono(), frame))
+            .expect("drawn");
+        let buffer = terminal.backend().buffer();
+        (0..height)
+            .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// One key, and everything it leads to; returns the commands that ran.
@@ -591,7 +607,8 @@ async fn edited_suggestions_are_checked_then_applied(s: &TestServer) {
     let why = dialog
         .outcome()
         .as_ref()
-        .expect_err("the edit still overlaps");
+        .expect_err("the edit still overlaps")
+        .clone();
     assert!(why.contains("overlap"), "{why}");
     let ran = desk.press(KeyCode::Enter).await;
     assert!(
@@ -600,8 +617,20 @@ async fn edited_suggestions_are_checked_then_applied(s: &TestServer) {
     );
     let dialog = conflict(&desk.app);
     assert!(!dialog.is_sending());
-    let error = dialog.error().expect("the reason it was not sent");
-    assert!(error.starts_with("Not sent:"), "{error}");
+    let error = dialog
+        .error()
+        .expect("the reason it was not sent")
+        .to_string();
+    assert!(error.starts_with("Not sent."), "{error}");
+    // The reason is on the verdict line already; the error only says what to do.
+    assert!(!error.contains(why.as_str()), "the reason twice: {error}");
+    let screen = desk.screen(120, 40);
+    let head: String = why.chars().take(20).collect();
+    assert_eq!(
+        screen.matches(head.as_str()).count(),
+        1,
+        "the reason once on the screen:\n{screen}"
+    );
     assert_eq!(scene.held(&desk.client).await, before);
 
     // `u` goes back to the server's suggestions.

@@ -5,7 +5,7 @@
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::{Look, Outcome};
@@ -18,10 +18,15 @@ use crate::tui::keys::{Action, Context, KeyMap};
 use crate::tui::live::Change;
 use crate::tui::message::Command;
 use crate::tui::status::Flash;
-use crate::tui::widgets::frame::{centered, dialog_block, wrapped_height};
+use crate::tui::widgets::frame::{centered, dialog_block, hang};
 
 const HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::First(Action::Accept), "return those and assign", true),
+    HintSpec::new(Keys::First(Action::Cancel), "cancel, nothing changes", true),
+];
+/// When one assignment is in the way.
+const SINGLE_HINTS: &[HintSpec] = &[
+    HintSpec::new(Keys::First(Action::Accept), "return it and assign", true),
     HintSpec::new(Keys::First(Action::Cancel), "cancel, nothing changes", true),
 ];
 /// When the vehicle is not in service: nothing to override.
@@ -192,6 +197,8 @@ impl AssignmentConflict {
                 BLOCKED_HINTS
             } else if self.body.conflicts.is_empty() {
                 CLEAR_HINTS
+            } else if self.body.conflicts.len() == 1 {
+                SINGLE_HINTS
             } else {
                 HINTS
             };
@@ -204,16 +211,11 @@ impl AssignmentConflict {
             )));
         }
         let width = area.width.saturating_sub(4).min(90);
-        let rect = centered(
-            area,
-            width,
-            wrapped_height(&lines, width.saturating_sub(2)) + 2,
-        );
+        let lines = hang(lines, width.saturating_sub(2));
+        let rect = centered(area, width, lines.len() as u16 + 2);
         frame.render_widget(Clear, rect);
         frame.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: false })
-                .block(dialog_block("Conflict", theme)),
+            Paragraph::new(lines).block(dialog_block("Conflict", theme)),
             rect,
         );
     }

@@ -4,7 +4,7 @@
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::{Look, Outcome};
@@ -14,7 +14,7 @@ use crate::tui::keys::{Action, Context, KeyMap};
 use crate::tui::live::Change;
 use crate::tui::message::Command;
 use crate::tui::status::Flash;
-use crate::tui::widgets::frame::{centered, dialog_block};
+use crate::tui::widgets::frame::{centered, dialog_block, hang};
 
 const HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::All(Action::Yes), "yes", true),
@@ -111,13 +111,12 @@ impl Confirm {
                 theme.key(),
             )),
         ]);
-        let height = if self.notice.is_some() { 10 } else { 7 };
-        let rect = centered(area, 64, height);
+        let width = area.width.saturating_sub(4).min(64);
+        let lines = hang(lines, width.saturating_sub(2));
+        let rect = centered(area, width, lines.len() as u16 + 2);
         frame.render_widget(Clear, rect);
         frame.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: true })
-                .block(dialog_block(&self.title, theme)),
+            Paragraph::new(lines).block(dialog_block(&self.title, theme)),
             rect,
         );
     }

@@ -4,7 +4,7 @@
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::confirm::{discard_key, draw_discard};
@@ -17,7 +17,7 @@ use crate::tui::keys::hints::{key_line, HintSpec, Keys};
 use crate::tui::keys::{Action, Context, KeyMap};
 use crate::tui::message::Command;
 use crate::tui::widgets::field::{label, Field};
-use crate::tui::widgets::frame::{centered, dialog_block};
+use crate::tui::widgets::frame::{centered, dialog_block, hang};
 
 const HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::First(Action::NextField), "next field", true),
@@ -41,6 +41,8 @@ struct FormField {
     field: Field,
     secret: bool,
     error: Option<String>,
+    /// Said under the field while it is empty.
+    when_empty: Option<&'static str>,
 }
 
 fn field(label: &'static str, checked: Checked, value: &str, secret: bool) -> FormField {
@@ -50,6 +52,7 @@ fn field(label: &'static str, checked: Checked, value: &str, secret: bool) -> Fo
         field: Field::new(value),
         secret,
         error: None,
+        when_empty: None,
     }
 }
 
@@ -128,13 +131,14 @@ impl FleetForm {
 
     /// New technician, or edit `existing` (an empty password keeps the old one).
     pub fn technician(existing: Option<&TechnicianListItem>) -> FleetForm {
-        let (kind, name, email, password) = match existing {
-            None => (Kind::NewTechnician, "", "", "Password"),
+        let (kind, name, email, password, when_empty) = match existing {
+            None => (Kind::NewTechnician, "", "", "Password", None),
             Some(item) => (
                 Kind::EditTechnician(item.user.id),
                 item.user.name.as_str(),
                 item.user.email.as_str(),
-                "New password (empty: keep)",
+                "New password",
+                Some("Empty keeps the current one."),
             ),
         };
         FleetForm::new(
@@ -142,7 +146,10 @@ impl FleetForm {
             vec![
                 field("Name", Checked::Name, name, false),
                 field("E-mail", Checked::Email, email, false),
-                field(password, Checked::Password, "", true),
+                FormField {
+                    when_empty,
+                    ..field(password, Checked::Password, "", true)
+                },
             ],
         )
     }
@@ -206,6 +213,8 @@ impl FleetForm {
 
     /// Checks every field the way the server will, so nothing invalid is sent.
     fn validate(&mut self) -> Option<Command> {
+        // The newest problem is the one shown: a server's answer to an earlier try goes.
+        self.error = None;
         for field in &mut self.fields {
             field.error = None;
         }
@@ -318,12 +327,15 @@ impl FleetForm {
                 label(field.label, 26, focused, theme),
                 Span::raw(field.field.in_width(focused, field.secret, field_width)),
             ]));
-            match &field.error {
-                Some(error) => lines.push(Line::from(Span::styled(
+            match (&field.error, field.when_empty) {
+                (Some(error), _) => lines.push(Line::from(Span::styled(
                     format!("{:>28}{error}", ""),
                     theme.error(),
                 ))),
-                None => lines.push(Line::from("")),
+                (None, Some(note)) if field.field.value().is_empty() => lines.push(Line::from(
+                    Span::styled(format!("{:>28}{note}", ""), theme.dim()),
+                )),
+                (None, _) => lines.push(Line::from("")),
             }
         }
         if let Some(error) = &self.error {
@@ -348,6 +360,6 @@ impl FleetForm {
             (" ", "  "),
             theme.key(),
         )));
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        frame.render_widget(Paragraph::new(hang(lines, inner.width)), inner);
     }
 }

@@ -13,7 +13,9 @@ use crate::tui::live::Change;
 use crate::tui::message::Subject;
 use crate::tui::tabs::ActivityRow;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::frame::{centered, compact, dialog_block};
+use super::message::reader_block;
+use super::Look;
+use crate::tui::widgets::frame::{centered, compact};
 use crate::tui::widgets::table::Row;
 
 /// The events part of a history.
@@ -98,12 +100,13 @@ impl History {
         }
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: Theme) {
+    pub fn draw(&self, frame: &mut Frame, area: Rect, look: &Look) {
+        let theme = look.theme;
         let title = &self.title;
         let rect = centered(area, 100, area.height.saturating_sub(4));
         frame.render_widget(Clear, rect);
         let wide = rect.width >= 96;
-        let block = dialog_block(title, theme);
+        let block = reader_block(title, look);
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
         let (top, bottom) = if self.subject.is_some() {

@@ -3,13 +3,12 @@
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::Outcome;
+use super::{Look, Outcome};
 use crate::tui::keys::{Action, Context, KeyMap};
-use crate::tui::theme::Theme;
-use crate::tui::widgets::frame::{centered, dialog_block};
+use crate::tui::widgets::frame::{centered, dialog_block, hang};
 
 /// The keys of every dialog that is only read: help, messages, details, history.
 pub fn reader_key(key: &KeyEvent, keys: &KeyMap) -> Outcome {
@@ -33,13 +32,16 @@ impl Message {
         }
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: Theme) {
-        let rect = centered(area, 70, 10);
+    pub fn draw(&self, frame: &mut Frame, area: Rect, look: &Look) {
+        let width = area.width.saturating_sub(4).min(70);
+        let lines = hang(
+            self.text.lines().map(|l| Line::from(l.to_string())).collect(),
+            width.saturating_sub(2),
+        );
+        let rect = centered(area, width, (lines.len() as u16).max(1) + 2);
         frame.render_widget(Clear, rect);
         frame.render_widget(
-            Paragraph::new(self.text.clone())
-                .wrap(Wrap { trim: false })
-                .block(dialog_block(&self.title, theme)),
+            Paragraph::new(lines).block(reader_block(&self.title, look)),
             rect,
         );
     }
@@ -57,7 +59,8 @@ impl Details {
         Details { title, lines }
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: Theme) {
+    pub fn draw(&self, frame: &mut Frame, area: Rect, look: &Look) {
+        let theme = look.theme;
         let text: Vec<Line> = self
             .lines
             .iter()
@@ -71,8 +74,18 @@ impl Details {
         let rect = centered(area, 70, text.len() as u16 + 2);
         frame.render_widget(Clear, rect);
         frame.render_widget(
-            Paragraph::new(text).block(dialog_block(&self.title, theme)),
+            Paragraph::new(text).block(reader_block(&self.title, look)),
             rect,
         );
     }
+}
+
+/// The border of a dialog that is only read, saying in its bottom edge how to close it.
+pub fn reader_block(title: &str, look: &Look) -> Block<'static> {
+    let close = look.keys.label(Context::Reader, Action::Close);
+    dialog_block(title, look.theme).title_bottom(Line::from(vec![
+        Span::raw(" "),
+        Span::styled(close, look.theme.key()),
+        Span::raw(" close "),
+    ]))
 }

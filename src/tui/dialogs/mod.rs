@@ -231,9 +231,9 @@ impl Dialog {
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         match self {
             Dialog::Help(dialog) => dialog.draw(frame, area, look),
-            Dialog::Message(dialog) => dialog.draw(frame, area, look.theme),
-            Dialog::Details(dialog) => dialog.draw(frame, area, look.theme),
-            Dialog::History(dialog) => dialog.draw(frame, area, look.theme),
+            Dialog::Message(dialog) => dialog.draw(frame, area, look),
+            Dialog::Details(dialog) => dialog.draw(frame, area, look),
+            Dialog::History(dialog) => dialog.draw(frame, area, look),
             Dialog::Confirm(dialog) => dialog.draw(frame, area, look),
             Dialog::Assign(dialog) => dialog.draw(frame, area, look),
             Dialog::FleetForm(dialog) => dialog.draw(frame, area, look),

@@ -5,7 +5,7 @@
 use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::{Look, Outcome};
@@ -24,7 +24,7 @@ use crate::tui::rows::roles_fitting;
 use crate::tui::status::Flash;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::date::{date_text, RangeEdit};
-use crate::tui::widgets::frame::{centered, dialog_block, fit, wrapped_height};
+use crate::tui::widgets::frame::{centered, dialog_block, fit, hang};
 use crate::tui::widgets::selection::Selection;
 use crate::tui::widgets::timeline::{bar, timeline, Axis};
 
@@ -317,9 +317,10 @@ impl RoleConflict {
                 return Outcome::Send(Command::SaveRoleAssignment(self.request.clone()));
             }
             Some(Action::Accept) if !self.sending => match &self.outcome {
-                Err(why) => {
+                Err(_) => {
+                    // The line above already says what still overlaps; this says what to do.
                     self.error = Some(format!(
-                        "Not sent: {why}. Edit the dates ({}) or undo the edits ({}).",
+                        "Not sent. Edit the dates ({}) or undo the edits ({}).",
                         keys.label(Context::RoleConflict, Action::Edit),
                         keys.label(Context::RoleConflict, Action::Undo),
                     ));
@@ -373,9 +374,11 @@ impl RoleConflict {
         bottom.push(Line::from(self.key_spans(look.keys, theme)));
         let text_width = width.saturating_sub(2);
         let room = area.height.saturating_sub(4);
-        let bottom_height = wrapped_height(&bottom, text_width);
-        let needed = |lines: &[Line]| wrapped_height(lines, text_width) + bottom_height;
+        let bottom = hang(bottom, text_width);
+        let bottom_height = bottom.len() as u16;
+        let needed = |lines: &[Line]| lines.len() as u16 + bottom_height;
         // Short of rows, the timeline goes first, then the blank lines.
+        let lines = hang(lines, text_width);
         let mut all = lines.clone();
         all.extend(timeline);
         if needed(&all) > room {
@@ -395,11 +398,8 @@ impl RoleConflict {
         frame.render_widget(block, rect);
         let [top_area, bottom_area] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(bottom_height)]).areas(inner);
-        frame.render_widget(Paragraph::new(all).wrap(Wrap { trim: false }), top_area);
-        frame.render_widget(
-            Paragraph::new(bottom).wrap(Wrap { trim: false }),
-            bottom_area,
-        );
+        frame.render_widget(Paragraph::new(all), top_area);
+        frame.render_widget(Paragraph::new(bottom), bottom_area);
     }
 
     /// The server's sentence and one row per item.
