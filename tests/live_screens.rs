@@ -763,8 +763,8 @@ fn the_badge_says_live_polling_or_offline_and_polling_reloads_the_list_shown() {
     assert!(!app.needs_draw(), "an unchanged poll redraws nothing");
     // While polling, my own action reloads (no event will come).
     let done = app.update(answer(Response::Action {
-        command: Command::DeleteVehicle(21),
-        result: Ok(fleetdesk::tui::Done::VehicleDeleted(21)),
+        command: Command::DeleteVehicle(21, "Van 21".to_string()),
+        result: Ok(fleetdesk::tui::Done::VehicleDeleted("Van 21".to_string())),
     }));
     assert!(done.contains(&Command::LoadVehicles), "{done:?}");
     // Back, resuming from its last event: live, nothing reloaded.

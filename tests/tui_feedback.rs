@@ -229,10 +229,10 @@ fn a_failed_action_ends_its_spinner() {
     app.update(press(KeyCode::Down));
     app.update(press(KeyCode::Char('d')));
     let sent = app.update(press(KeyCode::Char('y')));
-    assert_eq!(sent, vec![Command::DeleteVehicle(12)]);
+    assert_eq!(sent, vec![Command::DeleteVehicle(12, "Van 12".to_string())]);
     assert!(footer(&mut app).contains("Deleting Van 12…"));
     app.update(answer(Response::Action {
-        command: Command::DeleteVehicle(12),
+        command: Command::DeleteVehicle(12, "Van 12".to_string()),
         result: Err(ClientError::Conflict {
             message: "Van 12 has assignment history.".to_string(),
         }),

@@ -602,9 +602,9 @@ fn an_error_shows_in_the_footer_and_in_full_on_its_own_key() {
     }
     app.update(press(KeyCode::Char('d')));
     let sent = app.update(press(KeyCode::Char('y')));
-    assert_eq!(sent, vec![Command::DeleteVehicle(12)]);
+    assert_eq!(sent, vec![Command::DeleteVehicle(12, "Van 12".to_string())]);
     app.update(answer(Response::Action {
-        command: Command::DeleteVehicle(12),
+        command: Command::DeleteVehicle(12, "Van 12".to_string()),
         result: Err(ClientError::Conflict {
             message: "Vehicle 12 has assignment history, which is never deleted.".to_string(),
         }),
@@ -636,7 +636,7 @@ fn an_error_shows_in_the_footer_and_in_full_on_its_own_key() {
 fn a_form_over_an_error_does_not_offer_enter_for_it() {
     let mut app = loaded_app();
     app.update(answer(Response::Action {
-        command: Command::DeleteVehicle(12),
+        command: Command::DeleteVehicle(12, "Van 12".to_string()),
         result: Err(ClientError::Conflict {
             message: "Vehicle 12 has assignment history, which is never deleted.".to_string(),
         }),
@@ -781,7 +781,7 @@ fn style_runs(terminal: &Terminal<TestBackend>) -> String {
 fn light_and_dark_palettes() {
     let mut app = loaded_app();
     app.update(answer(Response::Action {
-        command: Command::DeleteVehicle(12),
+        command: Command::DeleteVehicle(12, "Van 12".to_string()),
         result: Err(ClientError::Conflict {
             message: "Vehicle 12 has assignment history, which is never deleted.".to_string(),
         }),
@@ -979,7 +979,7 @@ fn sixteen_colour_terminals_get_classic_codes() {
             out.contains("\x1b[0;9") || out.contains("\x1b[0;1;9") || out.contains("\x1b[0;3"),
             "classic colour codes in {out:?}"
         );
-        assert!(out.contains("▶"), "UTF-8 symbols kept: {out:?}");
+        assert!(out.contains("▷"), "UTF-8 symbols kept: {out:?}");
     }
     // A 256-colour terminal still gets what crossterm writes.
     let full = bytes_written(
@@ -1193,4 +1193,33 @@ fn y_copies_the_rows_key_text_and_says_what() {
         assert_eq!(text, None);
         assert_eq!(said, "Nothing to copy on the Activity tab.");
     }
+}
+
+/// The answer to a delete names the vehicle by the name it had when asked, even when the
+/// row has already left the list (a live event or a reload can come first).
+#[test]
+fn a_deleted_vehicle_is_named_in_the_footer() {
+    let mut app = loaded_app();
+    for _ in 0..3 {
+        app.update(press(KeyCode::Down));
+    }
+    app.update(press(KeyCode::Char('d')));
+    let sent = app.update(press(KeyCode::Char('y')));
+    let command = Command::DeleteVehicle(12, "Van 12".to_string());
+    assert_eq!(sent, vec![command.clone()]);
+    assert!(screen_text(&mut app).contains("Deleting Van 12…"));
+    // The list no longer holds it when the answer comes.
+    let without: Vec<_> = depot()
+        .vehicles
+        .into_iter()
+        .filter(|item| item.vehicle.id != 12)
+        .collect();
+    app.update(answer(Response::Vehicles(Ok(without))));
+    app.update(answer(Response::Action {
+        command,
+        result: Ok(fleetdesk::tui::Done::VehicleDeleted("Van 12".to_string())),
+    }));
+    let screen = screen_text(&mut app);
+    assert!(screen.contains("Deleted Van 12"), "{screen}");
+    assert!(!screen.contains("vehicle 12"), "{screen}");
 }

@@ -328,6 +328,7 @@ impl App {
             today: self.today,
             keys: &self.keys,
             theme,
+            focused: self.dialogs.top().is_none(),
         };
         self.tabs.draw(self.tab, frame, body, &look);
         chrome::draw_rule(frame, rule_bottom, theme);

@@ -42,7 +42,9 @@ pub enum Command {
     ReturnAssignment(i64),
     CreateVehicle(NewVehicle),
     UpdateVehicle(i64, VehiclePatch),
-    DeleteVehicle(i64),
+    /// The vehicle's id and its name when asked, for the answer to name it: a live event can
+    /// take the row out of the list before the answer comes.
+    DeleteVehicle(i64, String),
     CreateTechnician(NewUser),
     UpdateTechnician(i64, UserPatch),
     LoadOrganizations,
@@ -113,7 +115,7 @@ impl Command {
                 | Command::ReturnAssignment(_)
                 | Command::CreateVehicle(_)
                 | Command::UpdateVehicle(..)
-                | Command::DeleteVehicle(_)
+                | Command::DeleteVehicle(..)
                 | Command::CreateTechnician(_)
                 | Command::UpdateTechnician(..)
                 | Command::SaveRoleAssignment(_)
@@ -146,7 +148,8 @@ pub enum Done {
     Returned(Box<Assignment>),
     VehicleCreated(Box<Vehicle>),
     VehicleSaved(Box<Vehicle>),
-    VehicleDeleted(i64),
+    /// The deleted vehicle's name.
+    VehicleDeleted(String),
     TechnicianCreated(User),
     TechnicianSaved(User),
     /// A change to role assignments: the server's sentence about it, and the assignment

@@ -115,9 +115,9 @@ async fn run_action(client: &ApiClient, action: &Command) -> Result<Done, Client
         Command::UpdateVehicle(id, patch) => {
             Done::VehicleSaved(Box::new(client.update_vehicle(*id, patch).await?.vehicle))
         }
-        Command::DeleteVehicle(id) => {
+        Command::DeleteVehicle(id, name) => {
             client.delete_vehicle(*id).await?;
-            Done::VehicleDeleted(*id)
+            Done::VehicleDeleted(name.clone())
         }
         Command::CreateTechnician(new) => {
             Done::TechnicianCreated(client.create_user(new).await?.user)

@@ -73,7 +73,7 @@ impl Flash {
             }
             Done::VehicleCreated(v) => format!("Created {} ({})", v.name, v.license_plate),
             Done::VehicleSaved(v) => format!("Saved {}", v.name),
-            Done::VehicleDeleted(id) => format!("Deleted vehicle {id}"),
+            Done::VehicleDeleted(name) => format!("Deleted {name}"),
             Done::TechnicianCreated(user) => format!("Created technician {}", user.name),
             Done::TechnicianSaved(user) => format!("Saved {}", user.name),
             Done::Roles { message, .. } => message,

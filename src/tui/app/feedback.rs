@@ -128,7 +128,7 @@ impl App {
             },
             Command::CreateVehicle(new) => format!("Creating {}…", new.name),
             Command::UpdateVehicle(id, _) => format!("Saving {}…", vehicle(*id)),
-            Command::DeleteVehicle(id) => format!("Deleting {}…", vehicle(*id)),
+            Command::DeleteVehicle(_, name) => format!("Deleting {name}…"),
             Command::CreateTechnician(new) => format!("Creating technician {}…", new.name),
             Command::UpdateTechnician(id, _) => format!("Saving {}…", technician(*id)),
             Command::SaveRoleAssignment(request) => format!("Saving {}…", scope(request)),

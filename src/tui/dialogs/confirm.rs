@@ -53,9 +53,9 @@ impl Confirm {
     /// Someone changed the record this asks about: the question says so. True when it did.
     pub fn live(&mut self, change: &Change) -> bool {
         let concerned = match (&self.on_yes, change.kind(), change.data.as_ref()) {
-            (Command::DeleteVehicle(id), _, EventData::Vehicle(v)) => v.id == *id,
+            (Command::DeleteVehicle(id, _), _, EventData::Vehicle(v)) => v.id == *id,
             (
-                Command::DeleteVehicle(id),
+                Command::DeleteVehicle(id, _),
                 EventKind::AssignmentCreated,
                 EventData::Assignment(a),
             ) => a.vehicle_id == *id,

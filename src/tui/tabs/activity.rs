@@ -15,7 +15,7 @@ use crate::tui::keys::Action;
 use crate::tui::live::{words, Change};
 use crate::tui::message::{Command, Subject};
 use crate::tui::rows::date_cell;
-use crate::tui::theme::Theme;
+use super::TabLook;
 use crate::tui::widgets::table::{ListState, ListTable, Row, SortKey};
 
 pub const HINTS: &[HintSpec] = &[HintSpec::new(Keys::First(Action::Open), "details", true)];
@@ -219,9 +219,10 @@ impl ActivityTab {
         }
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, wide: bool, theme: Theme) {
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &TabLook) {
+        let wide = look.wide;
         let widths: &[u16] = if wide { &[16, 20, 40] } else { &[11, 16, 30] };
-        frame.render_stateful_widget(ListTable::new(widths, wide, theme), area, &mut self.list);
+        frame.render_stateful_widget(ListTable::new(widths, look), area, &mut self.list);
     }
 }
 

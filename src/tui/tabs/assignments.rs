@@ -18,7 +18,7 @@ use crate::tui::live::Change;
 use crate::tui::message::Command;
 use crate::tui::rows::{date_cell, make_model, technician_choices, vehicle_choices};
 use crate::tui::status::Flash;
-use crate::tui::theme::Theme;
+use super::TabLook;
 use crate::tui::widgets::table::{ListState, ListTable};
 
 pub const HINTS: &[HintSpec] = &[
@@ -248,13 +248,14 @@ impl AssignmentsTab {
         }
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, wide: bool, theme: Theme) {
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &TabLook) {
+        let wide = look.wide;
         let widths: &[u16] = if wide {
             &[6, 12, 11, 16, 9, 16, 16]
         } else {
             &[5, 9, 9, 12, 8, 11, 11]
         };
-        frame.render_stateful_widget(ListTable::new(widths, wide, theme), area, &mut self.list);
+        frame.render_stateful_widget(ListTable::new(widths, look), area, &mut self.list);
     }
 }
 

@@ -40,6 +40,8 @@ pub struct TabLook<'a> {
     pub today: Day,
     pub keys: &'a KeyMap,
     pub theme: Theme,
+    /// The list takes the keys (no dialog over it): its selection shows `▶`, else `▷`.
+    pub focused: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -554,13 +556,12 @@ impl Tabs {
     }
 
     pub fn draw(&mut self, tab: Tab, frame: &mut Frame, area: Rect, look: &TabLook) {
-        let (wide, theme) = (look.wide, look.theme);
         match tab {
-            Tab::Vehicles => self.vehicles.draw(frame, area, wide, theme),
-            Tab::Technicians => self.technicians.draw(frame, area, wide, theme),
-            Tab::Assignments => self.assignments.draw(frame, area, wide, theme),
+            Tab::Vehicles => self.vehicles.draw(frame, area, look),
+            Tab::Technicians => self.technicians.draw(frame, area, look),
+            Tab::Assignments => self.assignments.draw(frame, area, look),
             Tab::Roles => self.roles.draw(frame, area, look),
-            Tab::Activity => self.activity.draw(frame, area, wide, theme),
+            Tab::Activity => self.activity.draw(frame, area, look),
         }
     }
 

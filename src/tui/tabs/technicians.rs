@@ -16,7 +16,7 @@ use crate::tui::keys::Action;
 use crate::tui::live::Change;
 use crate::tui::message::{Command, Subject};
 use crate::tui::rows::vehicle_choices;
-use crate::tui::theme::Theme;
+use super::TabLook;
 use crate::tui::widgets::table::{ListState, ListTable};
 
 pub const HINTS: &[HintSpec] = &[
@@ -137,12 +137,13 @@ impl TechniciansTab {
         shown
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, wide: bool, theme: Theme) {
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &TabLook) {
+        let wide = look.wide;
         let widths: &[u16] = if wide {
             &[20, 30, 26, 16]
         } else {
             &[16, 24, 20, 11]
         };
-        frame.render_stateful_widget(ListTable::new(widths, wide, theme), area, &mut self.list);
+        frame.render_stateful_widget(ListTable::new(widths, look), area, &mut self.list);
     }
 }

@@ -14,7 +14,7 @@ use crate::tui::keys::Action;
 use crate::tui::live::Change;
 use crate::tui::message::{Command, Subject};
 use crate::tui::rows::technician_choices;
-use crate::tui::theme::Theme;
+use super::TabLook;
 use crate::tui::widgets::table::{ListState, ListTable};
 
 pub const HINTS: &[HintSpec] = &[
@@ -48,7 +48,7 @@ impl VehiclesTab {
                     "Delete {} ({})? Vehicles with assignment history cannot be deleted.",
                     item.vehicle.name, item.vehicle.license_plate
                 ),
-                Command::DeleteVehicle(item.vehicle.id),
+                Command::DeleteVehicle(item.vehicle.id, item.vehicle.name.clone()),
             ))),
             (Action::Assign, Some(item)) => open(Dialog::Assign(AssignPicker::technician_for(
                 item.vehicle.id,
@@ -152,12 +152,13 @@ impl VehiclesTab {
         shown
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, wide: bool, theme: Theme) {
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &TabLook) {
+        let wide = look.wide;
         let widths: &[u16] = if wide {
             &[14, 11, 18, 5, 22, 18]
         } else {
             &[12, 10, 12, 4, 15, 12]
         };
-        frame.render_stateful_widget(ListTable::new(widths, wide, theme), area, &mut self.list);
+        frame.render_stateful_widget(ListTable::new(widths, look), area, &mut self.list);
     }
 }

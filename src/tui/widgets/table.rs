@@ -13,6 +13,7 @@ use ratatui::widgets::{Paragraph, Row as TableRow, StatefulWidget, Table, Widget
 
 use super::frame::compact;
 use super::selection::Selection;
+use crate::tui::tabs::TabLook;
 use crate::tui::theme::Theme;
 
 /// A record as table cells, used for drawing, filtering and sorting; one cell per column.
@@ -496,16 +497,18 @@ pub struct ListTable<'a, T> {
     widths: &'a [u16],
     wide: bool,
     theme: Theme,
+    focused: bool,
     rows: PhantomData<T>,
 }
 
 impl<'a, T> ListTable<'a, T> {
     /// Columns `widths` wide (the last one takes what is left).
-    pub fn new(widths: &'a [u16], wide: bool, theme: Theme) -> ListTable<'a, T> {
+    pub fn new(widths: &'a [u16], look: &TabLook) -> ListTable<'a, T> {
         ListTable {
             widths,
-            wide,
-            theme,
+            wide: look.wide,
+            theme: look.theme,
+            focused: look.focused,
             rows: PhantomData,
         }
     }
@@ -543,9 +546,12 @@ impl<T: Row> StatefulWidget for ListTable<'_, T> {
             .filter_map(|(position, index)| {
                 let item = list.items.get(*index)?;
                 let marked = list.marks.contains_key(&item.key());
+                // Behind a dialog the selection stays visible but hollow: the keys go elsewhere.
                 let marker = match (position == selected, marked) {
-                    (true, false) => "▶ ",
-                    (true, true) => "▶•",
+                    (true, false) if self.focused => "▶ ",
+                    (true, true) if self.focused => "▶•",
+                    (true, false) => "▷ ",
+                    (true, true) => "▷•",
                     (false, true) => " •",
                     (false, false) => "  ",
                 };

@@ -476,7 +476,12 @@ impl RolesTab {
         ])
         .areas(area);
         self.tree
-            .draw(frame, tree_area, self.focus == RolesFocus::Tree, look.theme);
+            .draw(
+                frame,
+                tree_area,
+                look.focused && self.focus == RolesFocus::Tree,
+                look.theme,
+            );
         let rule: Vec<Line> = (0..rule_area.height).map(|_| Line::from("│")).collect();
         frame.render_widget(Paragraph::new(rule).style(look.theme.dim()), rule_area);
         let Some(organization) = self.tree.selected() else {
@@ -486,7 +491,7 @@ impl RolesTab {
         let list_look = ListLook {
             today: look.today,
             wide: look.wide,
-            focused: self.focus == RolesFocus::List,
+            focused: look.focused && self.focus == RolesFocus::List,
             new_key: &new_key,
             theme: look.theme,
         };
