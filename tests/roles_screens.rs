@@ -2165,3 +2165,44 @@ fn u_and_enter_show_all_of_a_users_roles() {
     let commands = app.update(press(KeyCode::Char('u')));
     assert_eq!(commands, vec![Command::LoadUserRoles { user_id: 2 }]);
 }
+
+/// `q` on the roles (where nothing is typed) quits as on the tabs, asking first when the form
+/// holds input; in a date field it is typed.
+#[test]
+fn q_in_the_role_form_asks_before_quitting() {
+    let focus_roles = |app: &mut App| {
+        assert!(app.update(press(KeyCode::Char('n'))).is_empty());
+        for _ in 0..4 {
+            if matches!(app.dialog(), Some(Dialog::RoleForm(form)) if form.focus() == RoleField::Roles)
+            {
+                break;
+            }
+            app.update(press(KeyCode::Tab));
+        }
+        assert!(
+            matches!(app.dialog(), Some(Dialog::RoleForm(form)) if form.focus() == RoleField::Roles)
+        );
+    };
+    // Nothing entered: nothing to lose.
+    let mut app = north_app();
+    focus_roles(&mut app);
+    assert!(screen_text(&mut app).contains("q quit"));
+    assert_eq!(app.update(press(KeyCode::Char('q'))), vec![Command::Quit]);
+
+    let mut app = north_app();
+    focus_roles(&mut app);
+    app.update(press(KeyCode::Char('3')));
+    assert!(app.update(press(KeyCode::Char('q'))).is_empty());
+    assert!(matches!(app.dialog(), Some(Dialog::RoleForm(form)) if form.is_asking_to_quit()));
+    snapshot_both("role_form_asks_before_quitting", &mut app);
+    // `n` keeps the input.
+    assert!(app.update(press(KeyCode::Char('n'))).is_empty());
+    assert!(screen_text(&mut app).contains("[x] manager"));
+    // In a date field `q` is a letter.
+    app.update(press(KeyCode::Tab));
+    assert!(app.update(press(KeyCode::Char('q'))).is_empty());
+    assert!(matches!(app.dialog(), Some(Dialog::RoleForm(form)) if !form.is_asking_to_quit()));
+    app.update(press(KeyCode::BackTab));
+    app.update(press(KeyCode::Char('q')));
+    assert_eq!(app.update(press(KeyCode::Char('y'))), vec![Command::Quit]);
+}

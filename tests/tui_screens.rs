@@ -1223,3 +1223,42 @@ fn a_deleted_vehicle_is_named_in_the_footer() {
     assert!(screen.contains("Deleted Van 12"), "{screen}");
     assert!(!screen.contains("vehicle 12"), "{screen}");
 }
+
+/// The newest problem is what the form shows: a check that fails after a refused save
+/// replaces the server's sentence instead of sitting under it.
+#[test]
+fn a_later_local_error_replaces_the_servers() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('n')));
+    for c in "Van 99".chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+    app.update(press(KeyCode::Tab));
+    for c in "HH-FD 103".chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+    let sent = app.update(press(KeyCode::Enter));
+    let [command @ Command::CreateVehicle(_)] = sent.as_slice() else {
+        panic!("one create: {sent:?}");
+    };
+    let refusal = "A vehicle with the plate HH-FD 103 exists already.";
+    app.update(answer(Response::Action {
+        command: command.clone(),
+        result: Err(ClientError::Conflict {
+            message: refusal.to_string(),
+        }),
+    }));
+    assert!(screen_text(&mut app).contains(refusal));
+    // The plate emptied: the local check refuses it, and only that is said.
+    for _ in 0.."HH-FD 103".len() {
+        app.update(press(KeyCode::Backspace));
+    }
+    assert!(app.update(press(KeyCode::Enter)).is_empty());
+    let screen = screen_text(&mut app);
+    assert!(!screen.contains(refusal), "{screen}");
+    assert!(
+        matches!(app.dialog(), Some(Dialog::FleetForm(_))),
+        "{:?}",
+        app.dialog()
+    );
+}

@@ -21,6 +21,10 @@ const HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::All(Action::No), "no", true),
 ];
 
+const QUIT_HINTS: &[HintSpec] = &[
+    HintSpec::new(Keys::First(Action::Yes), "quit, losing it", true),
+    HintSpec::new(Keys::All(Action::No), "keep editing", true),
+];
 const DISCARD_HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::First(Action::Yes), "discard it", true),
     HintSpec::new(Keys::All(Action::No), "keep editing", true),
@@ -128,8 +132,22 @@ pub fn discard_key(key: &KeyEvent, keys: &KeyMap) -> Option<Outcome> {
         .then(|| Outcome::Close.and(Outcome::Say(Flash::info("Discarded the form."))))
 }
 
+/// A form's answer to "quit and lose the input?": yes quits, any other key keeps editing.
+pub fn quit_key(key: &KeyEvent, keys: &KeyMap) -> Option<Outcome> {
+    (keys.action(Context::Confirm, key) == Some(Action::Yes)).then_some(Outcome::Quit)
+}
+
+/// The "quit and lose the input?" question, drawn over the form that asks it.
+pub fn draw_quit(frame: &mut Frame, area: Rect, look: &Look) {
+    draw_leaving(frame, area, look, QUIT_HINTS, "Quit?");
+}
+
 /// The "discard the input?" question, drawn over the form that asks it.
 pub fn draw_discard(frame: &mut Frame, area: Rect, look: &Look) {
+    draw_leaving(frame, area, look, DISCARD_HINTS, "Discard?");
+}
+
+fn draw_leaving(frame: &mut Frame, area: Rect, look: &Look, hints: &[HintSpec], title: &str) {
     let rect = centered(area, 50, 5);
     frame.render_widget(Clear, rect);
     frame.render_widget(
@@ -138,12 +156,12 @@ pub fn draw_discard(frame: &mut Frame, area: Rect, look: &Look) {
             Line::from(key_line(
                 look.keys,
                 Context::Confirm,
-                DISCARD_HINTS,
+                hints,
                 ("", "    "),
                 look.theme.key(),
             )),
         ])
-        .block(dialog_block("Discard?", look.theme)),
+        .block(dialog_block(title, look.theme)),
         rect,
     );
 }

@@ -16,6 +16,7 @@ use crate::domain::fleet::{self, Field as Checked, VehicleInput};
 use crate::tui::keys::hints::{key_line, HintSpec, Keys};
 use crate::tui::keys::{Action, Context, KeyMap};
 use crate::tui::message::Command;
+use crate::tui::status::Flash;
 use crate::tui::widgets::field::{label, Field};
 use crate::tui::widgets::frame::{centered, dialog_block, hang};
 
@@ -32,6 +33,9 @@ enum Kind {
     NewTechnician,
     EditTechnician(i64),
 }
+
+/// The footer while a form's own check refuses what was entered.
+pub(super) const NOT_SAVED: &str = "Not saved; the form says what to fix.";
 
 #[derive(Debug)]
 struct FormField {
@@ -200,6 +204,8 @@ impl FleetForm {
                     self.error = None;
                     return Outcome::Send(command);
                 }
+                // An older answer in the footer would contradict the form.
+                return Outcome::Say(Flash::info(NOT_SAVED));
             }
             _ => {
                 if let Some(field) = self.fields.get_mut(self.focus) {

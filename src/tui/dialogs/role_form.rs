@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
-use super::confirm::{discard_key, draw_discard};
+use super::confirm::{discard_key, draw_discard, draw_quit, quit_key};
 use super::user_search::UserSearch;
 use super::{Context as Given, Look, Outcome};
 use crate::api::access::UserSummary;
@@ -44,6 +44,7 @@ const ROLE_HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::First(Action::Tick), "tick", true),
     HintSpec::new(Keys::First(Action::Accept), "save", true),
     HintSpec::new(Keys::First(Action::Cancel), "cancel", true),
+    HintSpec::new(Keys::First(Action::Quit), "quit", true),
 ];
 
 /// The role form's fields, in Tab order.
@@ -110,6 +111,8 @@ pub struct RoleForm {
     picker: Option<(RoleField, Picker<String>)>,
     /// Asking whether to discard the input.
     asking: bool,
+    /// `q` on a field that takes no typing, with unsaved input: quit only when confirmed.
+    asking_quit: bool,
     /// Someone changed or deleted the assignment being edited meanwhile.
     notice: Option<String>,
     /// The server's user search behind the user picker.
@@ -175,6 +178,7 @@ impl RoleForm {
             initial,
             picker: None,
             asking: false,
+            asking_quit: false,
             search: UserSearch::default(),
         }
     }
@@ -239,6 +243,10 @@ impl RoleForm {
 
     pub fn is_asking(&self) -> bool {
         self.asking
+    }
+
+    pub fn is_asking_to_quit(&self) -> bool {
+        self.asking_quit
     }
 
     /// When the query typed in the user picker goes, if one waits.
@@ -386,6 +394,10 @@ impl RoleForm {
             self.asking = false;
             return discard_key(key, keys).unwrap_or(Outcome::Stay);
         }
+        if self.asking_quit {
+            self.asking_quit = false;
+            return quit_key(key, keys).unwrap_or(Outcome::Stay);
+        }
         if let Some((field, picker)) = self.picker.as_mut() {
             let before = picker.filter_text().to_string();
             match picker.on_key(key, keys) {
@@ -422,6 +434,8 @@ impl RoleForm {
         match keys.action(context, key) {
             Some(Action::Cancel) if self.is_dirty() => self.asking = true,
             Some(Action::Cancel) => return Outcome::Close,
+            Some(Action::Quit) if self.is_dirty() => self.asking_quit = true,
+            Some(Action::Quit) => return Outcome::Quit,
             Some(Action::NextField) => self.move_focus(true),
             Some(Action::PreviousField) => self.move_focus(false),
             Some(Action::Accept) if chooser => return self.open_picker(None, given),
@@ -432,6 +446,8 @@ impl RoleForm {
                         request,
                     ));
                 }
+                // An older answer in the footer would contradict the form.
+                return Outcome::Say(Flash::info(super::fleet_form::NOT_SAVED));
             }
             Some(Action::PreviousRole) => self.role_cursor.move_by(-1, Role::ALL.len()),
             Some(Action::NextRole) => self.role_cursor.move_by(1, Role::ALL.len()),
@@ -509,6 +525,9 @@ impl RoleForm {
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         if self.asking {
             return draw_discard(frame, area, look);
+        }
+        if self.asking_quit {
+            return draw_quit(frame, area, look);
         }
         if let Some((_, picker)) = self.picker.as_mut() {
             return picker.draw(frame, area, look.keys, look.theme);

@@ -101,6 +101,8 @@ pub(super) fn defaults(context: Context) -> Vec<(Action, Vec<&'static str>)> {
             (A::TickRole(3), &["3"]),
             (A::TickRole(4), &["4"]),
             (A::TickRole(5), &["5"]),
+            // Nothing is typed here, so `q` quits as on the tabs (asking first).
+            (A::Quit, &["q"]),
         ],
         Context::RoleConflict => &[
             (A::Accept, &["enter"]),
