@@ -1262,3 +1262,35 @@ fn a_later_local_error_replaces_the_servers() {
         app.dialog()
     );
 }
+
+/// A filter longer than the line scrolls sideways with its cursor; the counts stay.
+#[test]
+fn a_long_filter_scrolls_in_its_line() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('/')));
+    let typed = "a filter far too long for the line it is typed in, ending in zebra-1234567890";
+    for c in typed.chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+    let terminal = render(&mut app, 80, 24, Theme::mono());
+    let line: String = (0..80)
+        .map(|x| terminal.backend().buffer()[(x, 3)].symbol().to_string())
+        .collect();
+    assert!(
+        line.contains("zebra-1234567890█"),
+        "the cursor end in view: {line:?}"
+    );
+    assert!(line.contains("filter: …"), "cut at the left: {line:?}");
+    assert!(
+        line.trim_end().ends_with("0 of 4"),
+        "the counts stay: {line:?}"
+    );
+    // Home moves the cursor to the start: the start comes back into view.
+    app.update(press(KeyCode::Home));
+    let terminal = render(&mut app, 80, 24, Theme::mono());
+    let line: String = (0..80)
+        .map(|x| terminal.backend().buffer()[(x, 3)].symbol().to_string())
+        .collect();
+    assert!(line.contains("filter: █a filter far"), "{line:?}");
+    assert!(line.trim_end().ends_with("0 of 4"), "{line:?}");
+}

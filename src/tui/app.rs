@@ -311,7 +311,7 @@ impl App {
         let counts = self.tabs.counts(self.tab);
         let line = StatusLine {
             prefix: counts.prefix,
-            filter: self.filter.value(),
+            filter: &self.filter,
             editing: self.filtering,
             placeholder: format!(
                 "{} to filter{}",

@@ -6,6 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row as TableRow, Table};
 use ratatui::Frame;
 
+use super::message::reader_block;
+use super::Look;
 use crate::api::events::ActivityPage;
 use crate::api::Assignment;
 use crate::client::ClientError;
@@ -13,8 +15,6 @@ use crate::tui::live::Change;
 use crate::tui::message::Subject;
 use crate::tui::tabs::ActivityRow;
 use crate::tui::theme::Theme;
-use super::message::reader_block;
-use super::Look;
 use crate::tui::widgets::frame::{centered, compact};
 use crate::tui::widgets::table::Row;
 

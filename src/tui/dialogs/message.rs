@@ -35,7 +35,10 @@ impl Message {
     pub fn draw(&self, frame: &mut Frame, area: Rect, look: &Look) {
         let width = area.width.saturating_sub(4).min(70);
         let lines = hang(
-            self.text.lines().map(|l| Line::from(l.to_string())).collect(),
+            self.text
+                .lines()
+                .map(|l| Line::from(l.to_string()))
+                .collect(),
             width.saturating_sub(2),
         );
         let rect = centered(area, width, (lines.len() as u16).max(1) + 2);

@@ -8,6 +8,7 @@ use std::time::Instant;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+use super::TabLook;
 use crate::api::events::{ActivityPage, Event, EventData};
 use crate::tui::dialogs::{Details, Dialog, Outcome};
 use crate::tui::keys::hints::{HintSpec, Keys};
@@ -15,7 +16,6 @@ use crate::tui::keys::Action;
 use crate::tui::live::{words, Change};
 use crate::tui::message::{Command, Subject};
 use crate::tui::rows::date_cell;
-use super::TabLook;
 use crate::tui::widgets::table::{ListState, ListTable, Row, SortKey};
 
 pub const HINTS: &[HintSpec] = &[HintSpec::new(Keys::First(Action::Open), "details", true)];

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+use super::TabLook;
 use crate::api::events::{EventData, EventKind};
 use crate::api::{
     Assignment, AssignmentStatus, AssignmentsEnvelope, TechnicianListItem, VehicleListItem,
@@ -18,7 +19,6 @@ use crate::tui::live::Change;
 use crate::tui::message::Command;
 use crate::tui::rows::{date_cell, make_model, technician_choices, vehicle_choices};
 use crate::tui::status::Flash;
-use super::TabLook;
 use crate::tui::widgets::table::{ListState, ListTable};
 
 pub const HINTS: &[HintSpec] = &[

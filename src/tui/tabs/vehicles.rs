@@ -6,6 +6,7 @@ use std::time::Instant;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+use super::TabLook;
 use crate::api::events::{EventData, EventKind};
 use crate::api::{Assignment, TechnicianListItem, VehicleActiveAssignment, VehicleListItem};
 use crate::tui::dialogs::{AssignPicker, Confirm, Dialog, FleetForm, History, Outcome};
@@ -14,7 +15,6 @@ use crate::tui::keys::Action;
 use crate::tui::live::Change;
 use crate::tui::message::{Command, Subject};
 use crate::tui::rows::technician_choices;
-use super::TabLook;
 use crate::tui::widgets::table::{ListState, ListTable};
 
 pub const HINTS: &[HintSpec] = &[

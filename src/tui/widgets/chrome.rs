@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::field::cursor;
+use super::field::Field;
 use crate::api::{DashboardSummary, User};
 use crate::tui::keys::hints::Hint;
 use crate::tui::status::{Connection, Feed, Flash, FlashKind};
@@ -217,7 +217,7 @@ pub fn draw_rule(frame: &mut Frame, area: Rect, theme: Theme) {
 pub struct StatusLine<'a> {
     /// Before the filter, e.g. "status: active ▾   ".
     pub prefix: Option<String>,
-    pub filter: &'a str,
+    pub filter: &'a Field,
     pub editing: bool,
     /// Shown while there is no filter: "/ to filter".
     pub placeholder: String,
@@ -227,19 +227,6 @@ pub struct StatusLine<'a> {
 }
 
 pub fn draw_status_line(frame: &mut Frame, area: Rect, status: &StatusLine, theme: Theme) {
-    let mut spans = vec![Span::raw(" ")];
-    if let Some(prefix) = &status.prefix {
-        spans.push(Span::raw(prefix.clone()));
-    }
-    if status.editing || !status.filter.is_empty() {
-        spans.push(Span::raw("filter: "));
-        spans.push(Span::styled(
-            format!("{}{}", status.filter, cursor(status.editing)),
-            theme.title(),
-        ));
-    } else {
-        spans.push(Span::styled(status.placeholder.clone(), theme.dim()));
-    }
     let right = if status.stale {
         format!("stale · {}", status.counts)
     } else {
@@ -250,6 +237,23 @@ pub fn draw_status_line(frame: &mut Frame, area: Rect, status: &StatusLine, them
         Constraint::Length(right.chars().count() as u16 + 1),
     ])
     .areas(area);
+    let mut spans = vec![Span::raw(" ")];
+    if let Some(prefix) = &status.prefix {
+        spans.push(Span::raw(prefix.clone()));
+    }
+    if status.editing || !status.filter.value().is_empty() {
+        const LABEL: &str = "filter: ";
+        // A long filter scrolls sideways with its cursor instead of running under the counts.
+        let used: usize = spans.iter().map(Span::width).sum::<usize>() + LABEL.len();
+        let room = usize::from(left_area.width).saturating_sub(used + 1);
+        spans.push(Span::raw(LABEL));
+        spans.push(Span::styled(
+            status.filter.in_width(status.editing, false, room),
+            theme.title(),
+        ));
+    } else {
+        spans.push(Span::styled(status.placeholder.clone(), theme.dim()));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), left_area);
     let style = if status.stale {
         theme.warning()

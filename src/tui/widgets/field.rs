@@ -110,15 +110,6 @@ pub fn windowed(text: &str, cursor_at: usize, focused: bool, width: usize) -> St
     out
 }
 
-/// The block drawn after a focused field's text.
-pub fn cursor(focused: bool) -> &'static str {
-    if focused {
-        "█"
-    } else {
-        ""
-    }
-}
-
 /// A field's label, right-aligned to `width`, highlighted while focused: "      E-mail: ".
 pub fn label(text: &str, width: usize, focused: bool, theme: Theme) -> Span<'static> {
     let style = if focused {

@@ -45,7 +45,11 @@ fn hang_one(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
         .find(|b| rest.starts_with(*b))
         .map_or(0, |b| b.chars().count());
     // A too-deep indent would leave no room: none then.
-    let indent = if leading + bullet <= width / 2 { leading + bullet } else { 0 };
+    let indent = if leading + bullet <= width / 2 {
+        leading + bullet
+    } else {
+        0
+    };
 
     let mut out: Vec<Line<'static>> = Vec::new();
     let mut spans: Vec<Span<'static>> = Vec::new();
@@ -107,7 +111,9 @@ mod hang_tests {
     #[test]
     fn a_wrapped_bullet_goes_on_under_its_text() {
         let lines = hang(
-            vec![Line::from("  • Van 12 (HH-FD 112) is with Ana Ruiz since 2026")],
+            vec![Line::from(
+                "  • Van 12 (HH-FD 112) is with Ana Ruiz since 2026",
+            )],
             24,
         );
         assert_eq!(

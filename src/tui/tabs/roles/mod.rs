@@ -475,13 +475,12 @@ impl RolesTab {
             Constraint::Min(10),
         ])
         .areas(area);
-        self.tree
-            .draw(
-                frame,
-                tree_area,
-                look.focused && self.focus == RolesFocus::Tree,
-                look.theme,
-            );
+        self.tree.draw(
+            frame,
+            tree_area,
+            look.focused && self.focus == RolesFocus::Tree,
+            look.theme,
+        );
         let rule: Vec<Line> = (0..rule_area.height).map(|_| Line::from("│")).collect();
         frame.render_widget(Paragraph::new(rule).style(look.theme.dim()), rule_area);
         let Some(organization) = self.tree.selected() else {
