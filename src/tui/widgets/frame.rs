@@ -97,44 +97,6 @@ fn hang_one(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
     out
 }
 
-#[cfg(test)]
-mod hang_tests {
-    use super::*;
-
-    fn texts(lines: &[Line]) -> Vec<String> {
-        lines
-            .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-            .collect()
-    }
-
-    #[test]
-    fn a_wrapped_bullet_goes_on_under_its_text() {
-        let lines = hang(
-            vec![Line::from(
-                "  • Van 12 (HH-FD 112) is with Ana Ruiz since 2026",
-            )],
-            24,
-        );
-        assert_eq!(
-            texts(&lines),
-            [
-                "  • Van 12 (HH-FD 112)",
-                "    is with Ana Ruiz",
-                "    since 2026"
-            ]
-        );
-    }
-
-    #[test]
-    fn a_plain_line_wraps_at_spaces_and_a_long_word_is_cut() {
-        let lines = hang(vec![Line::from("abc defghijklmnop q")], 6);
-        assert_eq!(texts(&lines), ["abc", "defghi", "jklmno", "p q"]);
-        let short = hang(vec![Line::from("fits")], 6);
-        assert_eq!(texts(&short), ["fits"]);
-    }
-}
-
 /// A `width`×`height` box in the middle of `area`, leaving a margin.
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let width = width.min(area.width.saturating_sub(2));
@@ -193,5 +155,43 @@ pub fn compact(cell: String) -> String {
         cell[..10].to_string()
     } else {
         cell
+    }
+}
+
+#[cfg(test)]
+mod hang_tests {
+    use super::*;
+
+    fn texts(lines: &[Line]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_wrapped_bullet_goes_on_under_its_text() {
+        let lines = hang(
+            vec![Line::from(
+                "  • Van 12 (HH-FD 112) is with Ana Ruiz since 2026",
+            )],
+            24,
+        );
+        assert_eq!(
+            texts(&lines),
+            [
+                "  • Van 12 (HH-FD 112)",
+                "    is with Ana Ruiz",
+                "    since 2026"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_plain_line_wraps_at_spaces_and_a_long_word_is_cut() {
+        let lines = hang(vec![Line::from("abc defghijklmnop q")], 6);
+        assert_eq!(texts(&lines), ["abc", "defghi", "jklmno", "p q"]);
+        let short = hang(vec![Line::from("fits")], 6);
+        assert_eq!(texts(&short), ["fits"]);
     }
 }
