@@ -647,8 +647,15 @@ fn demo_in_a_real_terminal() {
     tmux.wait_for("the return question", TIMEOUT, |s| {
         s.contains("Return assignment")
             && s.contains(&format!("Return {BUSY_VEHICLE} from {second} (#"))
+            && s.contains("Odometer:")
     });
-    tmux.type_text("y");
+    // The optional note, typed into its field; the reading is left empty.
+    tmux.key("Tab");
+    tmux.type_text("tyres fine");
+    tmux.wait_for("the note typed", TIMEOUT, |s| {
+        s.contains("Note: tyres fine")
+    });
+    tmux.key("Enter");
     tmux.wait_for("the return's message", TIMEOUT, |s| {
         s.contains(&format!("✓ Returned {BUSY_VEHICLE} from {second}"))
     });

@@ -197,7 +197,12 @@ async fn two_desks_follow_each_other(s: &TestServer) {
                 .and_then(|a| a["id"].as_i64())
         })
         .expect("the active assignment");
-    settle(&mut a.app, &a.client, vec![Command::ReturnAssignment(id)]).await;
+    settle(
+        &mut a.app,
+        &a.client,
+        vec![Command::ReturnAssignment(id, Default::default())],
+    )
+    .await;
     b.follow_until("the return on B's Activity tab", |app| {
         app.rows()
             .first()

@@ -690,7 +690,7 @@ fn a_question_about_a_changed_record_says_so() {
     let mut app = loaded_app();
     app.update(press(KeyCode::Char('3')));
     app.update(press(KeyCode::Char('r')));
-    assert!(matches!(app.dialog(), Some(Dialog::Confirm(_))));
+    assert!(matches!(app.dialog(), Some(Dialog::ReturnForm(_))));
     let returned = assignment(7, &van12(), &ana(), at(22, 8, 15), Some(at(28, 9, 0)));
     app.update(change(assignment_event(
         1,
@@ -699,8 +699,8 @@ fn a_question_about_a_changed_record_says_so() {
         &returned,
     )));
     match app.dialog() {
-        Some(Dialog::Confirm(confirm)) => assert_eq!(
-            confirm.notice(),
+        Some(Dialog::ReturnForm(form)) => assert_eq!(
+            form.notice(),
             Some("Van 12 was just returned from Ana Ruiz by Ola Night.")
         ),
         other => panic!("{other:?}"),

@@ -118,7 +118,11 @@ fn depot() -> Depot {
     let a7 = assignment(7, &van12, &ana, at(22, 8, 15), None);
     let a5 = assignment(5, &van3, &bo, at(20, 8, 0), None);
     let a4 = assignment(4, &truck7, &cy, at(18, 7, 30), Some(at(19, 16, 45)));
-    let a2 = assignment(2, &van12, &bo, at(12, 9, 0), Some(at(15, 17, 10)));
+    let a2 = fleetdesk::api::Assignment {
+        return_odometer_km: Some(48_210),
+        return_note: Some("left mirror cracked, reported".to_string()),
+        ..assignment(2, &van12, &bo, at(12, 9, 0), Some(at(15, 17, 10)))
+    };
     let with = |v: &Vehicle, a: Option<&Assignment>| VehicleListItem {
         vehicle: v.clone(),
         active_assignment: a.map(|a| VehicleActiveAssignment {
@@ -439,9 +443,64 @@ fn returning_asks_first() {
     app.update(press(KeyCode::Char('3')));
     assert!(app.update(press(KeyCode::Char('r'))).is_empty());
     snapshot_both("confirm_return", &mut app);
+    // Nothing entered: the plain return.
     assert_eq!(
-        app.update(press(KeyCode::Char('y'))),
-        vec![Command::ReturnAssignment(7)]
+        app.update(press(KeyCode::Enter)),
+        vec![Command::ReturnAssignment(7, Default::default())]
+    );
+}
+
+/// `r` asks for the optional odometer reading and note in the same dialog; the server's
+/// refusal shows there with the input kept, and `Enter` sends again.
+#[test]
+fn the_return_dialog_takes_readings_and_keeps_them_when_refused() {
+    let mut app = loaded_app();
+    app.update(press(KeyCode::Char('3')));
+    app.update(press(KeyCode::Char('r')));
+    for c in "12x".chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+    assert!(app.update(press(KeyCode::Enter)).is_empty(), "not a number");
+    assert!(screen_text(&mut app).contains("is not a whole number of km"));
+    app.update(press(KeyCode::Backspace));
+    for c in "3,456".chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+    app.update(press(KeyCode::Tab));
+    for c in "brake pads worn".chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+    snapshot_both("return_with_readings", &mut app);
+    let readings = fleetdesk::api::ReturnReadings {
+        odometer_km: Some(123_456),
+        note: Some("brake pads worn".to_string()),
+    };
+    let sent = app.update(press(KeyCode::Enter));
+    assert_eq!(sent, vec![Command::ReturnAssignment(7, readings.clone())]);
+    assert!(
+        app.update(press(KeyCode::Enter)).is_empty(),
+        "not sent twice"
+    );
+    app.update(answer(Response::Action {
+        command: sent[0].clone(),
+        result: Err(ClientError::Api {
+            status: 400,
+            code: "validation".to_string(),
+            message: "odometerKm 123456 is below the vehicle's last reading of 130000 km."
+                .to_string(),
+            request_id: None,
+        }),
+    }));
+    snapshot_both("return_refused", &mut app);
+    let screen = screen_text(&mut app);
+    assert!(
+        screen.contains("below the vehicle's last reading"),
+        "{screen}"
+    );
+    assert!(screen.contains("123,456") && screen.contains("brake pads worn"));
+    assert_eq!(
+        app.update(press(KeyCode::Enter)),
+        vec![Command::ReturnAssignment(7, readings)]
     );
 }
 

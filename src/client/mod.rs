@@ -25,8 +25,8 @@ use crate::api::roles::{
 };
 use crate::api::{
     AssignmentEnvelope, AssignmentStatus, AssignmentsEnvelope, Dashboard, LoginRequest,
-    LoginResponse, NewAssignment, NewUser, NewVehicle, TechniciansEnvelope, UserEnvelope,
-    UserPatch, UsersEnvelope, VehicleEnvelope, VehiclePatch, VehiclesEnvelope,
+    LoginResponse, NewAssignment, NewUser, NewVehicle, ReturnReadings, TechniciansEnvelope,
+    UserEnvelope, UserPatch, UsersEnvelope, VehicleEnvelope, VehiclePatch, VehiclesEnvelope,
 };
 
 /// Longest wait for a TCP (and TLS) connection.
@@ -259,11 +259,21 @@ impl ApiClient {
         self.json(Method::POST, "/api/admin/assignments", new).await
     }
 
-    /// Returns an assignment; returning it again is fine (a retry over a flaky link).
-    pub async fn return_assignment(&self, id: i64) -> Result<AssignmentEnvelope, ClientError> {
+    /// Returns an assignment, with the readings taken if any; returning it again is fine (a
+    /// retry over a flaky link: the server keeps the first return's readings).
+    pub async fn return_assignment(
+        &self,
+        id: i64,
+        readings: &ReturnReadings,
+    ) -> Result<AssignmentEnvelope, ClientError> {
         let path = format!("/api/admin/assignments/{id}/return");
         let url = self.url(&path);
-        let reply = self.send(Method::PATCH, url, None, true).await?;
+        let body = if readings.is_empty() {
+            None
+        } else {
+            Some(encode(readings)?)
+        };
+        let reply = self.send(Method::PATCH, url, body, true).await?;
         match decode_ok::<AssignmentEnvelope>(&format!("PATCH {path}"), reply) {
             // API.md §3: a backend following seed 001 answers 409 for "already returned";
             // the record says whether that is what happened.

@@ -39,7 +39,8 @@ pub enum Command {
         before: Option<i64>,
     },
     CreateAssignment(NewAssignment),
-    ReturnAssignment(i64),
+    /// The assignment and the readings taken at its return.
+    ReturnAssignment(i64, crate::api::ReturnReadings),
     CreateVehicle(NewVehicle),
     UpdateVehicle(i64, VehiclePatch),
     /// The vehicle's id and its name when asked, for the answer to name it: a live event can
@@ -102,7 +103,7 @@ impl Command {
                 | Command::LoadRoleAssignments { .. }
                 | Command::LoadActivity { .. }
                 | Command::CheckToken
-                | Command::ReturnAssignment(_)
+                | Command::ReturnAssignment(..)
         )
     }
 
@@ -112,7 +113,7 @@ impl Command {
         matches!(
             self,
             Command::CreateAssignment(_)
-                | Command::ReturnAssignment(_)
+                | Command::ReturnAssignment(..)
                 | Command::CreateVehicle(_)
                 | Command::UpdateVehicle(..)
                 | Command::DeleteVehicle(..)

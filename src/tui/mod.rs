@@ -24,8 +24,8 @@ mod widgets;
 pub use app::{App, MARK_FOR};
 pub use dialogs::{
     AssignPicker, AssignmentConflict, Chosen, Confirm, Details, Dialog, FleetForm, Help, History,
-    HistoryEvents, Message, RoleConflict, RoleField, RoleForm, SignIn, UserView, MIN_QUERY,
-    SEARCH_PAUSE, TYPE_MORE,
+    HistoryEvents, Message, ReturnField, ReturnForm, RoleConflict, RoleField, RoleForm, SignIn,
+    UserView, MIN_QUERY, SEARCH_PAUSE, TYPE_MORE,
 };
 pub use keys::{action_names, KeyError, KeyMap, KeySpec};
 pub use live::{words, Change};

@@ -106,9 +106,9 @@ async fn run_action(client: &ApiClient, action: &Command) -> Result<Done, Client
         Command::CreateAssignment(request) => Done::Assigned(Box::new(
             client.create_assignment(request).await?.assignment,
         )),
-        Command::ReturnAssignment(id) => {
-            Done::Returned(Box::new(client.return_assignment(*id).await?.assignment))
-        }
+        Command::ReturnAssignment(id, readings) => Done::Returned(Box::new(
+            client.return_assignment(*id, readings).await?.assignment,
+        )),
         Command::CreateVehicle(new) => {
             Done::VehicleCreated(Box::new(client.create_vehicle(new).await?.vehicle))
         }

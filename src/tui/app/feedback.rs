@@ -122,7 +122,7 @@ impl App {
                 vehicle(new.vehicle_id),
                 technician(new.technician_id)
             ),
-            Command::ReturnAssignment(id) => match self.tabs.assignments.list.get(*id) {
+            Command::ReturnAssignment(id, _) => match self.tabs.assignments.list.get(*id) {
                 Some(a) => format!("Returning {} from {}…", a.vehicle.name, a.technician.name),
                 None => format!("Returning assignment {id}…"),
             },

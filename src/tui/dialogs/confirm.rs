@@ -63,7 +63,6 @@ impl Confirm {
                 EventKind::AssignmentCreated,
                 EventData::Assignment(a),
             ) => a.vehicle_id == *id,
-            (Command::ReturnAssignment(id), _, EventData::Assignment(a)) => a.id == *id,
             (Command::DeleteRoleAssignment(rel), _, EventData::RoleAssignment(row)) => {
                 row.rel_id == *rel
             }

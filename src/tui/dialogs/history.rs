@@ -7,12 +7,14 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row as TableRow, Table}
 use ratatui::Frame;
 
 use super::message::reader_block;
+use super::thousands;
 use super::Look;
 use crate::api::events::ActivityPage;
 use crate::api::Assignment;
 use crate::client::ClientError;
 use crate::tui::live::Change;
 use crate::tui::message::Subject;
+use crate::tui::rows::date_cell;
 use crate::tui::tabs::ActivityRow;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::frame::{centered, compact};
@@ -137,7 +139,22 @@ impl History {
             .iter()
             .take(height)
             .map(|row| {
-                let cells = row.cells();
+                let returned = row
+                    .returned_date
+                    .as_ref()
+                    .map(date_cell)
+                    .unwrap_or_else(|| "active".to_string());
+                let cells = vec![
+                    row.id.to_string(),
+                    row.vehicle.name.clone(),
+                    row.technician.name.clone(),
+                    date_cell(&row.assigned_date),
+                    returned,
+                    row.return_odometer_km
+                        .map(|km| format!("{} km", thousands(km)))
+                        .unwrap_or_default(),
+                    row.return_note.clone().unwrap_or_default(),
+                ];
                 TableRow::new(if wide {
                     cells
                 } else {
@@ -145,13 +162,27 @@ impl History {
                 })
             })
             .collect();
+        // The plate and status of the list give way to the readings taken at each return.
         let widths = if wide {
-            [6, 12, 11, 16, 9, 16, 16]
+            [6, 12, 16, 16, 16, 12, 0]
         } else {
-            [5, 9, 9, 12, 8, 11, 11]
+            [5, 9, 12, 10, 10, 10, 0]
         };
-        let table = Table::new(table_rows, widths.map(Constraint::Length))
-            .header(TableRow::new(Assignment::COLUMNS.to_vec()).style(theme.title()));
+        let constraints = widths.map(|width| match width {
+            0 => Constraint::Fill(1),
+            width => Constraint::Length(width),
+        });
+        let header = [
+            "ID",
+            "VEHICLE",
+            "TECHNICIAN",
+            "ASSIGNED",
+            "RETURNED",
+            "ODOMETER",
+            "NOTE",
+        ];
+        let table =
+            Table::new(table_rows, constraints).header(TableRow::new(header).style(theme.title()));
         frame.render_widget(table, area);
     }
 

@@ -13,6 +13,7 @@ mod fleet_form;
 mod help;
 mod history;
 mod message;
+mod return_form;
 mod role_conflict;
 mod role_form;
 mod sign_in;
@@ -33,6 +34,7 @@ pub use fleet_form::FleetForm;
 pub use help::Help;
 pub use history::{History, HistoryEvents};
 pub use message::{Details, Message};
+pub use return_form::{thousands, ReturnField, ReturnForm};
 pub use role_conflict::RoleConflict;
 pub use role_form::{Chosen, RoleField, RoleForm};
 pub use sign_in::SignIn;
@@ -201,6 +203,7 @@ pub enum Dialog {
     Details(Details),
     History(History),
     Confirm(Confirm),
+    ReturnForm(Box<ReturnForm>),
     Assign(AssignPicker),
     FleetForm(FleetForm),
     SignIn(SignIn),
@@ -218,6 +221,7 @@ impl Dialog {
                 message::reader_key(key, keys)
             }
             Dialog::Confirm(dialog) => dialog.on_key(key, keys),
+            Dialog::ReturnForm(dialog) => dialog.on_key(key, keys),
             Dialog::Assign(dialog) => dialog.on_key(key, keys),
             Dialog::FleetForm(dialog) => dialog.on_key(key, keys),
             Dialog::SignIn(dialog) => dialog.on_key(key, keys, context.signed_in),
@@ -235,6 +239,7 @@ impl Dialog {
             Dialog::Details(dialog) => dialog.draw(frame, area, look),
             Dialog::History(dialog) => dialog.draw(frame, area, look),
             Dialog::Confirm(dialog) => dialog.draw(frame, area, look),
+            Dialog::ReturnForm(dialog) => dialog.draw(frame, area, look),
             Dialog::Assign(dialog) => dialog.draw(frame, area, look),
             Dialog::FleetForm(dialog) => dialog.draw(frame, area, look),
             Dialog::SignIn(dialog) => dialog.draw(frame, area, look),
@@ -252,6 +257,7 @@ impl Dialog {
             Dialog::Assign(dialog) => dialog.live(change, lists.vehicles, lists.technicians),
             Dialog::AssignmentConflict(dialog) => dialog.live(change),
             Dialog::Confirm(dialog) => dialog.live(change),
+            Dialog::ReturnForm(dialog) => dialog.live(change),
             Dialog::FleetForm(dialog) => dialog.live(change),
             Dialog::RoleForm(dialog) => dialog.live(change),
             Dialog::History(dialog) => dialog.live(change),
@@ -274,6 +280,7 @@ impl Dialog {
         matches!(
             self,
             Dialog::FleetForm(_)
+                | Dialog::ReturnForm(_)
                 | Dialog::AssignmentConflict(_)
                 | Dialog::RoleForm(_)
                 | Dialog::RoleConflict(_)
@@ -284,6 +291,7 @@ impl Dialog {
     pub fn stop_sending(&mut self) {
         match self {
             Dialog::FleetForm(dialog) => dialog.sending = false,
+            Dialog::ReturnForm(dialog) => dialog.sending = false,
             Dialog::AssignmentConflict(dialog) => dialog.sending = false,
             Dialog::RoleForm(dialog) => dialog.sending = false,
             Dialog::RoleConflict(dialog) => dialog.sending = false,
@@ -295,6 +303,7 @@ impl Dialog {
     pub fn show_error(&mut self, error: String) {
         match self {
             Dialog::FleetForm(dialog) => dialog.error = Some(error),
+            Dialog::ReturnForm(dialog) => dialog.error = Some(error),
             Dialog::RoleForm(dialog) => dialog.error = Some(error),
             Dialog::RoleConflict(dialog) => dialog.error = Some(error),
             _ => {}

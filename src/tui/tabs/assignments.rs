@@ -12,7 +12,7 @@ use crate::api::events::{EventData, EventKind};
 use crate::api::{
     Assignment, AssignmentStatus, AssignmentsEnvelope, TechnicianListItem, VehicleListItem,
 };
-use crate::tui::dialogs::{AssignPicker, Confirm, Details, Dialog, Outcome};
+use crate::tui::dialogs::{thousands, AssignPicker, Details, Dialog, Outcome, ReturnForm};
 use crate::tui::keys::hints::{HintSpec, Keys};
 use crate::tui::keys::Action;
 use crate::tui::live::Change;
@@ -170,14 +170,7 @@ impl AssignmentsTab {
             ))),
             Action::Return => match self.list.selected_item() {
                 Some(item) if item.status == AssignmentStatus::Active => {
-                    Outcome::open(Dialog::Confirm(Confirm::new(
-                        "Return assignment",
-                        format!(
-                            "Return {} from {} (#{})?",
-                            item.vehicle.name, item.technician.name, item.id
-                        ),
-                        Command::ReturnAssignment(item.id),
-                    )))
+                    Outcome::open(Dialog::ReturnForm(Box::new(ReturnForm::new(item))))
                 }
                 Some(item) => {
                     Outcome::Say(Flash::info(format!("#{} is already returned.", item.id)))
@@ -283,6 +276,16 @@ fn details(item: &Assignment) -> Details {
                     .as_ref()
                     .map(date_cell)
                     .unwrap_or_else(|| "—".to_string()),
+            ),
+            (
+                "Odometer".to_string(),
+                item.return_odometer_km
+                    .map(|km| format!("{} km at the return", thousands(km)))
+                    .unwrap_or_else(|| "—".to_string()),
+            ),
+            (
+                "Return note".to_string(),
+                item.return_note.clone().unwrap_or_else(|| "—".to_string()),
             ),
         ],
     )

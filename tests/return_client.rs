@@ -1,0 +1,179 @@
+//! `r` in the terminal client against the real server, on SQLite and PostgreSQL: the return
+//! dialog's odometer reading and note are stored with the return, a reading below the
+//! vehicle's last one is refused before sending with the input kept, and the details show the
+//! readings.
+
+mod common;
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use common::{TestServer, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use fleetdesk::client::ApiClient;
+use fleetdesk::tui::{execute, App, Command, Dialog, Event, ReturnField, Tab, Theme};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use serde_json::json;
+
+async fn settle(app: &mut App, client: &ApiClient, commands: Vec<Command>) -> Vec<Command> {
+    let mut queue: VecDeque<Command> = commands.into();
+    let mut ran = Vec::new();
+    while let Some(command) = queue.pop_front() {
+        assert!(ran.len() < 100, "the app keeps sending: {ran:?}");
+        ran.push(command.clone());
+        let response = execute(client, command).await;
+        queue.extend(app.update(Event::Response(Box::new(response))));
+    }
+    ran
+}
+
+struct Desk {
+    app: App,
+    client: ApiClient,
+}
+
+impl Desk {
+    async fn open(s: &TestServer) -> Desk {
+        let client = ApiClient::new(&s.url, Duration::from_secs(30)).expect("a client");
+        let login = client
+            .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .expect("signs in");
+        let client = client.with_token(login.token);
+        let user = client.me().await.expect("who").user;
+        let mut app = App::new(s.url.clone(), Some(user), 5);
+        let first = app.start();
+        settle(&mut app, &client, first).await;
+        Desk { app, client }
+    }
+
+    async fn press(&mut self, code: KeyCode) -> Vec<Command> {
+        let commands = self
+            .app
+            .update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        settle(&mut self.app, &self.client, commands).await
+    }
+
+    async fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            let ran = self.press(KeyCode::Char(c)).await;
+            assert!(ran.is_empty(), "typing {c:?} sent {ran:?}");
+        }
+    }
+
+    fn screen(&mut self) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("a test terminal");
+        terminal
+            .draw(|frame| self.app.draw(Theme::mono(), frame))
+            .expect("drawn");
+        let buffer = terminal.backend().buffer();
+        (0..30)
+            .map(|y| {
+                (0..100)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Selects the assignment row whose id is `id` on the Assignments tab.
+    async fn select_assignment(&mut self, id: i64) {
+        self.press(KeyCode::Char('3')).await;
+        assert_eq!(self.app.tab(), Tab::Assignments);
+        self.press(KeyCode::Home).await;
+        for _ in 0..self.app.rows().len() {
+            if self.selected_id() == Some(id) {
+                return;
+            }
+            self.press(KeyCode::Down).await;
+        }
+        panic!("assignment {id} is not listed: {:?}", self.app.rows());
+    }
+
+    fn selected_id(&self) -> Option<i64> {
+        let rows = self.app.rows();
+        let (index, _, _) = self.app.position();
+        rows.get(index).and_then(|row| row[0].parse().ok())
+    }
+}
+
+fn return_form(app: &App) -> &fleetdesk::tui::ReturnForm {
+    match app.dialog() {
+        Some(Dialog::ReturnForm(form)) => form,
+        other => panic!("the return dialog is open: {other:?}"),
+    }
+}
+
+fn assignment_id(reply: &common::Reply) -> i64 {
+    assert_eq!(reply.status.as_u16(), 201, "{:?}", reply.body);
+    reply.body["assignment"]["id"]
+        .as_i64()
+        .expect("the new assignment's id")
+}
+
+async fn a_return_keeps_its_readings(s: &TestServer) {
+    let vehicle = s.create_vehicle("Van 41", "HH-RT 41").await;
+    let technician = s.create_technician("Rita Return").await;
+    let first = assignment_id(&s.assign(vehicle, technician).await);
+    // A first return sets the vehicle's reading to 120,000 km.
+    let reply = s
+        .patch(
+            &format!("/api/admin/assignments/{first}/return"),
+            Some(json!({ "odometerKm": 120000 })),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{:?}", reply.body);
+    let second = assignment_id(&s.assign(vehicle, technician).await);
+
+    let mut desk = Desk::open(s).await;
+    desk.select_assignment(second).await;
+    assert!(desk.press(KeyCode::Char('r')).await.is_empty());
+    assert_eq!(return_form(&desk.app).focus(), ReturnField::Odometer);
+    assert!(desk.screen().contains("last reading 120,000"));
+
+    // Below the last reading: refused before sending, with the input kept.
+    desk.type_text("119000").await;
+    assert!(desk.press(KeyCode::Enter).await.is_empty());
+    let error = return_form(&desk.app).error().map(str::to_string);
+    assert!(
+        error.as_deref().is_some_and(|e| e.contains("120,000")),
+        "{error:?}"
+    );
+    for _ in 0.."119000".len() {
+        desk.press(KeyCode::Backspace).await;
+    }
+    desk.press(KeyCode::Tab).await;
+    desk.type_text("brake pads worn, \"soon\"").await;
+    desk.press(KeyCode::BackTab).await;
+    assert_eq!(return_form(&desk.app).focus(), ReturnField::Odometer);
+    desk.type_text("131,250").await;
+    let ran = desk.press(KeyCode::Enter).await;
+    assert!(
+        matches!(ran.first(), Some(Command::ReturnAssignment(..))),
+        "{ran:?}"
+    );
+    assert!(desk.app.dialog().is_none(), "{:?}", desk.app.dialog());
+    let stored = s
+        .get(&format!("/api/admin/assignments/{second}"))
+        .await
+        .body;
+    assert_eq!(stored["assignment"]["status"], "returned");
+    assert_eq!(stored["assignment"]["returnOdometerKm"], 131_250);
+    assert_eq!(
+        stored["assignment"]["returnNote"],
+        "brake pads worn, \"soon\""
+    );
+
+    // The details show them.
+    desk.press(KeyCode::Char('f')).await;
+    desk.press(KeyCode::Char('f')).await;
+    desk.select_assignment(second).await;
+    desk.press(KeyCode::Enter).await;
+    let screen = desk.screen();
+    assert!(screen.contains("131,250 km"), "{screen}");
+    assert!(screen.contains("brake pads worn"), "{screen}");
+}
+
+on_both_databases!(a_return_keeps_its_readings);
