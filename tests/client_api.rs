@@ -204,7 +204,7 @@ async fn fleet_methods_round_trip(s: &TestServer) {
     );
 
     let returned = admin
-        .return_assignment(first.id)
+        .return_assignment(first.id, &Default::default())
         .await
         .expect("returned")
         .assignment;
@@ -212,7 +212,7 @@ async fn fleet_methods_round_trip(s: &TestServer) {
     assert!(returned.returned_date.is_some());
     // A retry over a flaky link: still a success, record unchanged.
     let again = admin
-        .return_assignment(first.id)
+        .return_assignment(first.id, &Default::default())
         .await
         .expect("idempotent")
         .assignment;
@@ -580,7 +580,10 @@ async fn a_token_that_stops_working_is_unauthorized(s: &TestServer) {
         client.organizations().await.map(|_| ()),
         // The role API answers in its envelope.
         client.role_assignments(None, None).await.map(|_| ()),
-        client.return_assignment(1).await.map(|_| ()),
+        client
+            .return_assignment(1, &Default::default())
+            .await
+            .map(|_| ()),
     ] {
         match result {
             Err(error @ ClientError::Unauthorized { .. }) => {
@@ -767,25 +770,28 @@ async fn another_backends_answers(s: &TestServer) {
         .assignment;
 
     // A 409 while the record is still active is a real conflict.
-    match client.return_assignment(active.id).await {
+    match client
+        .return_assignment(active.id, &Default::default())
+        .await
+    {
         Err(ClientError::Conflict { message }) => assert!(message.contains("already returned")),
         other => panic!("expected a conflict, got {other:?}"),
     }
     // Once the record says returned, the 409 means "already returned": a success.
     let returned = admin
-        .return_assignment(active.id)
+        .return_assignment(active.id, &Default::default())
         .await
         .expect("returned")
         .assignment;
     let again = client
-        .return_assignment(active.id)
+        .return_assignment(active.id, &Default::default())
         .await
         .expect("409 read as already returned")
         .assignment;
     assert_eq!(again, returned);
     // A 409 for an assignment that does not exist: the 404 of the lookup.
     assert!(matches!(
-        client.return_assignment(999_999).await,
+        client.return_assignment(999_999, &Default::default()).await,
         Err(ClientError::Api { status: 404, .. })
     ));
 
