@@ -1122,7 +1122,7 @@ fn a_viewer_sees_no_write_keys() {
         role: SystemRole::Viewer,
     });
     snapshot_both("viewer_vehicles", &mut app);
-    for key in ['n', 'e', 'd', 'a'] {
+    for key in ['n', 'e', 'd', 'a', 'o'] {
         assert!(app.update(press(KeyCode::Char(key))).is_empty());
         assert!(app.dialogs().is_empty(), "{key} opened {:?}", app.dialog());
     }
@@ -1352,4 +1352,86 @@ fn a_long_filter_scrolls_in_its_line() {
         .collect();
     assert!(line.contains("filter: █a filter far"), "{line:?}");
     assert!(line.trim_end().ends_with("0 of 4"), "{line:?}");
+}
+
+/// `o` sets a vehicle's service status with a note; an assigned vehicle that the server keeps
+/// in service (409) is offered to be returned in the same change.
+#[test]
+fn o_sets_the_service_status_and_offers_to_return_an_assigned_vehicle() {
+    let mut app = loaded_app();
+    // Van 3 is with Bo Chen.
+    for _ in 0..2 {
+        app.update(press(KeyCode::Down));
+    }
+    assert!(app.update(press(KeyCode::Char('o'))).is_empty());
+    assert!(matches!(app.dialog(), Some(Dialog::StatusForm(_))));
+    app.update(press(KeyCode::Down));
+    app.update(press(KeyCode::Tab));
+    for c in "brakes, back Thursday".chars() {
+        app.update(press(KeyCode::Char(c)));
+    }
+    snapshot_both("service_status", &mut app);
+    let patch = fleetdesk::api::VehiclePatch {
+        service_status: Some(fleetdesk::api::ServiceStatus::InShop),
+        status_note: Some(Some("brakes, back Thursday".to_string())),
+        ..Default::default()
+    };
+    let sent = app.update(press(KeyCode::Enter));
+    assert_eq!(
+        sent,
+        vec![Command::SetVehicleStatus(
+            3,
+            "Van 3".to_string(),
+            patch.clone()
+        )]
+    );
+    assert!(screen_text(&mut app).contains("Setting Van 3 to in shop…"));
+    assert!(
+        app.update(press(KeyCode::Enter)).is_empty(),
+        "not sent twice"
+    );
+    app.update(answer(Response::Action {
+        command: sent[0].clone(),
+        result: Err(ClientError::Conflict {
+            message: "Van 3 is with Bo Chen since 2026-11-20 08:00 (assignment 5): return it \
+                      first, or send returnActive: true to return it with this change."
+                .to_string(),
+        }),
+    }));
+    assert!(matches!(app.dialog(), Some(Dialog::StatusForm(form)) if form.is_asking_to_return()));
+    snapshot_both("service_status_asks_to_return", &mut app);
+    // `n` goes back to the form, nothing sent; asked again, `y` sends with returnActive.
+    assert!(app.update(press(KeyCode::Char('n'))).is_empty());
+    assert!(matches!(app.dialog(), Some(Dialog::StatusForm(form)) if !form.is_asking_to_return()));
+    let sent = app.update(press(KeyCode::Enter));
+    app.update(answer(Response::Action {
+        command: sent[0].clone(),
+        result: Err(ClientError::Conflict {
+            message: "Van 3 is with Bo Chen.".to_string(),
+        }),
+    }));
+    let sent = app.update(press(KeyCode::Char('y')));
+    let returning = fleetdesk::api::VehiclePatch {
+        return_active: true,
+        ..patch
+    };
+    assert_eq!(
+        sent,
+        vec![Command::SetVehicleStatus(3, "Van 3".to_string(), returning)]
+    );
+    let mut saved = depot()
+        .vehicles
+        .into_iter()
+        .map(|item| item.vehicle)
+        .find(|v| v.id == 3)
+        .expect("Van 3");
+    assert_eq!(saved.name, "Van 3");
+    saved.service_status = fleetdesk::api::ServiceStatus::InShop;
+    saved.status_note = Some("brakes, back Thursday".to_string());
+    app.update(answer(Response::Action {
+        command: sent[0].clone(),
+        result: Ok(fleetdesk::tui::Done::VehicleStatus(Box::new(saved))),
+    }));
+    assert!(app.dialogs().is_empty(), "{:?}", app.dialog());
+    assert!(screen_text(&mut app).contains("Van 3 is in shop: brakes, back Thursday"));
 }

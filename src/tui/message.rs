@@ -43,6 +43,8 @@ pub enum Command {
     ReturnAssignment(i64, crate::api::ReturnReadings),
     CreateVehicle(NewVehicle),
     UpdateVehicle(i64, VehiclePatch),
+    /// `o`: the vehicle's id, its name when asked, and the status change.
+    SetVehicleStatus(i64, String, VehiclePatch),
     /// The vehicle's id and its name when asked, for the answer to name it: a live event can
     /// take the row out of the list before the answer comes.
     DeleteVehicle(i64, String),
@@ -117,6 +119,7 @@ impl Command {
                 | Command::CreateVehicle(_)
                 | Command::UpdateVehicle(..)
                 | Command::DeleteVehicle(..)
+                | Command::SetVehicleStatus(..)
                 | Command::CreateTechnician(_)
                 | Command::UpdateTechnician(..)
                 | Command::SaveRoleAssignment(_)
@@ -149,6 +152,8 @@ pub enum Done {
     Returned(Box<Assignment>),
     VehicleCreated(Box<Vehicle>),
     VehicleSaved(Box<Vehicle>),
+    /// A vehicle's service status set (`o`).
+    VehicleStatus(Box<Vehicle>),
     /// The deleted vehicle's name.
     VehicleDeleted(String),
     TechnicianCreated(User),

@@ -25,7 +25,7 @@ pub use app::{App, MARK_FOR};
 pub use dialogs::{
     AssignPicker, AssignmentConflict, Chosen, Confirm, Details, Dialog, FleetForm, Help, History,
     HistoryEvents, Message, ReturnField, ReturnForm, RoleConflict, RoleField, RoleForm, SignIn,
-    UserView, MIN_QUERY, SEARCH_PAUSE, TYPE_MORE,
+    StatusForm, UserView, MIN_QUERY, SEARCH_PAUSE, TYPE_MORE,
 };
 pub use keys::{action_names, KeyError, KeyMap, KeySpec};
 pub use live::{words, Change};

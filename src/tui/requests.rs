@@ -115,6 +115,9 @@ async fn run_action(client: &ApiClient, action: &Command) -> Result<Done, Client
         Command::UpdateVehicle(id, patch) => {
             Done::VehicleSaved(Box::new(client.update_vehicle(*id, patch).await?.vehicle))
         }
+        Command::SetVehicleStatus(id, _, patch) => {
+            Done::VehicleStatus(Box::new(client.update_vehicle(*id, patch).await?.vehicle))
+        }
         Command::DeleteVehicle(id, name) => {
             client.delete_vehicle(*id).await?;
             Done::VehicleDeleted(name.clone())

@@ -73,6 +73,10 @@ impl Flash {
             }
             Done::VehicleCreated(v) => format!("Created {} ({})", v.name, v.license_plate),
             Done::VehicleSaved(v) => format!("Saved {}", v.name),
+            Done::VehicleStatus(v) => match &v.status_note {
+                Some(note) => format!("{} is {}: {note}", v.name, v.service_status.label()),
+                None => format!("{} is {}", v.name, v.service_status.label()),
+            },
             Done::VehicleDeleted(name) => format!("Deleted {name}"),
             Done::TechnicianCreated(user) => format!("Created technician {}", user.name),
             Done::TechnicianSaved(user) => format!("Saved {}", user.name),

@@ -131,6 +131,17 @@ impl App {
                 self.dialogs.renew(Dialog::AssignmentConflict(dialog));
                 Vec::new()
             }
+            // A vehicle that is assigned cannot leave service: its dialog asks to return it.
+            Err(ClientError::Conflict { message })
+                if matches!(command, Command::SetVehicleStatus(..))
+                    && matches!(self.dialogs.top(), Some(Dialog::StatusForm(_))) =>
+            {
+                if let Some(Dialog::StatusForm(form)) = self.dialogs.top_mut() {
+                    form.assigned(message);
+                }
+                self.status.went_well();
+                Vec::new()
+            }
             Err(ClientError::RoleConflict { message, items }) => {
                 self.on_role_conflict(command, message, items)
             }

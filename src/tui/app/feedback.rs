@@ -129,6 +129,10 @@ impl App {
             Command::CreateVehicle(new) => format!("Creating {}…", new.name),
             Command::UpdateVehicle(id, _) => format!("Saving {}…", vehicle(*id)),
             Command::DeleteVehicle(_, name) => format!("Deleting {name}…"),
+            Command::SetVehicleStatus(_, name, patch) => format!(
+                "Setting {name} to {}…",
+                patch.service_status.map_or("its status", |s| s.label())
+            ),
             Command::CreateTechnician(new) => format!("Creating technician {}…", new.name),
             Command::UpdateTechnician(id, _) => format!("Saving {}…", technician(*id)),
             Command::SaveRoleAssignment(request) => format!("Saving {}…", scope(request)),

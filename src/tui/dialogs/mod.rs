@@ -17,6 +17,7 @@ mod return_form;
 mod role_conflict;
 mod role_form;
 mod sign_in;
+mod status_form;
 mod user_search;
 mod user_view;
 
@@ -38,6 +39,7 @@ pub use return_form::{thousands, ReturnField, ReturnForm};
 pub use role_conflict::RoleConflict;
 pub use role_form::{Chosen, RoleField, RoleForm};
 pub use sign_in::SignIn;
+pub use status_form::StatusForm;
 pub use user_search::{MIN_QUERY, SEARCH_PAUSE, TYPE_MORE};
 pub use user_view::UserView;
 
@@ -204,6 +206,7 @@ pub enum Dialog {
     History(History),
     Confirm(Confirm),
     ReturnForm(Box<ReturnForm>),
+    StatusForm(Box<StatusForm>),
     Assign(AssignPicker),
     FleetForm(FleetForm),
     SignIn(SignIn),
@@ -222,6 +225,7 @@ impl Dialog {
             }
             Dialog::Confirm(dialog) => dialog.on_key(key, keys),
             Dialog::ReturnForm(dialog) => dialog.on_key(key, keys),
+            Dialog::StatusForm(dialog) => dialog.on_key(key, keys),
             Dialog::Assign(dialog) => dialog.on_key(key, keys),
             Dialog::FleetForm(dialog) => dialog.on_key(key, keys),
             Dialog::SignIn(dialog) => dialog.on_key(key, keys, context.signed_in),
@@ -240,6 +244,7 @@ impl Dialog {
             Dialog::History(dialog) => dialog.draw(frame, area, look),
             Dialog::Confirm(dialog) => dialog.draw(frame, area, look),
             Dialog::ReturnForm(dialog) => dialog.draw(frame, area, look),
+            Dialog::StatusForm(dialog) => dialog.draw(frame, area, look),
             Dialog::Assign(dialog) => dialog.draw(frame, area, look),
             Dialog::FleetForm(dialog) => dialog.draw(frame, area, look),
             Dialog::SignIn(dialog) => dialog.draw(frame, area, look),
@@ -281,6 +286,7 @@ impl Dialog {
             self,
             Dialog::FleetForm(_)
                 | Dialog::ReturnForm(_)
+                | Dialog::StatusForm(_)
                 | Dialog::AssignmentConflict(_)
                 | Dialog::RoleForm(_)
                 | Dialog::RoleConflict(_)
@@ -292,6 +298,7 @@ impl Dialog {
         match self {
             Dialog::FleetForm(dialog) => dialog.sending = false,
             Dialog::ReturnForm(dialog) => dialog.sending = false,
+            Dialog::StatusForm(dialog) => dialog.sending = false,
             Dialog::AssignmentConflict(dialog) => dialog.sending = false,
             Dialog::RoleForm(dialog) => dialog.sending = false,
             Dialog::RoleConflict(dialog) => dialog.sending = false,
@@ -304,6 +311,7 @@ impl Dialog {
         match self {
             Dialog::FleetForm(dialog) => dialog.error = Some(error),
             Dialog::ReturnForm(dialog) => dialog.error = Some(error),
+            Dialog::StatusForm(dialog) => dialog.error = Some(error),
             Dialog::RoleForm(dialog) => dialog.error = Some(error),
             Dialog::RoleConflict(dialog) => dialog.error = Some(error),
             _ => {}

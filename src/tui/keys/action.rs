@@ -48,6 +48,8 @@ pub enum Action {
     Assign,
     Return,
     Status,
+    /// A vehicle's service status (`o`).
+    ServiceStatus,
     FocusTree,
     FocusList,
     Fold,
@@ -101,6 +103,7 @@ const CONFIGURABLE: &[(Action, &str, &str)] = &[
     (Action::Assign, "assign", "a"),
     (Action::Return, "return", "r"),
     (Action::Status, "status", "f"),
+    (Action::ServiceStatus, "service_status", "o"),
     (Action::Descendants, "descendants", "i"),
     (Action::UserView, "user", "u"),
     (Action::Copy, "copy", "y"),
@@ -174,10 +177,12 @@ pub enum Context {
     DateEdit,
     /// One user's role assignments in every organization.
     UserView,
+    /// The service status dialog with its choices focused.
+    ServiceStatus,
 }
 
 impl Context {
-    const ALL: [Context; 19] = [
+    const ALL: [Context; 20] = [
         Context::Always,
         Context::Common,
         Context::Vehicles,
@@ -197,6 +202,7 @@ impl Context {
         Context::RoleConflict,
         Context::DateEdit,
         Context::UserView,
+        Context::ServiceStatus,
     ];
 
     fn fallback(self) -> Option<Context> {
@@ -242,6 +248,7 @@ impl Context {
             Context::RoleConflict => "the role conflict dialog",
             Context::DateEdit => "the role conflict's date editor",
             Context::UserView => "the user view",
+            Context::ServiceStatus => "the service status dialog",
         }
     }
 }
@@ -411,7 +418,8 @@ impl KeyMap {
     /// The same keys without those that change the fleet, for a read-only (`viewer`) user:
     /// the tabs neither act on nor show them.
     pub fn read_only(&self) -> KeyMap {
-        const WRITES: [Action; 5] = [
+        const WRITES: [Action; 6] = [
+            Action::ServiceStatus,
             Action::New,
             Action::Edit,
             Action::Delete,

@@ -36,6 +36,7 @@ pub(super) fn defaults(context: Context) -> Vec<(Action, Vec<&'static str>)> {
             (A::Edit, &["e"]),
             (A::Delete, &["d"]),
             (A::Assign, &["a"]),
+            (A::ServiceStatus, &["o"]),
             (A::Open, &["enter"]),
         ],
         Context::Technicians => &[
@@ -110,6 +111,14 @@ pub(super) fn defaults(context: Context) -> Vec<(Action, Vec<&'static str>)> {
             (A::Down, &["down", "j"]),
             (A::Edit, &["e"]),
             (A::Undo, &["u"]),
+            (A::Cancel, &["esc"]),
+        ],
+        Context::ServiceStatus => &[
+            (A::Up, &["up", "k"]),
+            (A::Down, &["down", "j"]),
+            (A::NextField, &["tab"]),
+            (A::PreviousField, &["shift-tab"]),
+            (A::Accept, &["enter"]),
             (A::Cancel, &["esc"]),
         ],
         Context::DateEdit => &[

@@ -9,7 +9,7 @@ use ratatui::Frame;
 use super::TabLook;
 use crate::api::events::{EventData, EventKind};
 use crate::api::{Assignment, TechnicianListItem, VehicleActiveAssignment, VehicleListItem};
-use crate::tui::dialogs::{AssignPicker, Confirm, Dialog, FleetForm, History, Outcome};
+use crate::tui::dialogs::{AssignPicker, Confirm, Dialog, FleetForm, History, Outcome, StatusForm};
 use crate::tui::keys::hints::{HintSpec, Keys};
 use crate::tui::keys::Action;
 use crate::tui::live::Change;
@@ -22,6 +22,7 @@ pub const HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::First(Action::Edit), "edit", true),
     HintSpec::new(Keys::First(Action::Delete), "delete", true),
     HintSpec::new(Keys::First(Action::Assign), "assign", true),
+    HintSpec::new(Keys::First(Action::ServiceStatus), "service status", false),
     HintSpec::new(Keys::First(Action::Open), "history", false),
 ];
 
@@ -55,6 +56,9 @@ impl VehiclesTab {
                 format!("Assign {} to", item.vehicle.name),
                 technician_choices(technicians),
             ))),
+            (Action::ServiceStatus, Some(item)) => {
+                open(Dialog::StatusForm(Box::new(StatusForm::new(item))))
+            }
             (Action::Open, Some(item)) => {
                 let id = item.vehicle.id;
                 let subject = Subject::Vehicle(id);
@@ -76,7 +80,14 @@ impl VehiclesTab {
                     subject: Some(subject),
                 }))
             }
-            (Action::Edit | Action::Delete | Action::Assign | Action::Open, None) => Outcome::Stay,
+            (
+                Action::Edit
+                | Action::Delete
+                | Action::Assign
+                | Action::ServiceStatus
+                | Action::Open,
+                None,
+            ) => Outcome::Stay,
             _ => Outcome::Ignored,
         }
     }

@@ -1,7 +1,7 @@
-//! `r` in the terminal client against the real server, on SQLite and PostgreSQL: the return
-//! dialog's odometer reading and note are stored with the return, a reading below the
-//! vehicle's last one is refused before sending with the input kept, and the details show the
-//! readings.
+//! Depot operations in the terminal client against the real server, on SQLite and PostgreSQL:
+//! `r`'s odometer reading and note are stored with the return, a reading below the vehicle's
+//! last one is refused before sending with the input kept, and the details show the readings;
+//! `o` takes an assigned vehicle into the shop, returning its assignment once confirmed.
 
 mod common;
 
@@ -176,4 +176,53 @@ async fn a_return_keeps_its_readings(s: &TestServer) {
     assert!(screen.contains("brake pads worn"), "{screen}");
 }
 
-on_both_databases!(a_return_keeps_its_readings);
+async fn o_takes_an_assigned_vehicle_into_the_shop(s: &TestServer) {
+    let vehicle = s.create_vehicle("Van 51", "HH-ST 51").await;
+    let technician = s.create_technician("Sam Status").await;
+    let assignment = assignment_id(&s.assign(vehicle, technician).await);
+
+    let mut desk = Desk::open(s).await;
+    desk.press(KeyCode::Char('1')).await;
+    desk.press(KeyCode::Home).await;
+    for _ in 0..desk.app.rows().len() {
+        let (index, _, _) = desk.app.position();
+        if desk.app.rows()[index][0] == "Van 51" {
+            break;
+        }
+        desk.press(KeyCode::Down).await;
+    }
+    assert!(desk.press(KeyCode::Char('o')).await.is_empty());
+    assert!(matches!(desk.app.dialog(), Some(Dialog::StatusForm(_))));
+    desk.press(KeyCode::Down).await;
+    desk.press(KeyCode::Tab).await;
+    desk.type_text("clutch, back Friday").await;
+    // The server keeps an assigned vehicle in service: the dialog asks.
+    let ran = desk.press(KeyCode::Enter).await;
+    assert_eq!(ran.len(), 1, "{ran:?}");
+    assert!(
+        matches!(desk.app.dialog(), Some(Dialog::StatusForm(form)) if form.is_asking_to_return()),
+        "{:?}",
+        desk.app.dialog()
+    );
+    let before = s.get(&format!("/api/admin/vehicles/{vehicle}")).await.body;
+    assert_eq!(before["vehicle"]["serviceStatus"], "in_service");
+    // Yes: returned and in the shop in one change.
+    desk.press(KeyCode::Char('y')).await;
+    assert!(desk.app.dialog().is_none(), "{:?}", desk.app.dialog());
+    assert!(desk
+        .screen()
+        .contains("Van 51 is in shop: clutch, back Friday"));
+    let after = s.get(&format!("/api/admin/vehicles/{vehicle}")).await.body;
+    assert_eq!(after["vehicle"]["serviceStatus"], "in_shop");
+    assert_eq!(after["vehicle"]["statusNote"], "clutch, back Friday");
+    let returned = s
+        .get(&format!("/api/admin/assignments/{assignment}"))
+        .await
+        .body;
+    assert_eq!(returned["assignment"]["status"], "returned");
+}
+
+on_both_databases!(
+    a_return_keeps_its_readings,
+    o_takes_an_assigned_vehicle_into_the_shop
+);
