@@ -29,13 +29,14 @@ pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 /// How often the lists are refreshed when nothing else says.
 pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
 /// Every key the config file may hold at its top level.
-pub const KNOWN_KEYS: [&str; 7] = [
+pub const KNOWN_KEYS: [&str; 8] = [
     "server",
     "email",
     "ca_file",
     "refresh_interval",
     "theme",
     "token_store",
+    "export_dir",
     "keys",
 ];
 
@@ -120,6 +121,8 @@ pub struct Config {
     /// `[keys]`: action name → key as written. The terminal client reads them (its key map
     /// checks the names with [`Config::check_key_actions`] and the keys themselves).
     pub keys: BTreeMap<String, KeyBinding>,
+    /// Where `x` writes its CSV files; the current directory when unset.
+    pub export_dir: Option<PathBuf>,
     /// The file the settings were read from, if one was.
     pub file: Option<PathBuf>,
 }
@@ -141,6 +144,7 @@ impl Default for Config {
             theme: Theme::Auto,
             token_store: TokenStorePolicy::Auto,
             keys: BTreeMap::new(),
+            export_dir: None,
             file: None,
         }
     }
@@ -358,6 +362,7 @@ impl Config {
             theme,
             token_store,
             keys: settings.keys,
+            export_dir: settings.export_dir,
             file: file.map(Path::to_path_buf),
         })
     }
@@ -427,6 +432,7 @@ struct FileSettings {
     refresh_interval: Option<Duration>,
     theme: Option<Theme>,
     token_store: Option<TokenStorePolicy>,
+    export_dir: Option<PathBuf>,
     keys: BTreeMap<String, KeyBinding>,
 }
 
@@ -527,6 +533,10 @@ impl FileSettings {
                     settings.refresh_interval = Some(check_interval(interval).map_err(invalid)?);
                 }
                 "theme" => settings.theme = Some(string.parse().map_err(invalid)?),
+                "export_dir" => {
+                    settings.export_dir =
+                        Some(expand_home(string.trim())).filter(|dir| !dir.as_os_str().is_empty())
+                }
                 "token_store" => {
                     settings.token_store = Some(string.parse().map_err(
                         |error: crate::credentials::UnknownPolicy| invalid(error.to_string()),
@@ -536,6 +546,17 @@ impl FileSettings {
             }
         }
         Ok(settings)
+    }
+}
+
+/// `~/exports` → the home directory's `exports`; other paths as written.
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ if path == "~" => {
+            std::env::var_os("HOME").map_or_else(|| PathBuf::from(path), PathBuf::from)
+        }
+        _ => PathBuf::from(path),
     }
 }
 

@@ -59,6 +59,8 @@ pub async fn run_demo(theme: Theme) -> Result<()> {
             // The demo keeps its token in memory only.
             keep_token: Box::new(|_| {}),
             keys: KeyMap::default(),
+            // Exports land where the demo was started.
+            export_dir: None,
         })
         .await
     }

@@ -69,6 +69,7 @@ pub async fn open_client(config: &Config, theme: Theme) -> Result<()> {
         theme,
         refresh_every: config.refresh_interval,
         keys,
+        export_dir: config.export_dir.clone(),
         keep_token: Box::new(move |token| {
             let (store, token) = (store.clone(), token.to_string());
             tokio::task::spawn_blocking(move || {

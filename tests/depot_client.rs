@@ -222,7 +222,92 @@ async fn o_takes_an_assigned_vehicle_into_the_shop(s: &TestServer) {
     assert_eq!(returned["assignment"]["status"], "returned");
 }
 
+/// `x` writes the list as shown (filtered, sorted) to CSV; read back with a CSV reader it is
+/// the screen's rows, names with commas, quotes and emoji intact. A missing export directory
+/// is said in the footer and leaves no file.
+async fn x_exports_the_list_as_shown(s: &TestServer) {
+    let names = ["Van \"Blue\", 7", "Van 🚐 10", "Van 2, spare", "Truck 9"];
+    for (index, name) in names.iter().enumerate() {
+        s.create_vehicle(name, &format!("HH-XP {index}")).await;
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "fleetdesk-x-{}-{}",
+        std::process::id(),
+        s.url.rsplit(':').next().unwrap_or("0")
+    ));
+    std::fs::create_dir_all(&dir).expect("an export directory");
+    let mut desk = Desk::open(s).await;
+    desk.app = std::mem::replace(&mut desk.app, App::new(String::new(), None, 5))
+        .with_export_dir(Some(dir.clone()));
+    desk.press(KeyCode::Char('1')).await;
+    // Filtered to the vans, sorted by name descending.
+    desk.press(KeyCode::Char('/')).await;
+    desk.type_text("van").await;
+    desk.press(KeyCode::Enter).await;
+    desk.press(KeyCode::Char('S')).await;
+    let shown = desk.app.rows();
+    assert_eq!(shown.len(), 3, "{shown:?}");
+    desk.press(KeyCode::Char('x')).await;
+    let screen = desk.screen();
+    assert!(screen.contains("Exported 3 vehicles to"), "{screen}");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the directory")
+        .map(|entry| entry.expect("an entry").path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let mut reader = csv::Reader::from_path(&files[0]).expect("a CSV file");
+    let header: Vec<String> = reader
+        .headers()
+        .expect("a header row")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(header[0], "NAME");
+    assert_eq!(header[1], "PLATE");
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|record| {
+            record
+                .expect("a record")
+                .iter()
+                .map(str::to_string)
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        rows, shown,
+        "the file holds what the screen shows, in its order"
+    );
+    let mut from_api: Vec<String> = names
+        .iter()
+        .filter(|name| name.starts_with("Van"))
+        .map(|name| name.to_string())
+        .collect();
+    from_api.sort();
+    let mut exported: Vec<String> = rows.iter().map(|row| row[0].clone()).collect();
+    exported.sort();
+    assert_eq!(exported, from_api);
+
+    // Again: a second file, the first untouched.
+    desk.press(KeyCode::Char('x')).await;
+    assert_eq!(std::fs::read_dir(&dir).expect("the directory").count(), 2);
+
+    // A directory that is not there: said, nothing written.
+    let missing = dir.join("not-there");
+    desk.app = std::mem::replace(&mut desk.app, App::new(String::new(), None, 5))
+        .with_export_dir(Some(missing.clone()));
+    desk.press(KeyCode::Char('x')).await;
+    let screen = desk.screen();
+    assert!(
+        screen.contains("✗ Not exported: cannot create a file in"),
+        "{screen}"
+    );
+    assert!(!missing.exists());
+    std::fs::remove_dir_all(&dir).expect("cleaned up");
+}
+
 on_both_databases!(
     a_return_keeps_its_readings,
-    o_takes_an_assigned_vehicle_into_the_shop
+    o_takes_an_assigned_vehicle_into_the_shop,
+    x_exports_the_list_as_shown
 );

@@ -1503,6 +1503,23 @@ fn roles_tab_help_at_80x24() {
     insta::assert_snapshot!("roles_help_80x24", terminal.backend());
     let text = screen_lines(&mut app, 80, 24).join("\n");
     assert!(text.contains("Esc closes this help."), "{text}");
+    // One line more than fits: it scrolls, and the border says where it is.
+    assert!(text.contains("1–20 of 21"), "{text}");
+    assert!(!text.contains("Ctrl-C  quit at once"), "{text}");
+    app.update(press(KeyCode::Char('j')));
+    let text = screen_lines(&mut app, 80, 24).join("\n");
+    assert!(text.contains("Ctrl-C  quit at once"), "{text}");
+    assert!(text.contains("2–21 of 21"), "{text}");
+    assert!(!text.contains("n  new"), "{text}");
+    // At the end it stays; `k` goes back; Esc still closes.
+    app.update(press(KeyCode::Char('j')));
+    assert!(screen_lines(&mut app, 80, 24)
+        .join("\n")
+        .contains("2–21 of 21"));
+    app.update(press(KeyCode::Char('k')));
+    assert!(screen_lines(&mut app, 80, 24).join("\n").contains("n  new"));
+    app.update(press(KeyCode::Esc));
+    assert!(app.dialogs().is_empty());
 }
 
 /// A role assignment event from the stream, as another dispatcher's change arrives.

@@ -72,6 +72,8 @@ pub struct App {
     busy: Vec<(Command, String)>,
     /// Text `y` copied, for the runtime to hand to the terminal.
     clipboard: Option<String>,
+    /// Where `x` writes; None: the current directory.
+    export_dir: Option<std::path::PathBuf>,
     dirty: bool,
     quit: bool,
 }
@@ -111,6 +113,7 @@ impl App {
             email_hint: String::new(),
             busy: Vec::new(),
             clipboard: None,
+            export_dir: None,
             dirty: true,
             quit: false,
         }
@@ -132,6 +135,12 @@ impl App {
             Clock::System => Instant::now(),
             Clock::Manual(now) => now,
         }
+    }
+
+    /// Where `x` writes its CSV files (the config's `export_dir`).
+    pub fn with_export_dir(mut self, dir: Option<std::path::PathBuf>) -> App {
+        self.export_dir = dir;
+        self
     }
 
     /// The keys as the config file rebinds them.

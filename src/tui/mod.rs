@@ -9,6 +9,7 @@
 mod app;
 mod clipboard;
 mod dialogs;
+mod export_view;
 mod keys;
 mod live;
 mod message;

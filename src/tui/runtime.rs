@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub refresh_every: Duration,
     pub keep_token: TokenSink,
     pub keys: KeyMap,
+    /// Where `x` writes; None: the current directory.
+    pub export_dir: Option<std::path::PathBuf>,
 }
 
 /// Puts the terminal back: raw mode off, cursor shown, main screen, mouse and paste off.
@@ -79,6 +81,7 @@ pub async fn run(options: RunOptions) -> Result<()> {
         refresh_every,
         keep_token,
         keys,
+        export_dir,
     } = options;
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         color_eyre::eyre::bail!(
@@ -101,6 +104,7 @@ pub async fn run(options: RunOptions) -> Result<()> {
         email_hint,
         theme,
         refresh_every,
+        export_dir,
     };
     let result = event_loop(&mut terminal, &mut client, settings, &keep_token).await;
     restore_terminal();
@@ -116,6 +120,7 @@ struct LoopSettings {
     email_hint: Option<String>,
     theme: Theme,
     refresh_every: Duration,
+    export_dir: Option<std::path::PathBuf>,
 }
 
 async fn event_loop(
@@ -131,9 +136,11 @@ async fn event_loop(
         email_hint,
         theme,
         refresh_every,
+        export_dir,
     } = settings;
-    let mut app =
-        App::new(client.base_url().to_string(), user, refresh_every.as_secs()).with_keys(keys);
+    let mut app = App::new(client.base_url().to_string(), user, refresh_every.as_secs())
+        .with_keys(keys)
+        .with_export_dir(export_dir);
     if check_token {
         app = app.with_kept_token();
     }

@@ -86,6 +86,16 @@ impl Flash {
         Flash::new(FlashKind::Success, text)
     }
 
+    /// A failure of the client's own (a file it could not write), in full a key away.
+    pub fn failed(text: String) -> Flash {
+        Flash {
+            kind: FlashKind::Error,
+            detail: Some(text.clone()),
+            text,
+            age: 0,
+        }
+    }
+
     /// An error, its whole message a key away.
     pub fn error(error: &ClientError) -> Flash {
         let text = error.user_message();

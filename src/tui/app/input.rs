@@ -8,7 +8,7 @@ use crate::tui::dialogs::{Context as DialogContext, Dialog, Help, Message, Outco
 use crate::tui::keys::hints::tab_hints;
 use crate::tui::keys::{Action, Context};
 use crate::tui::message::Command;
-use crate::tui::status::{Connection, Flash};
+use crate::tui::status::{Connection, Flash, FlashKind};
 use crate::tui::tabs::{Motion, Tab};
 use crate::tui::widgets::field::Field;
 
@@ -102,6 +102,7 @@ impl App {
                     .push(Dialog::Message(Message::new("Error", detail))),
                 None => self.dirty = false,
             },
+            Action::Export => self.flash = Some(self.export()),
             Action::Copy => {
                 let text = match self.tabs.key_text(self.tab) {
                     Some((text, what)) => {
@@ -166,6 +167,30 @@ impl App {
                     self.apply(outcome, commands);
                 }
             }
+        }
+    }
+}
+
+impl App {
+    /// `x`: the list on screen into a CSV file; what the footer says about it.
+    fn export(&self) -> Flash {
+        let Some(view) = self.tabs.export_view(self.tab) else {
+            return Flash::info(
+                "Export works on the Vehicles, Technicians, Assignments and Activity lists.",
+            );
+        };
+        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+        match crate::tui::export_view::write(self.export_dir.as_deref(), &view, &stamp) {
+            Ok(path) => Flash::new(
+                FlashKind::Success,
+                format!(
+                    "Exported {} {} to {}",
+                    view.rows.len(),
+                    view.name,
+                    path.display()
+                ),
+            ),
+            Err(why) => Flash::failed(format!("Not exported: {why}.")),
         }
     }
 }

@@ -220,7 +220,8 @@ impl Dialog {
     pub fn on_key(&mut self, key: &KeyEvent, context: &Context) -> Outcome {
         let keys = context.keys;
         match self {
-            Dialog::Help(_) | Dialog::Message(_) | Dialog::Details(_) | Dialog::History(_) => {
+            Dialog::Help(dialog) => dialog.on_key(key, keys),
+            Dialog::Message(_) | Dialog::Details(_) | Dialog::History(_) => {
                 message::reader_key(key, keys)
             }
             Dialog::Confirm(dialog) => dialog.on_key(key, keys),

@@ -59,6 +59,8 @@ pub enum Action {
     UserView,
     /// The selected row's key text to the clipboard (OSC 52).
     Copy,
+    /// The list on screen to a CSV file.
+    Export,
     /// Closes a dialog that only shows something.
     Close,
     Yes,
@@ -107,6 +109,7 @@ const CONFIGURABLE: &[(Action, &str, &str)] = &[
     (Action::Descendants, "descendants", "i"),
     (Action::UserView, "user", "u"),
     (Action::Copy, "copy", "y"),
+    (Action::Export, "export", "x"),
 ];
 
 impl Action {
@@ -539,7 +542,7 @@ mod tests {
 
     #[test]
     fn a_rebound_key_replaces_the_default_everywhere_it_is_bound() {
-        let map = KeyMap::with(&[("refresh", "f5"), ("quit", "ctrl-q"), ("down", "x")])
+        let map = KeyMap::with(&[("refresh", "f5"), ("quit", "ctrl-q"), ("down", "v")])
             .expect("no clash");
         assert_eq!(
             map.action(Context::Roles, &press(KeyCode::F(5))),
@@ -560,11 +563,11 @@ mod tests {
             Some(Action::Down)
         );
         assert_eq!(
-            map.action(Context::Common, &press(KeyCode::Char('x'))),
+            map.action(Context::Common, &press(KeyCode::Char('v'))),
             Some(Action::Down)
         );
         assert_eq!(
-            map.action(Context::RoleConflict, &press(KeyCode::Char('x'))),
+            map.action(Context::RoleConflict, &press(KeyCode::Char('v'))),
             Some(Action::Down)
         );
         assert_eq!(

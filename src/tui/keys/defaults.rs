@@ -30,6 +30,7 @@ pub(super) fn defaults(context: Context) -> Vec<(Action, Vec<&'static str>)> {
             (A::First, &["g", "home"]),
             (A::Last, &["G", "end"]),
             (A::Copy, &["y"]),
+            (A::Export, &["x"]),
         ],
         Context::Vehicles => &[
             (A::New, &["n"]),
@@ -69,7 +70,14 @@ pub(super) fn defaults(context: Context) -> Vec<(Action, Vec<&'static str>)> {
             (A::Down, &["down"]),
             (A::Up, &["up"]),
         ],
-        Context::Reader => &[(A::Close, &["esc", "enter", "q", "?"])],
+        Context::Reader => &[
+            (A::Close, &["esc", "enter", "q", "?"]),
+            // The help scrolls when it does not fit.
+            (A::Down, &["down", "j"]),
+            (A::Up, &["up", "k"]),
+            (A::PageDown, &["pagedown"]),
+            (A::PageUp, &["pageup"]),
+        ],
         Context::Confirm => &[(A::Yes, &["y", "enter"]), (A::No, &["n", "esc"])],
         Context::Picker => &[
             (A::Up, &["up"]),

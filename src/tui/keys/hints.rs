@@ -76,6 +76,7 @@ const GLOBAL: &[HintSpec] = &[
         false,
     ),
     HintSpec::new(Keys::First(Action::Copy), "copy the row's key text", false),
+    HintSpec::new(Keys::First(Action::Export), "export the list to CSV", false),
     HintSpec::new(Keys::First(Action::Refresh), "refresh now", false),
     HintSpec::new(
         Keys::First(Action::ShowError),
@@ -224,6 +225,7 @@ mod tests {
                 "PgUp PgDn page",
                 "g G first / last",
                 "y copy the row's key text",
+                "x export the list to CSV",
                 "Ctrl-R refresh now",
                 "m the error in the footer, in full",
                 "? help",
@@ -232,9 +234,9 @@ mod tests {
             ]
         );
         let map =
-            KeyMap::with(&[("down", "x"), ("roles", "0"), ("refresh", "f5")]).expect("no clash");
+            KeyMap::with(&[("down", "v"), ("roles", "0"), ("refresh", "f5")]).expect("no clash");
         let rebound = written(&map, Context::Vehicles);
-        assert!(rebound.contains(&"↑↓ x k move".to_string()), "{rebound:?}");
+        assert!(rebound.contains(&"↑↓ v k move".to_string()), "{rebound:?}");
         assert!(
             rebound.contains(&"1 2 3 0 5 Tab switch tab".to_string()),
             "{rebound:?}"

@@ -380,6 +380,24 @@ impl Tabs {
         }
     }
 
+    /// The list on `tab` as shown (filtered, sorted), for `x`; None on the Roles tab.
+    pub fn export_view(&self, tab: Tab) -> Option<super::export_view::View> {
+        fn view<T: Row>(name: &'static str, list: &ListState<T>) -> super::export_view::View {
+            super::export_view::View {
+                name,
+                header: T::COLUMNS.iter().map(|title| title.to_string()).collect(),
+                rows: list.visible().map(Row::cells).collect(),
+            }
+        }
+        Some(match tab {
+            Tab::Vehicles => view("vehicles", &self.vehicles.list),
+            Tab::Technicians => view("technicians", &self.technicians.list),
+            Tab::Assignments => view("assignments", &self.assignments.list),
+            Tab::Activity => view("activity", &self.activity.list),
+            Tab::Roles => return None,
+        })
+    }
+
     /// The selected row's key text for `y`, and what it is: a vehicle's plate, a
     /// technician's e-mail, an assignment's id, a role assignment's relId.
     pub fn key_text(&self, tab: Tab) -> Option<(String, String)> {
