@@ -2223,3 +2223,57 @@ fn q_in_the_role_form_asks_before_quitting() {
     app.update(press(KeyCode::Char('q')));
     assert_eq!(app.update(press(KeyCode::Char('y'))), vec![Command::Quit]);
 }
+
+/// `x` on the Roles tab writes the organization's list as shown, in its order.
+#[test]
+fn x_exports_the_role_list_as_shown() {
+    let dir = std::env::temp_dir().join(format!("fleetdesk-roles-x-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("an export directory");
+    let mut app = north_app().with_export_dir(Some(dir.clone()));
+    app.update(press(KeyCode::Char('S')));
+    let shown: Vec<(String, String)> = app
+        .roles()
+        .shown_rows()
+        .expect("loaded")
+        .iter()
+        .map(|row| (row.rel_id.to_string(), row.user_name.clone()))
+        .collect();
+    assert!(shown.len() > 3, "{shown:?}");
+    app.update(press(KeyCode::Char('x')));
+    let text = screen_text(&mut app);
+    assert!(
+        text.contains(&format!("Exported {} roles to", shown.len())),
+        "{text}"
+    );
+    let file = std::fs::read_dir(&dir)
+        .expect("the directory")
+        .next()
+        .expect("one file")
+        .expect("an entry")
+        .path();
+    let mut reader = csv::Reader::from_path(&file).expect("a CSV file");
+    assert_eq!(
+        reader
+            .headers()
+            .expect("a header")
+            .iter()
+            .collect::<Vec<_>>(),
+        [
+            "REL ID",
+            "USER",
+            "ORGANIZATION",
+            "ROLES",
+            "VALID FROM",
+            "VALID TO"
+        ]
+    );
+    let exported: Vec<(String, String)> = reader
+        .records()
+        .map(|record| {
+            let record = record.expect("a record");
+            (record[0].to_string(), record[1].to_string())
+        })
+        .collect();
+    assert_eq!(exported, shown);
+    std::fs::remove_dir_all(&dir).expect("cleaned up");
+}

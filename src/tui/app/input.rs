@@ -175,9 +175,7 @@ impl App {
     /// `x`: the list on screen into a CSV file; what the footer says about it.
     fn export(&self) -> Flash {
         let Some(view) = self.tabs.export_view(self.tab) else {
-            return Flash::info(
-                "Export works on the Vehicles, Technicians, Assignments and Activity lists.",
-            );
+            return Flash::info("Nothing to export yet: choose an organization first.");
         };
         let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
         match crate::tui::export_view::write(self.export_dir.as_deref(), &view, &stamp) {

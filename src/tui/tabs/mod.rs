@@ -380,7 +380,8 @@ impl Tabs {
         }
     }
 
-    /// The list on `tab` as shown (filtered, sorted), for `x`; None on the Roles tab.
+    /// The list on `tab` as shown (filtered, sorted), for `x`; None on the Roles tab before an
+    /// organization's assignments are loaded.
     pub fn export_view(&self, tab: Tab) -> Option<super::export_view::View> {
         fn view<T: Row>(name: &'static str, list: &ListState<T>) -> super::export_view::View {
             super::export_view::View {
@@ -394,7 +395,38 @@ impl Tabs {
             Tab::Technicians => view("technicians", &self.technicians.list),
             Tab::Assignments => view("assignments", &self.assignments.list),
             Tab::Activity => view("activity", &self.activity.list),
-            Tab::Roles => return None,
+            Tab::Roles => {
+                use crate::api::dates::{DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
+                use crate::tui::widgets::date::date_text;
+                let rows = self.roles.shown_rows()?;
+                super::export_view::View {
+                    name: "roles",
+                    header: [
+                        "REL ID",
+                        "USER",
+                        "ORGANIZATION",
+                        "ROLES",
+                        "VALID FROM",
+                        "VALID TO",
+                    ]
+                    .map(str::to_string)
+                    .to_vec(),
+                    rows: rows
+                        .iter()
+                        .map(|row| {
+                            let roles: Vec<&str> = row.roles.iter().map(|r| r.as_str()).collect();
+                            vec![
+                                row.rel_id.to_string(),
+                                row.user_name.clone(),
+                                row.organization_name.clone(),
+                                roles.join(", "),
+                                date_text(row.valid_from, DEFAULT_VALID_FROM, true),
+                                date_text(row.valid_to, DEFAULT_VALID_TO, true),
+                            ]
+                        })
+                        .collect(),
+                }
+            }
         })
     }
 
