@@ -5,28 +5,11 @@
 
 mod common;
 
-use std::collections::VecDeque;
-use std::time::Duration;
-
-use common::{TestServer, ADMIN_EMAIL, ADMIN_PASSWORD};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use common::{desk, TestServer, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crossterm::event::KeyCode;
 use fleetdesk::client::ApiClient;
-use fleetdesk::tui::{execute, App, Command, Dialog, Event, ReturnField, Tab, Theme};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
+use fleetdesk::tui::{App, Command, Dialog, ReturnField, Tab};
 use serde_json::json;
-
-async fn settle(app: &mut App, client: &ApiClient, commands: Vec<Command>) -> Vec<Command> {
-    let mut queue: VecDeque<Command> = commands.into();
-    let mut ran = Vec::new();
-    while let Some(command) = queue.pop_front() {
-        assert!(ran.len() < 100, "the app keeps sending: {ran:?}");
-        ran.push(command.clone());
-        let response = execute(client, command).await;
-        queue.extend(app.update(Event::Response(Box::new(response))));
-    }
-    ran
-}
 
 struct Desk {
     app: App,
@@ -35,47 +18,24 @@ struct Desk {
 
 impl Desk {
     async fn open(s: &TestServer) -> Desk {
-        let client = ApiClient::new(&s.url, Duration::from_secs(30)).expect("a client");
-        let login = client
-            .login(ADMIN_EMAIL, ADMIN_PASSWORD)
-            .await
-            .expect("signs in");
-        let client = client.with_token(login.token);
+        let client = desk::signed_in(s, ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let user = client.me().await.expect("who").user;
         let mut app = App::new(s.url.clone(), Some(user), 5);
         let first = app.start();
-        settle(&mut app, &client, first).await;
+        desk::settle(&mut app, &client, first).await;
         Desk { app, client }
     }
 
     async fn press(&mut self, code: KeyCode) -> Vec<Command> {
-        let commands = self
-            .app
-            .update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-        settle(&mut self.app, &self.client, commands).await
+        desk::press(&mut self.app, &self.client, code).await
     }
 
     async fn type_text(&mut self, text: &str) {
-        for c in text.chars() {
-            let ran = self.press(KeyCode::Char(c)).await;
-            assert!(ran.is_empty(), "typing {c:?} sent {ran:?}");
-        }
+        desk::type_text(&mut self.app, &self.client, text).await
     }
 
     fn screen(&mut self) -> String {
-        let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("a test terminal");
-        terminal
-            .draw(|frame| self.app.draw(Theme::mono(), frame))
-            .expect("drawn");
-        let buffer = terminal.backend().buffer();
-        (0..30)
-            .map(|y| {
-                (0..100)
-                    .map(|x| buffer[(x, y)].symbol())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        desk::screen_text(&mut self.app, 100, 30)
     }
 
     /// Selects the assignment row whose id is `id` on the Assignments tab.

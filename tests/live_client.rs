@@ -7,37 +7,21 @@
 
 mod common;
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
+use common::desk::{self, settle};
 use common::{DbKind, TestDatabase, TestServer, ADMIN_EMAIL, ADMIN_PASSWORD};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fleetdesk::api::events::{EventData, EventKind};
 use fleetdesk::api::NewAssignment;
 use fleetdesk::client::{ApiClient, ClientError, EventStream, StreamItem};
-use fleetdesk::tui::{execute, App, Command, Event, Feed, StreamUpdate, Tab};
+use fleetdesk::tui::{App, Command, Event, Feed, StreamUpdate, Tab};
 use serde_json::json;
 
 const SOON: Duration = Duration::from_secs(10);
-const MAX_COMMANDS: usize = 100;
 
 async fn client_for(s: &TestServer, email: &str, password: &str) -> ApiClient {
-    let client = ApiClient::new(&s.url, Duration::from_secs(30)).expect("a client");
-    let login = client.login(email, password).await.expect("signs in");
-    client.with_token(login.token)
-}
-
-/// Runs `commands` and all their answers ask for, until nothing is left.
-async fn settle(app: &mut App, client: &ApiClient, commands: Vec<Command>) -> Vec<Command> {
-    let mut queue: VecDeque<Command> = commands.into();
-    let mut ran = Vec::new();
-    while let Some(command) = queue.pop_front() {
-        assert!(ran.len() < MAX_COMMANDS, "the app keeps sending: {ran:?}");
-        ran.push(command.clone());
-        let response = execute(client, command).await;
-        queue.extend(app.update(Event::Response(Box::new(response))));
-    }
-    ran
+    desk::signed_in(s, email, password).await
 }
 
 /// One dispatcher's app with its client and its own event stream.
@@ -88,10 +72,7 @@ impl Desk {
     }
 
     async fn press(&mut self, code: KeyCode) -> Vec<Command> {
-        let commands = self
-            .app
-            .update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-        settle(&mut self.app, &self.client, commands).await
+        desk::press(&mut self.app, &self.client, code).await
     }
 }
 

@@ -6,17 +6,15 @@
 
 mod common;
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use common::desk::{self, key};
 use common::TestServer;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use fleetdesk::api::dates::Day;
 use fleetdesk::api::roles::Role;
 use fleetdesk::client::ApiClient;
-use fleetdesk::tui::{
-    execute, App, Command, Dialog, Event, Picker, RoleField, RoleForm, Tab, SEARCH_PAUSE,
-};
+use fleetdesk::tui::{App, Command, Dialog, Event, Picker, RoleField, RoleForm, Tab, SEARCH_PAUSE};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -24,10 +22,6 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 const PASSWORD: &str = "password-123";
 const REFUSED_SOUTH: &str = "You may not assign roles in Depot South: that needs administrator \
      or main_administrator there or above, valid today.";
-
-fn key(code: KeyCode) -> Event {
-    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
 
 async fn organization(s: &TestServer, name: &str, parent: Option<&str>) -> String {
     let reply = s
@@ -114,19 +108,7 @@ impl Desk {
     }
 
     async fn settle(&mut self, commands: Vec<Command>) -> Vec<Command> {
-        let mut queue: VecDeque<Command> = commands.into();
-        let mut ran = Vec::new();
-        while let Some(command) = queue.pop_front() {
-            if command == Command::Quit {
-                continue;
-            }
-            assert!(ran.len() < 100, "the app keeps asking: {ran:?}");
-            ran.push(command.clone());
-            let response = execute(&self.client, command).await;
-            queue.extend(self.app.update(Event::Response(Box::new(response))));
-        }
-        assert_eq!(self.app.in_flight(), 0, "left in flight after {ran:?}");
-        ran
+        desk::settle(&mut self.app, &self.client, commands).await
     }
 
     async fn press(&mut self, code: KeyCode) -> Vec<Command> {

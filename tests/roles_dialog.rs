@@ -4,28 +4,23 @@
 
 mod common;
 
-use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use common::{TestServer, ADMIN_EMAIL, ADMIN_PASSWORD};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use common::desk::{key, settle};
+use common::{desk, TestServer, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crossterm::event::KeyCode;
 use fleetdesk::api::dates::{Day, DEFAULT_VALID_TO};
 use fleetdesk::api::roles::{
     ConflictType, NewOrganization, Role, RoleAssignmentRequest, RoleAssignmentRow, UserIdValue,
 };
 use fleetdesk::client::ApiClient;
 use fleetdesk::tui::{
-    execute, App, Chosen, Command, Dialog, Event, FlashKind, RoleConflict, RoleField, RoleForm,
-    RolesFocus, Tab, Theme, SEARCH_PAUSE,
+    App, Chosen, Command, Dialog, Event, FlashKind, RoleConflict, RoleField, RoleForm, RolesFocus,
+    Tab, SEARCH_PAUSE,
 };
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use reqwest::StatusCode;
 use serde_json::json;
 
-const TIMEOUT: Duration = Duration::from_secs(30);
-/// More answers than any key can cause; reaching it means the app keeps asking.
-const MAX_COMMANDS: usize = 100;
 const ORG: &str = "Depot North";
 const USER: &str = "Rosa Lindqvist";
 const CONFLICT_MESSAGE: &str = "Dates may not overlap. Rosa Lindqvist has already a role in the \
@@ -33,32 +28,6 @@ const CONFLICT_MESSAGE: &str = "Dates may not overlap. Rosa Lindqvist has alread
 
 fn day(text: &str) -> Day {
     text.parse().expect("a test date")
-}
-
-fn key(code: KeyCode) -> Event {
-    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-/// Runs `commands` and everything their answers ask for, one at a time, until nothing is
-/// left; returns what ran, in order.
-async fn settle(app: &mut App, client: &ApiClient, commands: Vec<Command>) -> Vec<Command> {
-    let mut queue: VecDeque<Command> = commands.into();
-    let mut ran = Vec::new();
-    while let Some(command) = queue.pop_front() {
-        if command == Command::Quit {
-            continue;
-        }
-        assert!(
-            ran.len() < MAX_COMMANDS,
-            "the app keeps sending commands: {ran:?}"
-        );
-        ran.push(command.clone());
-        let response = execute(client, command).await;
-        queue.extend(app.update(Event::Response(Box::new(response))));
-    }
-    // Each request counted out is counted back; a leak would keep the spinner going.
-    assert_eq!(app.in_flight(), 0, "requests left in flight after {ran:?}");
-    ran
 }
 
 /// The app, signed in as the admin, with everything it loads at start loaded.
@@ -83,19 +52,7 @@ impl Desk {
 
     /// The screen's text, as drawn at `width`×`height`.
     fn screen(&mut self, width: u16, height: u16) -> String {
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
-        terminal
-            .draw(|frame| self.app.draw(Theme::mono(), frame))
-            .expect("drawn");
-        let buffer = terminal.backend().buffer();
-        (0..height)
-            .map(|y| {
-                (0..width)
-                    .map(|x| buffer[(x, y)].symbol())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        desk::screen_text(&mut self.app, width, height)
     }
 
     /// One key, and everything it leads to; returns the commands that ran.
@@ -105,10 +62,7 @@ impl Desk {
     }
 
     async fn type_text(&mut self, text: &str) {
-        for c in text.chars() {
-            let ran = self.press(KeyCode::Char(c)).await;
-            assert!(ran.is_empty(), "typing {c:?} sent {ran:?}");
-        }
+        desk::type_text(&mut self.app, &self.client, text).await
     }
 
     /// Typing pauses: the search typed in the user picker goes, and its answer comes.
@@ -288,12 +242,7 @@ fn summary(
 }
 
 async fn admin_client(s: &TestServer) -> ApiClient {
-    let client = ApiClient::new(&s.url, TIMEOUT).expect("a client");
-    let login = client
-        .login(ADMIN_EMAIL, ADMIN_PASSWORD)
-        .await
-        .expect("the admin signs in");
-    client.with_token(login.token)
+    desk::signed_in(s, ADMIN_EMAIL, ADMIN_PASSWORD).await
 }
 
 /// Rosa in Depot North: employee 01-01..03-31, employee+approver 05-01..05-31 and employee

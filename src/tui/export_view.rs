@@ -6,6 +6,10 @@ use std::fs::{File, OpenOptions};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
+use crate::api::dates::{DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
+use crate::api::roles::RoleAssignmentRow;
+use crate::tui::widgets::date::date_text;
+
 /// What a list shows: its column titles and its rows' cells, in the order shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct View {
@@ -13,6 +17,37 @@ pub struct View {
     pub name: &'static str,
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
+}
+
+/// The Roles tab's list of one organization, with its columns as shown.
+pub fn roles(rows: &[&RoleAssignmentRow]) -> View {
+    View {
+        name: "roles",
+        header: [
+            "REL ID",
+            "USER",
+            "ORGANIZATION",
+            "ROLES",
+            "VALID FROM",
+            "VALID TO",
+        ]
+        .map(str::to_string)
+        .to_vec(),
+        rows: rows
+            .iter()
+            .map(|row| {
+                let roles: Vec<&str> = row.roles.iter().map(|role| role.as_str()).collect();
+                vec![
+                    row.rel_id.to_string(),
+                    row.user_name.clone(),
+                    row.organization_name.clone(),
+                    roles.join(", "),
+                    date_text(row.valid_from, DEFAULT_VALID_FROM, true),
+                    date_text(row.valid_to, DEFAULT_VALID_TO, true),
+                ]
+            })
+            .collect(),
+    }
 }
 
 /// Writes `view` into `dir` (the current directory when None) as

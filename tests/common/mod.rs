@@ -6,6 +6,7 @@
 //! `FLEETDESK_TEST_REQUIRE_ALL=1` (what CI sets) a skip is a failure instead.
 #![allow(dead_code)]
 
+pub mod desk;
 pub mod postgres;
 pub mod tls;
 

@@ -17,7 +17,7 @@ use crate::tui::keys::hints::{key_line, HintSpec, Keys};
 use crate::tui::keys::{Action, Context, KeyMap};
 use crate::tui::message::Command;
 use crate::tui::status::Flash;
-use crate::tui::widgets::field::{label, Field};
+use crate::tui::widgets::field::{label, Field, FormStatus};
 use crate::tui::widgets::frame::{centered, dialog_block, hang};
 
 const HINTS: &[HintSpec] = &[
@@ -344,21 +344,13 @@ impl FleetForm {
                 (None, _) => lines.push(Line::from("")),
             }
         }
-        if let Some(error) = &self.error {
-            lines.push(Line::from(Span::styled(
-                format!(" ✗ {error}"),
-                theme.error(),
-            )));
-        } else if self.sending {
-            lines.push(Line::from(Span::styled(" Saving…", theme.warning())));
-        } else if let Some(notice) = &self.notice {
-            lines.push(Line::from(Span::styled(
-                format!(" • {notice}"),
-                theme.warning(),
-            )));
-        } else {
-            lines.push(Line::from(""));
-        }
+        let status = match (&self.error, &self.notice) {
+            (Some(error), _) => Some(FormStatus::Error(error)),
+            _ if self.sending => Some(FormStatus::Sending("Saving…")),
+            (None, Some(notice)) => Some(FormStatus::Notice(notice)),
+            (None, None) => None,
+        };
+        lines.push(status.map_or_else(|| Line::from(""), |status| status.line(" ", theme)));
         lines.push(Line::from(key_line(
             look.keys,
             Context::FleetForm,

@@ -17,7 +17,7 @@ use crate::tui::message::Subject;
 use crate::tui::rows::date_cell;
 use crate::tui::tabs::ActivityRow;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::frame::{centered, compact};
+use crate::tui::widgets::frame::{centered, compact, fit};
 use crate::tui::widgets::table::Row;
 
 /// The events part of a history.
@@ -134,6 +134,18 @@ impl History {
             return;
         }
         let height = area.height.saturating_sub(1) as usize;
+        // The plate and status of the list give way to the readings taken at each return.
+        let widths: [u16; 7] = if wide {
+            [6, 12, 16, 16, 16, 12, 0]
+        } else {
+            [5, 9, 12, 10, 10, 10, 0]
+        };
+        // The note takes what is left after the others and the gaps between columns.
+        let fixed: u16 = widths.iter().sum::<u16>() + widths.len() as u16 - 1;
+        let cut_at = widths.map(|width| match width {
+            0 => usize::from(area.width.saturating_sub(fixed)),
+            width => usize::from(width),
+        });
         let table_rows: Vec<TableRow> = self
             .rows
             .iter()
@@ -155,19 +167,13 @@ impl History {
                         .unwrap_or_default(),
                     row.return_note.clone().unwrap_or_default(),
                 ];
-                TableRow::new(if wide {
-                    cells
-                } else {
-                    cells.into_iter().map(compact).collect()
-                })
+                // A cell longer than its column ends in `…`, not mid-word without a mark.
+                TableRow::new(cells.into_iter().zip(cut_at).map(|(cell, width)| {
+                    let cell = if wide { cell } else { compact(cell) };
+                    fit(&cell, width).trim_end().to_string()
+                }))
             })
             .collect();
-        // The plate and status of the list give way to the readings taken at each return.
-        let widths = if wide {
-            [6, 12, 16, 16, 16, 12, 0]
-        } else {
-            [5, 9, 12, 10, 10, 10, 0]
-        };
         let constraints = widths.map(|width| match width {
             0 => Constraint::Fill(1),
             width => Constraint::Length(width),

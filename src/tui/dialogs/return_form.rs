@@ -17,7 +17,7 @@ use crate::tui::keys::{Action, Context, KeyMap};
 use crate::tui::live::Change;
 use crate::tui::message::Command;
 use crate::tui::status::Flash;
-use crate::tui::widgets::field::{label, Field};
+use crate::tui::widgets::field::{label, Field, FormStatus};
 use crate::tui::widgets::frame::{centered, dialog_block, hang};
 
 const HINTS: &[HintSpec] = &[
@@ -188,19 +188,13 @@ impl ReturnForm {
         }
         lines.push(Line::from(""));
         if let Some(notice) = &self.notice {
-            lines.push(Line::from(Span::styled(
-                format!("• {notice}"),
-                theme.warning(),
-            )));
+            lines.push(FormStatus::Notice(notice).line("", theme));
         }
         if let Some(error) = &self.error {
-            lines.push(Line::from(Span::styled(
-                format!("✗ {error}"),
-                theme.error(),
-            )));
+            lines.push(FormStatus::Error(error).line("", theme));
         }
         if self.sending {
-            lines.push(Line::from(Span::styled("Returning…", theme.warning())));
+            lines.push(FormStatus::Sending("Returning…").line("", theme));
         } else {
             lines.push(Line::from(key_line(
                 look.keys,

@@ -22,7 +22,7 @@ use crate::tui::keys::hints::{key_line, HintSpec, Keys};
 use crate::tui::keys::{Action, Context};
 use crate::tui::status::Flash;
 use crate::tui::widgets::date::{input_text, ParsedDate};
-use crate::tui::widgets::field::{label, typed_char, Field};
+use crate::tui::widgets::field::{label, typed_char, Field, FormStatus};
 use crate::tui::widgets::frame::{centered, dialog_block, hang, word_wrap};
 use crate::tui::widgets::picker::{Picked, Picker, PickerItem};
 use crate::tui::widgets::selection::Selection;
@@ -603,26 +603,18 @@ impl RoleForm {
             theme.dim(),
         )));
         lines.push(Line::from(""));
-        if let Some((_, error)) = &self.field_error {
-            lines.push(Line::from(Span::styled(
-                format!(" ✗ {error}"),
-                theme.error(),
-            )));
-        } else if let Some(error) = &self.error {
-            lines.push(Line::from(Span::styled(
-                format!(" ✗ {error}"),
-                theme.error(),
-            )));
-        } else if self.sending {
-            lines.push(Line::from(Span::styled(" Saving…", theme.warning())));
-        } else if let Some(notice) = &self.notice {
-            lines.push(Line::from(Span::styled(
-                format!(" • {notice}"),
-                theme.warning(),
-            )));
-        } else {
-            lines.push(Line::from(""));
-        }
+        let error = self
+            .field_error
+            .as_ref()
+            .map(|(_, error)| error)
+            .or(self.error.as_ref());
+        let status = match (error, &self.notice) {
+            (Some(error), _) => Some(FormStatus::Error(error)),
+            _ if self.sending => Some(FormStatus::Sending("Saving…")),
+            (None, Some(notice)) => Some(FormStatus::Notice(notice)),
+            (None, None) => None,
+        };
+        lines.push(status.map_or_else(|| Line::from(""), |status| status.line(" ", theme)));
         let (context, hints) = if self.focus == RoleField::Roles {
             (Context::RoleTicks, ROLE_HINTS)
         } else {

@@ -15,7 +15,7 @@ use crate::tui::keys::hints::{key_line, HintSpec, Keys};
 use crate::tui::keys::{Action, Context, KeyMap};
 use crate::tui::message::Command;
 use crate::tui::status::Flash;
-use crate::tui::widgets::field::{label, Field};
+use crate::tui::widgets::field::{label, Field, FormStatus};
 use crate::tui::widgets::frame::{centered, dialog_block, hang};
 
 const CHOICES: [ServiceStatus; 3] = [
@@ -206,16 +206,10 @@ impl StatusForm {
         });
         lines.push(Line::from(""));
         if let Some(error) = &self.error {
-            lines.push(Line::from(Span::styled(
-                format!("✗ {error}"),
-                theme.error(),
-            )));
+            lines.push(FormStatus::Error(error).line("", theme));
         }
         if let Some(why) = &self.asking {
-            lines.push(Line::from(Span::styled(
-                format!("• {why}"),
-                theme.warning(),
-            )));
+            lines.push(FormStatus::Notice(why).line("", theme));
             lines.push(Line::from(format!(
                 "Return its assignment and set {} {}?",
                 self.name,
@@ -229,7 +223,7 @@ impl StatusForm {
                 theme.key(),
             )));
         } else if self.sending {
-            lines.push(Line::from(Span::styled("Saving…", theme.warning())));
+            lines.push(FormStatus::Sending("Saving…").line("", theme));
         } else {
             let (context, hints) = if self.on_note {
                 (Context::FleetForm, NOTE_HINTS)

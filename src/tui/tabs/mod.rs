@@ -395,38 +395,7 @@ impl Tabs {
             Tab::Technicians => view("technicians", &self.technicians.list),
             Tab::Assignments => view("assignments", &self.assignments.list),
             Tab::Activity => view("activity", &self.activity.list),
-            Tab::Roles => {
-                use crate::api::dates::{DEFAULT_VALID_FROM, DEFAULT_VALID_TO};
-                use crate::tui::widgets::date::date_text;
-                let rows = self.roles.shown_rows()?;
-                super::export_view::View {
-                    name: "roles",
-                    header: [
-                        "REL ID",
-                        "USER",
-                        "ORGANIZATION",
-                        "ROLES",
-                        "VALID FROM",
-                        "VALID TO",
-                    ]
-                    .map(str::to_string)
-                    .to_vec(),
-                    rows: rows
-                        .iter()
-                        .map(|row| {
-                            let roles: Vec<&str> = row.roles.iter().map(|r| r.as_str()).collect();
-                            vec![
-                                row.rel_id.to_string(),
-                                row.user_name.clone(),
-                                row.organization_name.clone(),
-                                roles.join(", "),
-                                date_text(row.valid_from, DEFAULT_VALID_FROM, true),
-                                date_text(row.valid_to, DEFAULT_VALID_TO, true),
-                            ]
-                        })
-                        .collect(),
-                }
-            }
+            Tab::Roles => super::export_view::roles(&self.roles.shown_rows()?),
         })
     }
 

@@ -3,7 +3,7 @@
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Style;
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
@@ -118,6 +118,29 @@ pub fn label(text: &str, width: usize, focused: bool, theme: Theme) -> Span<'sta
         Style::default()
     };
     Span::styled(format!("{text:>width$}: "), style)
+}
+
+/// What a form says under its fields.
+#[derive(Clone, Copy, Debug)]
+pub enum FormStatus<'a> {
+    /// What went wrong: `✗`, in the error colour.
+    Error(&'a str),
+    /// The request is on its way ("Saving…").
+    Sending(&'a str),
+    /// Something to know, such as a stale view: `•`.
+    Notice(&'a str),
+}
+
+impl FormStatus<'_> {
+    /// The line, after `indent`.
+    pub fn line(self, indent: &str, theme: Theme) -> Line<'static> {
+        let (text, style) = match self {
+            FormStatus::Error(error) => (format!("{indent}✗ {error}"), theme.error()),
+            FormStatus::Sending(what) => (format!("{indent}{what}"), theme.warning()),
+            FormStatus::Notice(notice) => (format!("{indent}• {notice}"), theme.warning()),
+        };
+        Line::from(Span::styled(text, style))
+    }
 }
 
 /// A printable character typed without Ctrl or Alt: on a field that is chosen from a list
