@@ -172,6 +172,7 @@ async fn fill(store: &Store) -> Result<()> {
         {
             CreateAssignmentOutcome::Created(_) => {}
             CreateAssignmentOutcome::Busy(_) => bail!("the fresh pair {index} was busy"),
+            _ => bail!("the fresh pair {index} was refused"),
         }
     }
     Ok(())

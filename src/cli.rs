@@ -403,6 +403,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         event_backlog: server::events::DEFAULT_BACKLOG,
         trusted_proxies: args.trusted_proxies,
         limits: args.limits.limits(),
+        signed_in_max_age: server::signed_in::DEFAULT_MAX_AGE,
     };
     let running = server::start(config).await?;
     // The one line on stdout; scripts read the real port from it.

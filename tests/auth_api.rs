@@ -221,3 +221,71 @@ on_both_databases!(
     technicians_may_not_use_admin_routes,
     a_demoted_admin_loses_access_at_once,
 );
+
+/// Two instances on one database, each keeping signed-in users in memory for an hour: an admin
+/// demoted through A is refused by B too, once the change's event reaches B (not after the
+/// hour), and at once by A.
+async fn a_demotion_reaches_another_instance_through_its_event(kind: common::DbKind) {
+    let keep_for_an_hour = |url: &str| {
+        let mut config = common::config_for(url);
+        config.signed_in_max_age = Duration::from_secs(3600);
+        config
+    };
+    let Some(database) = common::TestDatabase::try_new(kind).await else {
+        return;
+    };
+    let a = TestServer::start_on(kind, database, keep_for_an_hour).await;
+    let b = fleetdesk::server::start(keep_for_an_hour(&a.database.url))
+        .await
+        .expect("a second instance");
+    let on_b = |token: String| {
+        let request = a
+            .http
+            .get(format!("{}/api/admin/vehicles", b.url()))
+            .bearer_auth(token);
+        async move { request.send().await.expect("B answers").status() }
+    };
+    let id = a.create_user("Ex Admin", "ex@depot.example", "admin").await;
+    let token = a.login("ex@depot.example", "password-123").await;
+    assert_eq!(
+        on_b(token.clone()).await,
+        StatusCode::OK,
+        "B knows the admin"
+    );
+    let reply = a
+        .patch(
+            &format!("/api/admin/users/{id}"),
+            Some(json!({"role": "technician"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let on_a = a
+        .call(Method::GET, "/api/admin/vehicles", Some(&token), None)
+        .await;
+    assert_eq!(on_a.status, StatusCode::FORBIDDEN, "A refuses at once");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = on_b(token.clone()).await;
+        if status == StatusCode::FORBIDDEN {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "B still lets the demoted admin in"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    b.stop().await.expect("B stops");
+    a.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demotion_reaches_another_instance_through_its_event_sqlite() {
+    a_demotion_reaches_another_instance_through_its_event(common::DbKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demotion_reaches_another_instance_through_its_event_postgres() {
+    a_demotion_reaches_another_instance_through_its_event(common::DbKind::Postgres).await;
+}

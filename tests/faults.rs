@@ -715,3 +715,64 @@ async fn races_are_transient_on_sqlite() {
 async fn races_are_transient_on_postgres() {
     races_are_transient(DbKind::Postgres).await;
 }
+
+/// PostgreSQL drops every pooled connection of a running server (an administrator's
+/// `pg_terminate_backend`, a proxy restarting): the next write, at once, takes a live
+/// connection instead of failing on a dead one; a moment later reads and writes over HTTP
+/// answer as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_connections_do_not_fail_the_next_write() {
+    use fleetdesk::api::ServiceStatus;
+    use fleetdesk::domain::fleet::plate_key;
+    use fleetdesk::store::VehicleRecord;
+    use sqlx::{Connection, Executor};
+
+    let Some(s) = TestServer::try_start(DbKind::Postgres).await else {
+        return;
+    };
+    // Several connections in the pool, all used a moment ago.
+    let reads: Vec<_> = (0..8).map(|_| s.get("/api/admin/vehicles")).collect();
+    for reply in futures_util::future::join_all(reads).await {
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    }
+    s.create_vehicle("Before", "DROP-1").await;
+    let mut admin = sqlx::PgConnection::connect(&s.database.url)
+        .await
+        .expect("a connection of the test's own");
+    let dropped = admin
+        .fetch_all(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND backend_type = 'client backend'",
+        )
+        .await
+        .expect("the server's connections are dropped");
+    assert!(!dropped.is_empty(), "the server had no connections to drop");
+    let record = VehicleRecord {
+        name: "Right After".to_string(),
+        license_plate: "DROP-2".to_string(),
+        plate_key: plate_key("DROP-2"),
+        make: None,
+        model: None,
+        year: None,
+        service_status: ServiceStatus::InService,
+        status_note: None,
+    };
+    s.store()
+        .create_vehicle(&record, None, chrono::Utc::now())
+        .await
+        .expect("the write after the drop takes a live connection");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = s.create_vehicle("After", "DROP-3").await;
+    assert!(after > 0);
+    let vehicles = s.get("/api/admin/vehicles").await;
+    assert_eq!(vehicles.status, StatusCode::OK, "{}", vehicles.text);
+    assert_eq!(
+        vehicles.body["vehicles"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        vehicles.text
+    );
+    let _ = admin.close().await;
+    s.stop().await;
+}

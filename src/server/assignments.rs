@@ -14,7 +14,7 @@ use super::extract::{parse_json, ApiJson, IdParam};
 use super::AppState;
 use crate::api::{
     AssignmentConflict, AssignmentEnvelope, AssignmentStatus, AssignmentsEnvelope, ConflictReason,
-    Dashboard, NewAssignment, Paging, ReturnReadings, SystemRole,
+    Dashboard, NewAssignment, Paging, ReturnReadings,
 };
 use crate::api::{AssignmentConflictBody, ErrorBody};
 use crate::domain::fleet::{check_id, check_note, check_odometer, PAGE_LIMIT_MAX};
@@ -193,31 +193,6 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<AssignmentEnvelope>)> {
     check_id("vehicleId", new.vehicle_id).map_err(ApiError::Validation)?;
     check_id("technicianId", new.technician_id).map_err(ApiError::Validation)?;
-    let (vehicle_exists, technician) = state
-        .store
-        .assignment_parties(new.vehicle_id, new.technician_id)
-        .await?;
-    if !vehicle_exists {
-        return Err(ApiError::Validation(format!(
-            "vehicleId {} names no vehicle.",
-            new.vehicle_id
-        )));
-    }
-    match technician {
-        None => {
-            return Err(ApiError::Validation(format!(
-                "technicianId {} names no user.",
-                new.technician_id
-            )))
-        }
-        Some(user) if user.role != SystemRole::Technician => {
-            return Err(ApiError::Validation(format!(
-                "technicianId {}: {} is not a technician.",
-                new.technician_id, user.name
-            )))
-        }
-        Some(_) => {}
-    }
     let outcome = state
         .store
         .create_assignment(
@@ -235,6 +210,18 @@ pub async fn create(
                 assignment: *assignment,
             }),
         )),
+        Ok(CreateAssignmentOutcome::NoVehicle) => Err(ApiError::Validation(format!(
+            "vehicleId {} names no vehicle.",
+            new.vehicle_id
+        ))),
+        Ok(CreateAssignmentOutcome::NoTechnician) => Err(ApiError::Validation(format!(
+            "technicianId {} names no user.",
+            new.technician_id
+        ))),
+        Ok(CreateAssignmentOutcome::NotATechnician(user)) => Err(ApiError::Validation(format!(
+            "technicianId {}: {} is not a technician.",
+            new.technician_id, user.name
+        ))),
         Ok(CreateAssignmentOutcome::Busy(conflicts)) => {
             let reasons: Vec<String> = conflicts.iter().map(describe).collect();
             Err(ApiError::AssignmentConflict {

@@ -333,7 +333,11 @@ impl FromRequestParts<AppState> for Session {
             )
         };
         let (user_id, exp) = state.tokens.verify(token).ok_or_else(invalid)?;
-        let user = state.store.get_user(user_id).await?.ok_or_else(invalid)?;
+        let user = state
+            .signed_in
+            .get(&state.store, user_id)
+            .await?
+            .ok_or_else(invalid)?;
         let expires_at = chrono::DateTime::from_timestamp(exp, 0).ok_or_else(invalid)?;
         Ok(Session { user, expires_at })
     }

@@ -29,6 +29,7 @@ use tokio::task::JoinHandle;
 
 use super::auth::{FleetReader, Session};
 use super::error::{ApiError, ApiResult};
+use super::signed_in::SignedInUsers;
 use super::AppState;
 use crate::api::events::{ActivityPage, ActivityQuery, Event, EventKind, ResetNotice, RESET_EVENT};
 use crate::api::{ErrorBody, User};
@@ -99,10 +100,12 @@ pub struct EventHub {
 
 impl EventHub {
     /// Starts following the event log of `store`; `retention` says how long events are kept.
+    /// Each user an event names is forgotten from `signed_in` as the event goes by.
     pub async fn start(
         store: &Store,
         retention: Duration,
         backlog: usize,
+        signed_in: Arc<SignedInUsers>,
     ) -> Result<Arc<EventHub>, ApiError> {
         let bounds = store.event_bounds().await?;
         let (sender, _) = broadcast::channel(backlog.max(1));
@@ -118,7 +121,12 @@ impl EventHub {
         });
         let signals = store.event_signals();
         let mut tasks = vec![
-            tokio::spawn(fan_out(hub.clone(), store.clone(), signals.clone())),
+            tokio::spawn(fan_out(
+                hub.clone(),
+                store.clone(),
+                signals.clone(),
+                signed_in,
+            )),
             tokio::spawn(prune(store.clone(), retention, hub.shutdown.subscribe())),
         ];
         if let Some(listener) = store.listen_for_events().await? {
@@ -160,7 +168,12 @@ impl Drop for EventHub {
     }
 }
 
-async fn fan_out(hub: Arc<EventHub>, store: Store, signals: Arc<EventSignals>) {
+async fn fan_out(
+    hub: Arc<EventHub>,
+    store: Store,
+    signals: Arc<EventSignals>,
+    signed_in: Arc<SignedInUsers>,
+) {
     let mut shutdown = hub.shutdown.subscribe();
     let mut published_at = tokio::time::Instant::now();
     loop {
@@ -187,6 +200,10 @@ async fn fan_out(hub: Arc<EventHub>, store: Store, signals: Arc<EventSignals>) {
             let Some(newest) = page.last().map(|event| event.id) else {
                 break;
             };
+            // A change made on another instance reaches this one's memory of users here.
+            for user_id in page.iter().filter_map(|event| event.subject.user_id) {
+                signed_in.forget(user_id);
+            }
             let batch: Batch = page.into_iter().filter_map(EventFrame::new).collect();
             // No receiver is fine: nobody is listening.
             let _ = hub.sender.send(batch);

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod proxy;
 pub mod roles;
 pub mod search;
+pub mod signed_in;
 pub mod users;
 pub mod vehicles;
 
@@ -73,6 +74,8 @@ pub struct AppInner {
     /// Verified against when the e-mail is unknown, so both failures take as long.
     pub dummy_hash: String,
     pub events: Arc<events::EventHub>,
+    /// Users behind bearer tokens, read moments ago.
+    pub signed_in: Arc<signed_in::SignedInUsers>,
     /// How often an idle event stream sends a comment.
     pub event_keep_alive: Duration,
     pub metrics: Metrics,
@@ -113,6 +116,8 @@ pub struct ServeConfig {
     /// Peers whose `X-Forwarded-For` names the client (reverse proxies).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub limits: Limits,
+    /// How long a signed-in user is served from memory at most (see `signed_in`).
+    pub signed_in_max_age: Duration,
 }
 
 impl ServeConfig {
@@ -129,6 +134,7 @@ impl ServeConfig {
             event_backlog: events::DEFAULT_BACKLOG,
             trusted_proxies: Vec::new(),
             limits: Limits::default(),
+            signed_in_max_age: signed_in::DEFAULT_MAX_AGE,
         }
     }
 }
@@ -278,9 +284,15 @@ pub async fn open(config: &ServeConfig) -> Result<AppState> {
     let dummy_hash = tokio::task::spawn_blocking(|| auth::hash_password("not a real password"))
         .await?
         .map_err(|err| eyre!(err))?;
-    let hub = events::EventHub::start(&store, config.event_retention, config.event_backlog)
-        .await
-        .map_err(|err| eyre!("cannot follow the event log: {err}"))?;
+    let signed_in = Arc::new(signed_in::SignedInUsers::new(config.signed_in_max_age));
+    let hub = events::EventHub::start(
+        &store,
+        config.event_retention,
+        config.event_backlog,
+        signed_in.clone(),
+    )
+    .await
+    .map_err(|err| eyre!("cannot follow the event log: {err}"))?;
     Ok(AppState(Arc::new(AppInner {
         store,
         tokens: TokenKeys::new(&secret, config.token_ttl),
@@ -289,6 +301,7 @@ pub async fn open(config: &ServeConfig) -> Result<AppState> {
         limits: config.limits,
         dummy_hash,
         events: hub,
+        signed_in,
         event_keep_alive: config.event_keep_alive,
         metrics: Metrics::new(),
         trusted_proxies: TrustedProxies::new(config.trusted_proxies.clone()),

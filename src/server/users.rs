@@ -155,6 +155,8 @@ pub async fn update(
             }
         })
         .await;
+    // Whatever happened, this instance reads the user afresh from now on.
+    state.signed_in.forget(id);
     match result {
         Ok(user) => Ok(Json(UserEnvelope { user })),
         Err(StoreError::NotFound) => Err(ApiError::NotFound(format!("No user has id {id}."))),

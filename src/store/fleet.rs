@@ -54,6 +54,12 @@ pub enum CreateAssignmentOutcome {
     Created(Box<Assignment>),
     /// Active assignments that stand in the way; nothing was written.
     Busy(Vec<AssignmentConflict>),
+    /// The vehicle does not exist.
+    NoVehicle,
+    /// No user has the technician's id.
+    NoTechnician,
+    /// The user exists but is not a technician.
+    NotATechnician(User),
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -171,11 +177,52 @@ async fn vehicle_locked(
     row.as_ref().map(vehicle_from_row).transpose()
 }
 
-/// The vehicle as committed now, read inside a write transaction that already holds its lock.
-async fn vehicle_in(conn: &mut AnyConnection, id: i64) -> StoreResult<Option<Vehicle>> {
-    let sql = format!("SELECT {VEHICLE_RETURNING} FROM vehicles WHERE id = $1");
-    let row = sqlx::query(&sql).bind(id).fetch_optional(conn).await?;
-    row.as_ref().map(vehicle_from_row).transpose()
+/// What a new assignment is checked against, read in its write transaction in one statement:
+/// the vehicle (locked as [`vehicle_locked`] does) and the user with the technician's id.
+/// `Err` carries the refusal when either is missing or the user is not a technician.
+async fn assignment_parties(
+    conn: &mut AnyConnection,
+    backend: super::Backend,
+    vehicle_id: i64,
+    technician_id: i64,
+) -> StoreResult<Result<Vehicle, CreateAssignmentOutcome>> {
+    let lock = match backend {
+        super::Backend::Sqlite => "",
+        super::Backend::Postgres => " FOR NO KEY UPDATE OF v",
+    };
+    let vehicle_columns: Vec<String> = VEHICLE_RETURNING
+        .split(',')
+        .map(|column| format!("v.{}", column.trim()))
+        .collect();
+    let sql = format!(
+        "SELECT {}, u.id AS u_id, u.name AS u_name, u.email AS u_email, u.role AS u_role \
+         FROM vehicles v LEFT JOIN users u ON u.id = $2 WHERE v.id = $1{lock}",
+        vehicle_columns.join(", ")
+    );
+    let Some(row) = sqlx::query(&sql)
+        .bind(vehicle_id)
+        .bind(technician_id)
+        .fetch_optional(conn)
+        .await?
+    else {
+        return Ok(Err(CreateAssignmentOutcome::NoVehicle));
+    };
+    let vehicle = vehicle_from_row(&row)?;
+    let Some(id) = row.try_get::<Option<i64>, _>("u_id")? else {
+        return Ok(Err(CreateAssignmentOutcome::NoTechnician));
+    };
+    let role: String = row.try_get("u_role")?;
+    let technician = User {
+        id,
+        name: row.try_get("u_name")?,
+        email: row.try_get("u_email")?,
+        role: SystemRole::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
+    };
+    if technician.role != SystemRole::Technician {
+        return Ok(Err(CreateAssignmentOutcome::NotATechnician(technician)));
+    }
+    Ok(Ok(vehicle))
 }
 
 /// The active assignment of a vehicle, read inside a write transaction.
@@ -780,30 +827,6 @@ impl Store {
         Ok(conflicts)
     }
 
-    /// Whether the vehicle exists, and the user with the technician's id: what a new
-    /// assignment's request is checked against, in one read.
-    pub async fn assignment_parties(
-        &self,
-        vehicle_id: i64,
-        technician_id: i64,
-    ) -> StoreResult<(bool, Option<User>)> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM vehicles WHERE id = $1) AS vehicles, \
-             u.id, u.name, u.email, u.role FROM (SELECT 1 AS one) o \
-             LEFT JOIN users u ON u.id = $2",
-        )
-        .bind(vehicle_id)
-        .bind(technician_id)
-        .fetch_one(&self.pool)
-        .await?;
-        let vehicles: i64 = row.try_get("vehicles")?;
-        let user = match row.try_get::<Option<i64>, _>("id")? {
-            Some(_) => Some(user_from_row(&row)?),
-            None => None,
-        };
-        Ok((vehicles > 0, user))
-    }
-
     /// Creates an active assignment. The unique indexes over active rows decide; a violation
     /// comes back as `Busy` with what stands in the way. With `return_conflicting`, those are
     /// returned first in the same transaction: all of it happens or none. A vehicle that is not
@@ -834,34 +857,19 @@ impl Store {
         // A concurrent return can empty the conflict list between the failed insert and the
         // re-read; then the insert is simply tried again.
         for _ in 0..5 {
-            // SQLite checks on a reader, outside its one writer, and lets the unique index
-            // catch a race. PostgreSQL sees the holders when it locks them, below.
-            if !return_conflicting && self.backend == Backend::Sqlite {
-                let conflicts = self.active_conflicts(vehicle_id, technician_id).await?;
-                if !conflicts.is_empty() {
-                    return Ok(CreateAssignmentOutcome::Busy(conflicts));
-                }
-            }
+            // The parties are checked first, in the transaction, so that a request naming a
+            // user who is not a technician is refused as such even when something is busy.
+            // What stands in the way is left to the unique indexes over active rows.
             let mut tx = self.begin_change(actor).await?;
-            // SQLite's one writer already holds everything, and a vehicle or technician that
-            // does not exist fails the insert's foreign key: no statements needed there.
-            let (vehicle, holders) = match self.backend {
-                Backend::Postgres => {
-                    match lock_assignment_parties(&mut tx, vehicle_id, technician_id).await? {
-                        Some(locked) => locked,
-                        None => {
-                            tx.rollback().await?;
-                            return Err(StoreError::NotFound);
-                        }
+            let vehicle =
+                match assignment_parties(tx.conn(), self.backend, vehicle_id, technician_id).await?
+                {
+                    Ok(vehicle) => vehicle,
+                    Err(refused) => {
+                        tx.rollback().await?;
+                        return Ok(refused);
                     }
-                }
-                Backend::Sqlite => (
-                    vehicle_in(tx.conn(), vehicle_id)
-                        .await?
-                        .ok_or(StoreError::NotFound)?,
-                    Vec::new(),
-                ),
-            };
+                };
             // The vehicle's row is locked now: its status cannot change until this commits.
             if !vehicle.service_status.is_available() {
                 tx.rollback().await?;
@@ -874,17 +882,13 @@ impl Store {
                 conflicts.insert(0, unavailable(vehicle));
                 return Ok(CreateAssignmentOutcome::Busy(conflicts));
             }
-            if !return_conflicting && !holders.is_empty() {
-                tx.rollback().await?;
-                // Read again outside the locks, with names; empty when returned meanwhile.
-                let conflicts = self.active_conflicts(vehicle_id, technician_id).await?;
-                if !conflicts.is_empty() {
-                    return Ok(CreateAssignmentOutcome::Busy(conflicts));
-                }
-                continue;
-            }
             let mut returned = Vec::new();
             if return_conflicting {
+                // PostgreSQL: the technician, then the holders, in the store's lock order, so
+                // creates that return each other's assignments queue instead of crossing.
+                if self.backend == Backend::Postgres {
+                    lock_holders(&mut tx, vehicle_id, technician_id).await?;
+                }
                 let rows = sqlx::query(
                     "UPDATE assignments SET status = 'returned', returned_at = $3, returned_by = $4 \
                      WHERE status = 'active' AND (vehicle_id = $1 OR technician_id = $2) RETURNING id",
@@ -1202,32 +1206,19 @@ impl Store {
     }
 }
 
-/// Takes the locks of a new assignment on PostgreSQL in the store's one order (see `retry.rs`):
-/// the vehicle, the technician, then the active assignments that hold either, lowest id first.
-/// Two creates for the same vehicle or technician then queue up instead of crossing, and
-/// creates that return each other's assignments lock those in the same order. Gives the vehicle
-/// as locked and the ids of those holders; None when the vehicle or the technician does not
-/// exist. SQLite's writer lock covers all of it.
-async fn lock_assignment_parties(
-    tx: &mut WriteTx,
-    vehicle_id: i64,
-    technician_id: i64,
-) -> StoreResult<Option<(Vehicle, Vec<i64>)>> {
+/// Takes the locks a create that returns what stands in its way needs on PostgreSQL, after the
+/// vehicle's (see `retry.rs`): the technician, then the active assignments that hold either,
+/// lowest id first. SQLite's writer lock covers all of it. A plain create needs none of these:
+/// the unique indexes over active rows make a second insert wait for the first and fail.
+async fn lock_holders(tx: &mut WriteTx, vehicle_id: i64, technician_id: i64) -> StoreResult<()> {
     // NO KEY UPDATE: it still lets other inserts reference these rows (their foreign-key
     // checks take KEY SHARE), so an actor who is a technician cannot close a cycle.
-    let Some(vehicle) = vehicle_locked(tx.conn(), super::Backend::Postgres, vehicle_id).await?
-    else {
-        return Ok(None);
-    };
-    let technician = sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+    sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
         .bind(technician_id)
         .fetch_optional(tx.conn())
         .await?;
-    if technician.is_none() {
-        return Ok(None);
-    }
     // Rows are locked in the sorted order (LockRows runs above the sort).
-    let rows = sqlx::query(
+    sqlx::query(
         "SELECT id FROM assignments WHERE status = 'active' \
          AND (vehicle_id = $1 OR technician_id = $2) ORDER BY id FOR NO KEY UPDATE",
     )
@@ -1235,9 +1226,5 @@ async fn lock_assignment_parties(
     .bind(technician_id)
     .fetch_all(tx.conn())
     .await?;
-    let holders = rows
-        .iter()
-        .map(|row| row.try_get::<i64, _>("id"))
-        .collect::<Result<_, _>>()?;
-    Ok(Some((vehicle, holders)))
+    Ok(())
 }

@@ -136,17 +136,28 @@ const POSTGRES_CONNECTIONS: u32 = 16;
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
+/// A pooled connection used more recently than this is handed out without a ping first: the
+/// pool already pings each connection when it comes back, so under load a ping at checkout
+/// would be a second round trip for nothing. One idle longer is pinged, and closed if the
+/// database has dropped it meanwhile (restarted, or timed it out).
+const TRUSTED_WHILE_IDLE: Duration = Duration::from_millis(500);
+
+/// Attempts to start a write transaction when the connection it was given turns out dead.
+const BEGIN_ATTEMPTS: u32 = POSTGRES_CONNECTIONS + 1;
+
 fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
     let options = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        // SQLite may roll a transaction back by itself when a write fails for want of
-        // disk or on an I/O error; sqlx's ROLLBACK then fails and the connection stays
-        // "inside" a transaction it cannot leave. Such a connection is closed, not reused.
-        .before_acquire(|conn, _| {
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
             Box::pin(async move {
-                if conn.is_in_transaction() {
-                    // Lets a ROLLBACK queued when the last transaction was dropped finish.
+                // SQLite may roll a transaction back by itself when a write fails for want of
+                // disk or on an I/O error; sqlx's ROLLBACK then fails and the connection stays
+                // "inside" a transaction it cannot leave. Such a connection is closed, not
+                // reused. The ping lets a ROLLBACK queued when the last transaction was
+                // dropped finish.
+                if conn.is_in_transaction() || meta.idle_for > TRUSTED_WHILE_IDLE {
                     conn.ping().await?;
                 }
                 Ok(!conn.is_in_transaction())
@@ -320,7 +331,20 @@ impl Store {
         })
     }
 
+    /// Starts a write transaction. A connection the database dropped while it sat in the pool
+    /// (see [`TRUSTED_WHILE_IDLE`]) fails at `BEGIN`, before anything was written, so another
+    /// is taken; the failed one is closed when the pool's ping on its return fails.
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(self.writer.begin_with(self.backend.begin_write()).await?)
+        let mut attempt = 1;
+        loop {
+            match self.writer.begin_with(self.backend.begin_write()).await {
+                Ok(tx) => return Ok(tx),
+                Err(err) if attempt < BEGIN_ATTEMPTS && retry::is_dead_connection(&err) => {
+                    tracing::debug!(%err, "a pooled connection was dead at BEGIN; taking another");
+                    attempt += 1;
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
     }
 }

@@ -91,6 +91,19 @@ impl StoreError {
     }
 }
 
+/// The connection itself is gone: it failed to carry the statement, or the database said it
+/// was closing it (PostgreSQL 57P01, 57P02: terminated; 08…: connection exception). Not the
+/// pool's wait, and not an answer about the data.
+pub(crate) fn is_dead_connection(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => postgres_code(db.as_ref()).is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_str(), "57P01" | "57P02")
+        }),
+        _ => false,
+    }
+}
+
 /// A random pause in `[0, ceiling]` ("full jitter"), so writers that collided do not collide
 /// again in step.
 fn jittered(ceiling: Duration) -> Duration {
