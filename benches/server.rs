@@ -490,6 +490,40 @@ async fn bench_cycles(harness: &Harness) -> Result<CycleResults> {
     cycle_results(times.len(), wall, times)
 }
 
+/// The HTTP layer alone, for comparison: the same 32 clients each send two `GET /api/auth/me`
+/// per cycle (signed in, answered from the server's memory of the user: no database work).
+/// Cycles per second.
+async fn bench_http_floor(harness: &Harness) -> Result<f64> {
+    let run = |cycles: usize| {
+        let mut set = JoinSet::new();
+        for _ in 0..CLIENTS {
+            let (base, token) = (harness.base.clone(), harness.token.clone());
+            set.spawn(async move {
+                let http = http_client()?;
+                for _ in 0..cycles * 2 {
+                    timed(
+                        http.get(format!("{base}/api/auth/me")).bearer_auth(&token),
+                        StatusCode::OK,
+                        "GET /api/auth/me",
+                    )
+                    .await?;
+                }
+                Ok::<(), color_eyre::Report>(())
+            });
+        }
+        async move {
+            while let Some(joined) = set.join_next().await {
+                joined.wrap_err("a client task panicked")??;
+            }
+            Ok::<(), color_eyre::Report>(())
+        }
+    };
+    bounded("the HTTP warm-up", run(WARMUP_CYCLES)).await?;
+    let started = Instant::now();
+    bounded("the HTTP cycles", run(MEASURED_CYCLES)).await?;
+    Ok((CLIENTS * MEASURED_CYCLES) as f64 / started.elapsed().as_secs_f64())
+}
+
 // ---------------------------------------------------------------------------------------------
 // 1b. The raw baseline: the same transactions straight through the typed sqlx driver, no HTTP,
 //     no server, from the same number of tasks, on a database with the same schema and pragmas.
@@ -1191,6 +1225,11 @@ async fn run_write_path(
         raw_cycles_total += raw;
         raw_wall += raw_time;
     }
+    let (floor, _) = on_fresh_server(kind, postgres_admin_url, |harness| {
+        Box::pin(bench_http_floor(harness))
+    })
+    .await
+    .wrap_err_with(|| format!("the HTTP floor on {}", kind.label()))?;
     let result = WritePath {
         server: cycle_results(cycles, wall, times)?,
         raw_cycles: raw_cycles_total,
@@ -1202,6 +1241,13 @@ async fn run_write_path(
         result.server_rate(),
         result.raw_rate(),
         result.server_rate() / result.raw_rate()
+    );
+    // What the ratio would be if the server cost the raw baseline plus the HTTP layer, no more:
+    // the HTTP layer's time per cycle added to the raw one's.
+    let bound = 1.0 / (1.0 + result.raw_rate() / floor);
+    println!(
+        "http floor {}: {floor:.0} cycles/s of two GET /api/auth/me; ratio if the two simply added up {bound:.2}",
+        kind.label().to_lowercase()
     );
     println!(
         "POST /api/admin/assignments {}: p50 {} ms, p99 {} ms, p99/p50 {:.1}",
@@ -1349,8 +1395,40 @@ async fn main() -> Result<()> {
         .ok()
         .filter(|url| !url.is_empty());
     // `cargo bench --bench server -- cycles` runs only the write path against its raw baseline.
+    // `-- profile server|raw [postgres]`: one side's measured cycles alone, for a profiler.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(side) = args
+        .iter()
+        .position(|arg| arg == "profile")
+        .and_then(|at| args.get(at + 1))
+    {
+        let kind = if args.iter().any(|arg| arg == "postgres") {
+            DbKind::Postgres
+        } else {
+            DbKind::Sqlite
+        };
+        let url = postgres_admin_url.as_deref();
+        let (cycles, wall) = match side.as_str() {
+            "server" => {
+                let (server, _) =
+                    on_fresh_server(kind, url, |harness| Box::pin(bench_cycles(harness))).await?;
+                (server.cycles, server.wall)
+            }
+            "raw" => raw_cycles(kind, url).await?,
+            other => bail!("profile takes server or raw, not {other:?}"),
+        };
+        println!(
+            "{side} {}: {cycles} cycles in {:.2} s",
+            kind.label(),
+            wall.as_secs_f64()
+        );
+        return Ok(());
+    }
+    // `-- cycles postgres` runs only PostgreSQL's (to profile it alone).
     if std::env::args().skip(1).any(|arg| arg == "cycles") {
-        run_write_path(DbKind::Sqlite, None).await?;
+        if !std::env::args().skip(1).any(|arg| arg == "postgres") {
+            run_write_path(DbKind::Sqlite, None).await?;
+        }
         if let Some(url) = &postgres_admin_url {
             run_write_path(DbKind::Postgres, Some(url)).await?;
         }

@@ -180,12 +180,13 @@ async fn vehicle_locked(
 /// What a new assignment is checked against, read in its write transaction in one statement:
 /// the vehicle (locked as [`vehicle_locked`] does) and the user with the technician's id.
 /// `Err` carries the refusal when either is missing or the user is not a technician.
+/// With them and the actor, a new assignment needs nothing read back after its insert.
 async fn assignment_parties(
     conn: &mut AnyConnection,
     backend: super::Backend,
     vehicle_id: i64,
     technician_id: i64,
-) -> StoreResult<Result<Vehicle, CreateAssignmentOutcome>> {
+) -> StoreResult<Result<(Vehicle, User), CreateAssignmentOutcome>> {
     let lock = match backend {
         super::Backend::Sqlite => "",
         super::Backend::Postgres => " FOR NO KEY UPDATE OF v",
@@ -222,7 +223,7 @@ async fn assignment_parties(
     if technician.role != SystemRole::Technician {
         return Ok(Err(CreateAssignmentOutcome::NotATechnician(technician)));
     }
-    Ok(Ok(vehicle))
+    Ok(Ok((vehicle, technician)))
 }
 
 /// The active assignment of a vehicle, read inside a write transaction.
@@ -861,10 +862,10 @@ impl Store {
             // user who is not a technician is refused as such even when something is busy.
             // What stands in the way is left to the unique indexes over active rows.
             let mut tx = self.begin_change(actor).await?;
-            let vehicle =
+            let (vehicle, technician) =
                 match assignment_parties(tx.conn(), self.backend, vehicle_id, technician_id).await?
                 {
-                    Ok(vehicle) => vehicle,
+                    Ok(parties) => parties,
                     Err(refused) => {
                         tx.rollback().await?;
                         return Ok(refused);
@@ -903,21 +904,37 @@ impl Store {
                     returned.push(row.try_get::<i64, _>("id")?);
                 }
             }
-            let sql = returning_assignment(
-                self.backend,
+            let inserted = sqlx::query(
                 "INSERT INTO assignments (vehicle_id, technician_id, status, assigned_at, assigned_by) \
-                 VALUES ($1, $2, 'active', $3, $4)",
-            );
-            let inserted = sqlx::query(&sql)
-                .bind(vehicle_id)
-                .bind(technician_id)
-                .bind(now.timestamp())
-                .bind(actor.map(|actor| actor.id))
-                .fetch_one(tx.conn())
-                .await;
+                 VALUES ($1, $2, 'active', $3, $4) RETURNING id",
+            )
+            .bind(vehicle_id)
+            .bind(technician_id)
+            .bind(now.timestamp())
+            .bind(actor.map(|actor| actor.id))
+            .fetch_one(tx.conn())
+            .await;
             match inserted {
                 Ok(row) => {
-                    let assignment = written_assignment(tx.conn(), self.backend, &row).await?;
+                    // Everything else is known already: the parties as read above, the actor.
+                    let assignment = Assignment {
+                        id: row.try_get("id")?,
+                        vehicle_id,
+                        technician_id,
+                        status: AssignmentStatus::Active,
+                        assigned_date: timestamp(now.timestamp())?,
+                        returned_date: None,
+                        vehicle,
+                        technician: TechnicianRef {
+                            id: technician.id,
+                            name: technician.name,
+                            email: technician.email,
+                        },
+                        assigned_by: actor.cloned(),
+                        returned_by: None,
+                        return_odometer_km: None,
+                        return_note: None,
+                    };
                     returned.sort_unstable();
                     returned_events(&mut tx, &returned).await?;
                     tx.event(
