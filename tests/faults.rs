@@ -143,6 +143,79 @@ async fn crossing_creates_get_only_201_or_409(s: &TestServer) {
 
 on_both_databases!(crossing_creates_get_only_201_or_409);
 
+/// Plain creates (which take no lock but the vehicle's and leave conflicts to the unique
+/// indexes) racing `returnConflicting: true` creates over the same 4 vehicles × 4 technicians:
+/// a plain create gets 201 or 409, one that returns what is in its way always gets 201, and
+/// no vehicle or technician ends up held twice.
+async fn plain_and_returning_creates_cross(s: &TestServer) {
+    let mut vehicles = Vec::new();
+    for n in 0..VEHICLES {
+        vehicles.push(
+            s.create_vehicle(&format!("Van {n}"), &format!("MIX-{n}"))
+                .await,
+        );
+    }
+    let mut technicians = Vec::new();
+    for n in 0..TECHNICIANS {
+        technicians.push(s.create_technician(&format!("Mixer {n}")).await);
+    }
+    let clients = (0..CLIENTS).map(|client| {
+        let (vehicles, technicians) = (&vehicles, &technicians);
+        let returning = client % 2 == 0;
+        async move {
+            let mut random = Lcg(client as u64 + 101);
+            let mut answers = Vec::new();
+            for _ in 0..REQUESTS {
+                let vehicle = vehicles[random.below(VEHICLES)];
+                let technician = technicians[random.below(TECHNICIANS)];
+                let reply = s
+                    .post(
+                        "/api/admin/assignments",
+                        json!({"vehicleId": vehicle, "technicianId": technician,
+                               "returnConflicting": returning}),
+                    )
+                    .await;
+                answers.push((returning, reply.status, reply.text));
+            }
+            answers
+        }
+    });
+    let answers: Vec<_> = futures_util::future::join_all(clients)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    for (returning, status, text) in &answers {
+        if *returning {
+            assert_eq!(*status, StatusCode::CREATED, "a returning create: {text}");
+        } else {
+            assert!(
+                *status == StatusCode::CREATED || *status == StatusCode::CONFLICT,
+                "a plain create: {status} {text}"
+            );
+        }
+    }
+    let active = s.get("/api/admin/assignments?status=active").await;
+    let active = active.body["assignments"]
+        .as_array()
+        .expect("a list")
+        .clone();
+    let vehicles_held: BTreeSet<_> = active.iter().map(|a| a["vehicleId"].as_i64()).collect();
+    let technicians_held: BTreeSet<_> = active.iter().map(|a| a["technicianId"].as_i64()).collect();
+    assert_eq!(
+        vehicles_held.len(),
+        active.len(),
+        "a vehicle held twice: {active:?}"
+    );
+    assert_eq!(
+        technicians_held.len(),
+        active.len(),
+        "a technician held twice: {active:?}"
+    );
+}
+
+on_both_databases!(plain_and_returning_creates_cross);
+
 // ---- a lost database ----
 
 /// Polls `/readyz` until it answers `want`, for at most `within`.

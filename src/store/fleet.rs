@@ -948,6 +948,11 @@ impl Store {
                 }
                 Err(err) if StoreError::is_unique_violation(&err) => {
                     tx.rollback().await?;
+                    if return_conflicting {
+                        // A plain create committed in between (it takes no lock the holders'
+                        // lock waits for): run again, and return that one too.
+                        continue;
+                    }
                     let conflicts = self.active_conflicts(vehicle_id, technician_id).await?;
                     if !conflicts.is_empty() {
                         return Ok(CreateAssignmentOutcome::Busy(conflicts));
