@@ -33,26 +33,31 @@ impl Lcg {
     }
 }
 
-/// 16 clients × 40 `returnConflicting: true` creates over 4 vehicles × 4 technicians: each
-/// create returns what holds its vehicle or technician, so the transactions cross each other's
-/// rows all the time. Only 201 and 409 may come back; afterwards each vehicle and technician
-/// holds at most one active assignment, and the last answer for each pair is what is active.
-async fn crossing_creates_get_only_201_or_409(s: &TestServer) {
+/// `CLIENTS` clients × `REQUESTS` creates at once over fresh vehicles and technicians (plates
+/// and names start with `plates`), each for a random pair; client `c` sends
+/// `returnConflicting: returning(c)`. Every answer, with what it asked.
+async fn race(
+    s: &TestServer,
+    plates: &str,
+    seed: u64,
+    returning: fn(usize) -> bool,
+) -> Vec<(bool, common::Reply)> {
     let mut vehicles = Vec::new();
     for n in 0..VEHICLES {
         vehicles.push(
-            s.create_vehicle(&format!("Van {n}"), &format!("RACE-{n}"))
+            s.create_vehicle(&format!("Van {n}"), &format!("{plates}-{n}"))
                 .await,
         );
     }
     let mut technicians = Vec::new();
     for n in 0..TECHNICIANS {
-        technicians.push(s.create_technician(&format!("Racer {n}")).await);
+        technicians.push(s.create_technician(&format!("{plates} {n}")).await);
     }
     let clients = (0..CLIENTS).map(|client| {
         let (vehicles, technicians) = (&vehicles, &technicians);
+        let returning = returning(client);
         async move {
-            let mut random = Lcg(client as u64 + 1);
+            let mut random = Lcg(client as u64 + seed);
             let mut answers = Vec::new();
             for _ in 0..REQUESTS {
                 let vehicle = vehicles[random.below(VEHICLES)];
@@ -61,18 +66,30 @@ async fn crossing_creates_get_only_201_or_409(s: &TestServer) {
                     .post(
                         "/api/admin/assignments",
                         json!({"vehicleId": vehicle, "technicianId": technician,
-                               "returnConflicting": true}),
+                               "returnConflicting": returning}),
                     )
                     .await;
-                answers.push((reply.status, reply.body));
+                answers.push((returning, reply));
             }
             answers
         }
     });
-    let answers: Vec<_> = futures_util::future::join_all(clients)
+    futures_util::future::join_all(clients)
         .await
         .into_iter()
         .flatten()
+        .collect()
+}
+
+/// 16 clients × 40 `returnConflicting: true` creates over 4 vehicles × 4 technicians: each
+/// create returns what holds its vehicle or technician, so the transactions cross each other's
+/// rows all the time. Only 201 and 409 may come back; afterwards each vehicle and technician
+/// holds at most one active assignment, and the last answer for each pair is what is active.
+async fn crossing_creates_get_only_201_or_409(s: &TestServer) {
+    let answers: Vec<_> = race(s, "RACE", 1, |_| true)
+        .await
+        .into_iter()
+        .map(|(_, reply)| (reply.status, reply.body))
         .collect();
     assert_eq!(answers.len(), CLIENTS * REQUESTS);
     let mut statuses = BTreeMap::new();
@@ -148,42 +165,10 @@ on_both_databases!(crossing_creates_get_only_201_or_409);
 /// a plain create gets 201 or 409, one that returns what is in its way always gets 201, and
 /// no vehicle or technician ends up held twice.
 async fn plain_and_returning_creates_cross(s: &TestServer) {
-    let mut vehicles = Vec::new();
-    for n in 0..VEHICLES {
-        vehicles.push(
-            s.create_vehicle(&format!("Van {n}"), &format!("MIX-{n}"))
-                .await,
-        );
-    }
-    let mut technicians = Vec::new();
-    for n in 0..TECHNICIANS {
-        technicians.push(s.create_technician(&format!("Mixer {n}")).await);
-    }
-    let clients = (0..CLIENTS).map(|client| {
-        let (vehicles, technicians) = (&vehicles, &technicians);
-        let returning = client % 2 == 0;
-        async move {
-            let mut random = Lcg(client as u64 + 101);
-            let mut answers = Vec::new();
-            for _ in 0..REQUESTS {
-                let vehicle = vehicles[random.below(VEHICLES)];
-                let technician = technicians[random.below(TECHNICIANS)];
-                let reply = s
-                    .post(
-                        "/api/admin/assignments",
-                        json!({"vehicleId": vehicle, "technicianId": technician,
-                               "returnConflicting": returning}),
-                    )
-                    .await;
-                answers.push((returning, reply.status, reply.text));
-            }
-            answers
-        }
-    });
-    let answers: Vec<_> = futures_util::future::join_all(clients)
+    let answers: Vec<_> = race(s, "MIX", 101, |client| client % 2 == 0)
         .await
         .into_iter()
-        .flatten()
+        .map(|(returning, reply)| (returning, reply.status, reply.text))
         .collect();
     for (returning, status, text) in &answers {
         if *returning {

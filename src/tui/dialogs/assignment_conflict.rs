@@ -5,7 +5,6 @@
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::{Look, Outcome};
@@ -18,7 +17,7 @@ use crate::tui::keys::{Action, Context, KeyMap};
 use crate::tui::live::Change;
 use crate::tui::message::Command;
 use crate::tui::status::Flash;
-use crate::tui::widgets::frame::{centered, dialog_block, hang};
+use crate::tui::widgets::frame::draw_dialog;
 
 const HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::First(Action::Accept), "return those and assign", true),
@@ -211,12 +210,6 @@ impl AssignmentConflict {
             )));
         }
         let width = area.width.saturating_sub(4).min(90);
-        let lines = hang(lines, width.saturating_sub(2));
-        let rect = centered(area, width, lines.len() as u16 + 2);
-        frame.render_widget(Clear, rect);
-        frame.render_widget(
-            Paragraph::new(lines).block(dialog_block("Conflict", theme)),
-            rect,
-        );
+        draw_dialog(frame, area, width, "Conflict", lines, theme);
     }
 }

@@ -14,7 +14,7 @@ use crate::tui::keys::{Action, Context, KeyMap};
 use crate::tui::live::Change;
 use crate::tui::message::Command;
 use crate::tui::status::Flash;
-use crate::tui::widgets::frame::{centered, dialog_block, hang};
+use crate::tui::widgets::frame::{centered, dialog_block, draw_dialog};
 
 const HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::All(Action::Yes), "yes", true),
@@ -115,13 +115,7 @@ impl Confirm {
             )),
         ]);
         let width = area.width.saturating_sub(4).min(64);
-        let lines = hang(lines, width.saturating_sub(2));
-        let rect = centered(area, width, lines.len() as u16 + 2);
-        frame.render_widget(Clear, rect);
-        frame.render_widget(
-            Paragraph::new(lines).block(dialog_block(&self.title, theme)),
-            rect,
-        );
+        draw_dialog(frame, area, width, &self.title, lines, theme);
     }
 }
 

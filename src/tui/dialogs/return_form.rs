@@ -5,7 +5,6 @@
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::{Look, Outcome};
@@ -18,7 +17,7 @@ use crate::tui::live::Change;
 use crate::tui::message::Command;
 use crate::tui::status::Flash;
 use crate::tui::widgets::field::{label, Field, FormStatus};
-use crate::tui::widgets::frame::{centered, dialog_block, hang};
+use crate::tui::widgets::frame::draw_dialog;
 
 const HINTS: &[HintSpec] = &[
     HintSpec::new(Keys::First(Action::NextField), "next field", true),
@@ -204,13 +203,7 @@ impl ReturnForm {
                 theme.key(),
             )));
         }
-        let lines = hang(lines, inner as u16);
-        let rect = centered(area, width, lines.len() as u16 + 2);
-        frame.render_widget(Clear, rect);
-        frame.render_widget(
-            Paragraph::new(lines).block(dialog_block("Return assignment", theme)),
-            rect,
-        );
+        draw_dialog(frame, area, width, "Return assignment", lines, theme);
     }
 }
 

@@ -8,7 +8,6 @@ use std::time::Instant;
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::confirm::{discard_key, draw_discard, draw_quit, quit_key};
@@ -23,7 +22,7 @@ use crate::tui::keys::{Action, Context};
 use crate::tui::status::Flash;
 use crate::tui::widgets::date::{input_text, ParsedDate};
 use crate::tui::widgets::field::{label, typed_char, Field, FormStatus};
-use crate::tui::widgets::frame::{centered, dialog_block, hang, word_wrap};
+use crate::tui::widgets::frame::{draw_dialog, word_wrap};
 use crate::tui::widgets::picker::{Picked, Picker, PickerItem};
 use crate::tui::widgets::selection::Selection;
 
@@ -627,14 +626,7 @@ impl RoleForm {
             (" ", "  "),
             theme.key(),
         )));
-        let width = FORM_WIDTH;
-        let lines = hang(lines, width - 2);
-        let rect = centered(area, width, lines.len() as u16 + 2);
-        frame.render_widget(Clear, rect);
-        frame.render_widget(
-            Paragraph::new(lines).block(dialog_block(&self.title(), theme)),
-            rect,
-        );
+        draw_dialog(frame, area, FORM_WIDTH, &self.title(), lines, theme);
     }
 }
 

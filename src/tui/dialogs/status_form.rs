@@ -5,7 +5,6 @@
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::{Look, Outcome};
@@ -16,7 +15,7 @@ use crate::tui::keys::{Action, Context, KeyMap};
 use crate::tui::message::Command;
 use crate::tui::status::Flash;
 use crate::tui::widgets::field::{label, Field, FormStatus};
-use crate::tui::widgets::frame::{centered, dialog_block, hang};
+use crate::tui::widgets::frame::draw_dialog;
 
 const CHOICES: [ServiceStatus; 3] = [
     ServiceStatus::InService,
@@ -238,15 +237,7 @@ impl StatusForm {
                 theme.key(),
             )));
         }
-        let lines = hang(lines, inner as u16);
-        let rect = centered(area, width, lines.len() as u16 + 2);
-        frame.render_widget(Clear, rect);
-        frame.render_widget(
-            Paragraph::new(lines).block(dialog_block(
-                &format!("Service status of {}", self.name),
-                theme,
-            )),
-            rect,
-        );
+        let title = format!("Service status of {}", self.name);
+        draw_dialog(frame, area, width, &title, lines, theme);
     }
 }

@@ -3,7 +3,8 @@
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+use ratatui::Frame;
 
 use crate::tui::theme::Theme;
 
@@ -116,6 +117,25 @@ pub fn dialog_block(title: &str, theme: Theme) -> Block<'static> {
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
         .border_style(theme.border())
+}
+
+/// A dialog `width` columns wide (less on a narrow screen) in the middle of `area`, as tall as
+/// `lines` once wrapped inside its border by [`hang`], drawn over what is behind it.
+pub fn draw_dialog(
+    frame: &mut Frame,
+    area: Rect,
+    width: u16,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    theme: Theme,
+) {
+    let lines = hang(lines, width.saturating_sub(2));
+    let rect = centered(area, width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(dialog_block(title, theme)),
+        rect,
+    );
 }
 
 /// Splits `text` at spaces into lines of at most `width` columns (a longer word stands alone).
