@@ -7,7 +7,9 @@
 //!    `POST /api/admin/assignments` then `PATCH /api/admin/assignments/:id/return`. Against
 //!    it, in the same run and alternating with it, the raw baseline: the same transactions
 //!    (check, insert, event; return, event) from 32 tasks straight through sqlx, no HTTP.
-//!    `cargo bench --bench server -- cycles` runs only this part.
+//!    `cargo bench --bench server -- cycles` runs only this part; `FLEETDESK_BENCH_ROUNDS=N`
+//!    alternates N times instead of twice. On PostgreSQL it also prints the WAL written per
+//!    cycle by each side, a measure of the write work that the machine's noise does not move.
 //! 2. Reading history: with 100,000 assignments stored, the latency of the active list, the
 //!    first page and a page about halfway back.
 //! 3. Events: the time from sending a change to its event arriving on each of 1, 50 and 200
@@ -198,7 +200,30 @@ struct Harness {
     server: RunningServer,
     base: String,
     token: String,
+    database_url: String,
 }
+
+/// PostgreSQL's WAL position in bytes (None on SQLite): WAL written per cycle is a measure of
+/// the write work that does not depend on how busy the machine is.
+async fn wal_position(url: &str) -> Result<Option<i64>> {
+    if !url.starts_with("postgres") {
+        return Ok(None);
+    }
+    // Whatever the sequencer still has to stamp is part of the cycles before it.
+    tokio::time::sleep(WAL_SETTLE).await;
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .wrap_err("cannot connect to read the WAL position")?;
+    let position: i64 =
+        sqlx::query_scalar("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")
+            .fetch_one(&mut conn)
+            .await
+            .wrap_err("cannot read the WAL position")?;
+    let _ = conn.close().await;
+    Ok(Some(position))
+}
+
+const WAL_SETTLE: Duration = Duration::from_millis(300);
 
 fn http_client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
@@ -238,6 +263,7 @@ impl Harness {
             server,
             base,
             token,
+            database_url: database_url.to_string(),
         })
     }
 
@@ -382,6 +408,8 @@ struct CycleResults {
     cycle: Stats,
     /// (POST, PATCH) per cycle, to merge rounds.
     times: Vec<(Duration, Duration)>,
+    /// PostgreSQL: WAL bytes written over the measured cycles.
+    wal_bytes: Option<i64>,
 }
 
 fn cycle_results(
@@ -396,6 +424,7 @@ fn cycle_results(
         patch: stats(times.iter().map(|(_, patch)| *patch).collect())?,
         cycle: stats(times.iter().map(|(post, patch)| *post + *patch).collect())?,
         times,
+        wal_bytes: None,
     })
 }
 
@@ -477,9 +506,11 @@ async fn bench_cycles(harness: &Harness) -> Result<CycleResults> {
         });
     }
     bounded("the warm-up cycles", run_all(&clients, WARMUP_CYCLES)).await?;
+    let wal_before = wal_position(&harness.database_url).await?;
     let started = Instant::now();
     let times = bounded("the measured cycles", run_all(&clients, MEASURED_CYCLES)).await?;
     let wall = started.elapsed();
+    let wal_after = wal_position(&harness.database_url).await?;
 
     let summary = harness.store().dashboard().await?;
     ensure!(
@@ -487,7 +518,11 @@ async fn bench_cycles(harness: &Harness) -> Result<CycleResults> {
         "after every cycle returned, {} assignments are still active",
         summary.active_assignments
     );
-    cycle_results(times.len(), wall, times)
+    let mut results = cycle_results(times.len(), wall, times)?;
+    results.wal_bytes = wal_before
+        .zip(wal_after)
+        .map(|(before, after)| after - before);
+    Ok(results)
 }
 
 /// The HTTP layer alone, for comparison: the same 32 clients each send two `GET /api/auth/me`
@@ -609,7 +644,14 @@ macro_rules! raw_cycle {
 
 /// One task per pair, each running `task(vehicle, technician, cycles)`; returns the number of
 /// cycles and the wall time of the measured part.
-async fn raw_run<F, Fut>(pairs: &[(i64, i64)], task: F) -> Result<(usize, Duration)>
+struct RawRun {
+    cycles: usize,
+    wall: Duration,
+    /// PostgreSQL: WAL bytes written over the measured cycles.
+    wal_bytes: Option<i64>,
+}
+
+async fn raw_run<F, Fut>(url: &str, pairs: &[(i64, i64)], task: F) -> Result<RawRun>
 where
     F: Fn(i64, i64, usize) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = Result<()>> + Send + 'static,
@@ -627,14 +669,23 @@ where
         }
     };
     bounded("the raw warm-up cycles", run(WARMUP_CYCLES)).await?;
+    let wal_before = wal_position(url).await?;
     let started = Instant::now();
     bounded("the raw measured cycles", run(MEASURED_CYCLES)).await?;
-    Ok((pairs.len() * MEASURED_CYCLES, started.elapsed()))
+    let wall = started.elapsed();
+    let wal_after = wal_position(url).await?;
+    Ok(RawRun {
+        cycles: pairs.len() * MEASURED_CYCLES,
+        wall,
+        wal_bytes: wal_before
+            .zip(wal_after)
+            .map(|(before, after)| after - before),
+    })
 }
 
 /// The raw baseline on a fresh database: the schema comes from the server's own migrations,
 /// the pragmas (SQLite) are the server's, and the writes go straight through sqlx.
-async fn raw_cycles(kind: DbKind, postgres_admin_url: Option<&str>) -> Result<(usize, Duration)> {
+async fn raw_cycles(kind: DbKind, postgres_admin_url: Option<&str>) -> Result<RawRun> {
     let database = BenchDatabase::new(kind, postgres_admin_url).await?;
     let store = Store::open(&database.url)
         .await
@@ -658,7 +709,7 @@ async fn raw_cycles(kind: DbKind, postgres_admin_url: Option<&str>) -> Result<(u
                 .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
-            let result = raw_run(&pairs, {
+            let result = raw_run(&database.url, &pairs, {
                 let pool = pool.clone();
                 move |vehicle, technician, cycles| {
                     let pool = pool.clone();
@@ -680,7 +731,7 @@ async fn raw_cycles(kind: DbKind, postgres_admin_url: Option<&str>) -> Result<(u
                 .max_connections(u32::try_from(CLIENTS)?)
                 .connect(&database.url)
                 .await?;
-            let result = raw_run(&pairs, {
+            let result = raw_run(&database.url, &pairs, {
                 let pool = pool.clone();
                 move |vehicle, technician, cycles| {
                     let pool = pool.clone();
@@ -1176,7 +1227,19 @@ where
 }
 
 /// Server and raw baseline, alternating on fresh databases, so both see the same machine.
+/// `FLEETDESK_BENCH_ROUNDS` asks for more rounds, to compare two builds on a noisy machine.
 const RATIO_ROUNDS: usize = 2;
+const ROUNDS_ENV: &str = "FLEETDESK_BENCH_ROUNDS";
+
+fn ratio_rounds() -> Result<usize> {
+    match std::env::var(ROUNDS_ENV) {
+        Ok(text) => match text.trim().parse::<usize>() {
+            Ok(rounds) if rounds > 0 => Ok(rounds),
+            _ => bail!("{ROUNDS_ENV} must be a whole number above 0, not {text:?}"),
+        },
+        Err(_) => Ok(RATIO_ROUNDS),
+    }
+}
 
 struct WritePath {
     server: CycleResults,
@@ -1200,15 +1263,16 @@ async fn run_write_path(
 ) -> Result<(WritePath, String)> {
     let (mut cycles, mut wall, mut times) = (0, Duration::ZERO, Vec::new());
     let (mut raw_cycles_total, mut raw_wall) = (0, Duration::ZERO);
+    let (mut server_wal, mut raw_wal) = (Some(0), Some(0));
     let mut version = String::new();
-    for round in 0..RATIO_ROUNDS {
+    for round in 0..ratio_rounds()? {
         let (server, v) = on_fresh_server(kind, postgres_admin_url, |harness| {
             Box::pin(bench_cycles(harness))
         })
         .await
         .wrap_err_with(|| format!("create + return cycles on {}", kind.label()))?;
         version = v;
-        let (raw, raw_time) = raw_cycles(kind, postgres_admin_url)
+        let raw = raw_cycles(kind, postgres_admin_url)
             .await
             .wrap_err_with(|| format!("raw create + return cycles on {}", kind.label()))?;
         println!(
@@ -1217,13 +1281,17 @@ async fn run_write_path(
             rate(&server),
             ms(server.post.p50),
             ms(server.post.p99),
-            raw as f64 / raw_time.as_secs_f64()
+            raw.cycles as f64 / raw.wall.as_secs_f64()
         );
         cycles += server.cycles;
         wall += server.wall;
         times.extend(server.times);
-        raw_cycles_total += raw;
-        raw_wall += raw_time;
+        server_wal = server_wal
+            .zip(server.wal_bytes)
+            .map(|(sum, bytes)| sum + bytes);
+        raw_cycles_total += raw.cycles;
+        raw_wall += raw.wall;
+        raw_wal = raw_wal.zip(raw.wal_bytes).map(|(sum, bytes)| sum + bytes);
     }
     let (floor, _) = on_fresh_server(kind, postgres_admin_url, |harness| {
         Box::pin(bench_http_floor(harness))
@@ -1242,6 +1310,15 @@ async fn run_write_path(
         result.raw_rate(),
         result.server_rate() / result.raw_rate()
     );
+    if let Some((server_wal, raw_wal)) = server_wal.zip(raw_wal) {
+        let per_cycle = |bytes: i64, cycles: usize| bytes as f64 / cycles as f64;
+        println!(
+            "wal per cycle {}: server {:.0} bytes, raw {:.0} bytes",
+            kind.label().to_lowercase(),
+            per_cycle(server_wal, cycles),
+            per_cycle(raw_wal, raw_cycles_total)
+        );
+    }
     // What the ratio would be if the server cost the raw baseline plus the HTTP layer, no more:
     // the HTTP layer's time per cycle added to the raw one's.
     let bound = 1.0 / (1.0 + result.raw_rate() / floor);
@@ -1414,7 +1491,10 @@ async fn main() -> Result<()> {
                     on_fresh_server(kind, url, |harness| Box::pin(bench_cycles(harness))).await?;
                 (server.cycles, server.wall)
             }
-            "raw" => raw_cycles(kind, url).await?,
+            "raw" => {
+                let raw = raw_cycles(kind, url).await?;
+                (raw.cycles, raw.wall)
+            }
             other => bail!("profile takes server or raw, not {other:?}"),
         };
         println!(
