@@ -225,6 +225,10 @@ async fn wal_position(url: &str) -> Result<Option<i64>> {
 
 const WAL_SETTLE: Duration = Duration::from_millis(300);
 
+fn wal_written(before: Option<i64>, after: Option<i64>) -> Option<i64> {
+    before.zip(after).map(|(before, after)| after - before)
+}
+
 fn http_client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .no_proxy()
@@ -519,9 +523,7 @@ async fn bench_cycles(harness: &Harness) -> Result<CycleResults> {
         summary.active_assignments
     );
     let mut results = cycle_results(times.len(), wall, times)?;
-    results.wal_bytes = wal_before
-        .zip(wal_after)
-        .map(|(before, after)| after - before);
+    results.wal_bytes = wal_written(wal_before, wal_after);
     Ok(results)
 }
 
@@ -642,8 +644,6 @@ macro_rules! raw_cycle {
     }};
 }
 
-/// One task per pair, each running `task(vehicle, technician, cycles)`; returns the number of
-/// cycles and the wall time of the measured part.
 struct RawRun {
     cycles: usize,
     wall: Duration,
@@ -651,6 +651,8 @@ struct RawRun {
     wal_bytes: Option<i64>,
 }
 
+/// One task per pair, each running `task(vehicle, technician, cycles)`; returns the number of
+/// cycles, the wall time and the WAL of the measured part.
 async fn raw_run<F, Fut>(url: &str, pairs: &[(i64, i64)], task: F) -> Result<RawRun>
 where
     F: Fn(i64, i64, usize) -> Fut + Clone + Send + 'static,
@@ -677,9 +679,7 @@ where
     Ok(RawRun {
         cycles: pairs.len() * MEASURED_CYCLES,
         wall,
-        wal_bytes: wal_before
-            .zip(wal_after)
-            .map(|(before, after)| after - before),
+        wal_bytes: wal_written(wal_before, wal_after),
     })
 }
 
