@@ -157,13 +157,7 @@ async fn a_key_does_what_its_owner_may_do_now(s: &TestServer) {
         StatusCode::OK
     );
     // Bo loses admin: so does his key, at once.
-    let reply = s
-        .patch(
-            &format!("/api/admin/users/{boss}"),
-            Some(json!({"role": "technician"})),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    s.set_role(boss, "technician").await;
     assert_eq!(
         with_key(&s.url, "/api/admin/vehicles", &bo_key, true)
             .await

@@ -197,13 +197,7 @@ async fn a_demoted_admin_loses_access_at_once(s: &TestServer) {
             .status,
         StatusCode::OK
     );
-    let reply = s
-        .patch(
-            &format!("/api/admin/users/{id}"),
-            Some(json!({"role": "technician"})),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK);
+    s.set_role(id, "technician").await;
     assert_eq!(
         s.call(Method::GET, "/api/admin/vehicles", Some(&token), None)
             .await
@@ -252,13 +246,7 @@ async fn a_demotion_reaches_another_instance_through_its_event(kind: common::DbK
         StatusCode::OK,
         "B knows the admin"
     );
-    let reply = a
-        .patch(
-            &format!("/api/admin/users/{id}"),
-            Some(json!({"role": "technician"})),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    a.set_role(id, "technician").await;
     let on_a = a
         .call(Method::GET, "/api/admin/vehicles", Some(&token), None)
         .await;

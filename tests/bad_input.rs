@@ -306,13 +306,7 @@ async fn fixture(s: &TestServer) -> Fixture {
         .await;
     let dora = s.login("dora@depot.example", PASSWORD).await;
     let (others_key_id, demoted_key) = api_key(s, &dora, "dora's").await;
-    let reply = s
-        .patch(
-            &format!("/api/admin/users/{demoted}"),
-            Some(json!({"role": "technician"})),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    s.set_role(demoted, "technician").await;
     s.create_user("Vic Viewer", VIEWER_EMAIL, "viewer").await;
     let read_vehicle = s.create_vehicle("Read Van", "HH-BI 300").await;
     let reader = s.create_technician("Rita Reader").await;

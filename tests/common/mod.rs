@@ -527,6 +527,17 @@ impl TestServer {
         reply.body["user"]["id"].as_i64().expect("user id")
     }
 
+    /// Changes a user's system role as the admin; the change must succeed.
+    pub async fn set_role(&self, user_id: i64, role: &str) {
+        let reply = self
+            .patch(
+                &format!("/api/admin/users/{user_id}"),
+                Some(json!({"role": role})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    }
+
     pub async fn create_technician(&self, name: &str) -> i64 {
         let email = format!("{}@depot.example", name.to_lowercase().replace(' ', "."));
         self.create_user(name, &email, "technician").await
