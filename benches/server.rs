@@ -45,7 +45,7 @@ const ADMIN_PASSWORD: &str = "admin-password";
 /// Concurrent clients in the create + return benchmark, each with its own pair.
 const CLIENTS: usize = 32;
 const WARMUP_CYCLES: usize = 5;
-const MEASURED_CYCLES: usize = 40;
+const MEASURED_CYCLES: usize = 200;
 
 const HISTORY_ROWS: usize = 100_000;
 /// The newest rows of the history stay active, on distinct vehicles and technicians.
@@ -414,6 +414,8 @@ struct CycleResults {
     times: Vec<(Duration, Duration)>,
     /// PostgreSQL: WAL bytes written over the measured cycles.
     wal_bytes: Option<i64>,
+    /// The machine's busy share of CPU time over the measured cycles.
+    cpu_busy: Option<f64>,
 }
 
 fn cycle_results(
@@ -429,6 +431,7 @@ fn cycle_results(
         cycle: stats(times.iter().map(|(post, patch)| *post + *patch).collect())?,
         times,
         wal_bytes: None,
+        cpu_busy: None,
     })
 }
 
@@ -483,6 +486,32 @@ async fn run_cycles(client: Client, cycles: usize) -> Result<Vec<(Duration, Dura
     Ok(times)
 }
 
+/// The machine's CPU time so far, busy and in all, in clock ticks (Linux's `/proc/stat`;
+/// None elsewhere).
+fn cpu_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .map(|field| field.parse().ok())
+        .collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal …: idle and iowait are not busy.
+    let idle = ticks.get(3)? + ticks.get(4)?;
+    let total: u64 = ticks.iter().take(8).sum();
+    Some((total - idle, total))
+}
+
+/// The share of the machine's CPU time that was busy since `before`: near 100%, the run was
+/// bound by CPU, not by waiting (for the disk, a lock or the network).
+fn cpu_busy_since(before: Option<(u64, u64)>) -> Option<f64> {
+    let (busy_before, total_before) = before?;
+    let (busy, total) = cpu_ticks()?;
+    let elapsed = total.checked_sub(total_before).filter(|ticks| *ticks > 0)?;
+    Some(busy.saturating_sub(busy_before) as f64 / elapsed as f64)
+}
+
 /// All clients at once; the first failure aborts the others.
 async fn run_all(clients: &[Client], cycles: usize) -> Result<Vec<(Duration, Duration)>> {
     let mut set = JoinSet::new();
@@ -511,9 +540,11 @@ async fn bench_cycles(harness: &Harness) -> Result<CycleResults> {
     }
     bounded("the warm-up cycles", run_all(&clients, WARMUP_CYCLES)).await?;
     let wal_before = wal_position(&harness.database_url).await?;
+    let cpu = cpu_ticks();
     let started = Instant::now();
     let times = bounded("the measured cycles", run_all(&clients, MEASURED_CYCLES)).await?;
     let wall = started.elapsed();
+    let cpu_busy = cpu_busy_since(cpu);
     let wal_after = wal_position(&harness.database_url).await?;
 
     let summary = harness.store().dashboard().await?;
@@ -524,6 +555,7 @@ async fn bench_cycles(harness: &Harness) -> Result<CycleResults> {
     );
     let mut results = cycle_results(times.len(), wall, times)?;
     results.wal_bytes = wal_written(wal_before, wal_after);
+    results.cpu_busy = cpu_busy;
     Ok(results)
 }
 
@@ -649,6 +681,8 @@ struct RawRun {
     wall: Duration,
     /// PostgreSQL: WAL bytes written over the measured cycles.
     wal_bytes: Option<i64>,
+    /// The machine's busy share of CPU time over the measured cycles.
+    cpu_busy: Option<f64>,
 }
 
 /// One task per pair, each running `task(vehicle, technician, cycles)`; returns the number of
@@ -672,14 +706,17 @@ where
     };
     bounded("the raw warm-up cycles", run(WARMUP_CYCLES)).await?;
     let wal_before = wal_position(url).await?;
+    let cpu = cpu_ticks();
     let started = Instant::now();
     bounded("the raw measured cycles", run(MEASURED_CYCLES)).await?;
     let wall = started.elapsed();
+    let cpu_busy = cpu_busy_since(cpu);
     let wal_after = wal_position(url).await?;
     Ok(RawRun {
         cycles: pairs.len() * MEASURED_CYCLES,
         wall,
         wal_bytes: wal_written(wal_before, wal_after),
+        cpu_busy,
     })
 }
 
@@ -1257,6 +1294,18 @@ impl WritePath {
     }
 }
 
+/// "; CPU busy: server 96%, raw 95%", or nothing where `/proc/stat` could not be read.
+fn cpu_note(server: Option<f64>, raw: Option<f64>) -> String {
+    match (server, raw) {
+        (Some(server), Some(raw)) => format!(
+            "; CPU busy: server {:.0}%, raw {:.0}%",
+            server * 100.0,
+            raw * 100.0
+        ),
+        _ => String::new(),
+    }
+}
+
 async fn run_write_path(
     kind: DbKind,
     postgres_admin_url: Option<&str>,
@@ -1276,12 +1325,13 @@ async fn run_write_path(
             .await
             .wrap_err_with(|| format!("raw create + return cycles on {}", kind.label()))?;
         println!(
-            "round {round}: {} server {:.0} cycles/s (POST p50 {} ms, p99 {} ms), raw {:.0} cycles/s",
+            "round {round}: {} server {:.0} cycles/s (POST p50 {} ms, p99 {} ms), raw {:.0} cycles/s{}",
             kind.label(),
             rate(&server),
             ms(server.post.p50),
             ms(server.post.p99),
-            raw.cycles as f64 / raw.wall.as_secs_f64()
+            raw.cycles as f64 / raw.wall.as_secs_f64(),
+            cpu_note(server.cpu_busy, raw.cpu_busy)
         );
         cycles += server.cycles;
         wall += server.wall;
@@ -1485,20 +1535,23 @@ async fn main() -> Result<()> {
             DbKind::Sqlite
         };
         let url = postgres_admin_url.as_deref();
-        let (cycles, wall) = match side.as_str() {
+        let (cycles, wall, cpu_busy) = match side.as_str() {
             "server" => {
                 let (server, _) =
                     on_fresh_server(kind, url, |harness| Box::pin(bench_cycles(harness))).await?;
-                (server.cycles, server.wall)
+                (server.cycles, server.wall, server.cpu_busy)
             }
             "raw" => {
                 let raw = raw_cycles(kind, url).await?;
-                (raw.cycles, raw.wall)
+                (raw.cycles, raw.wall, raw.cpu_busy)
             }
             other => bail!("profile takes server or raw, not {other:?}"),
         };
+        let busy = cpu_busy.map_or(String::new(), |busy| {
+            format!(", the machine's CPU {:.0}% busy", busy * 100.0)
+        });
         println!(
-            "{side} {}: {cycles} cycles in {:.2} s",
+            "{side} {}: {cycles} cycles in {:.2} s{busy}",
             kind.label(),
             wall.as_secs_f64()
         );
