@@ -37,6 +37,10 @@ use serde_json::{json, Value};
 use sqlx::{Connection, Executor};
 use tokio::task::JoinSet;
 
+/// The allocator the fleetdesk binary runs with (src/main.rs), so the server is measured as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const POSTGRES_ENV: &str = "FLEETDESK_BENCH_POSTGRES_URL";
 const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-0123456789";
 const ADMIN_EMAIL: &str = "admin@depot.example";
@@ -1564,6 +1568,28 @@ async fn main() -> Result<()> {
         }
         if let Some(url) = &postgres_admin_url {
             run_write_path(DbKind::Postgres, Some(url)).await?;
+        }
+        return Ok(());
+    }
+    // `-- reads [postgres]`: only the reads of a long history, on one database (to profile).
+    if std::env::args().skip(1).any(|arg| arg == "reads") {
+        let kind = if std::env::args().skip(1).any(|arg| arg == "postgres") {
+            DbKind::Postgres
+        } else {
+            DbKind::Sqlite
+        };
+        let (history, _) = on_fresh_server(kind, postgres_admin_url.as_deref(), |harness| {
+            Box::pin(bench_history(harness))
+        })
+        .await?;
+        for read in &history.reads {
+            println!(
+                "{} {}: p50 {} ms, p99 {} ms",
+                kind.label(),
+                read.label,
+                ms(read.stats.p50),
+                ms(read.stats.p99)
+            );
         }
         return Ok(());
     }

@@ -5,6 +5,12 @@ use clap::Parser;
 use color_eyre::eyre::WrapErr;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc rather than the C library's allocator: the server allocates on one thread and frees
+/// on another all the time (rows, request and answer bodies), which the C library's allocator
+/// serialises on its arenas' locks; see README, Performance.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit code for a setting fleetdesk cannot work with (as for a bad command line).
 const CONFIG_ERROR_EXIT: u8 = 2;
 
