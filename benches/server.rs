@@ -1520,6 +1520,15 @@ fn table(results: &[BackendResults], skipped: Option<&str>) -> Result<String> {
     Ok(out)
 }
 
+/// PostgreSQL when the command line names it, SQLite otherwise.
+fn database_named(args: &[String]) -> DbKind {
+    if args.iter().any(|arg| arg == "postgres") {
+        DbKind::Postgres
+    } else {
+        DbKind::Sqlite
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let postgres_admin_url = std::env::var(POSTGRES_ENV)
@@ -1533,11 +1542,7 @@ async fn main() -> Result<()> {
         .position(|arg| arg == "profile")
         .and_then(|at| args.get(at + 1))
     {
-        let kind = if args.iter().any(|arg| arg == "postgres") {
-            DbKind::Postgres
-        } else {
-            DbKind::Sqlite
-        };
+        let kind = database_named(&args);
         let url = postgres_admin_url.as_deref();
         let (cycles, wall, cpu_busy) = match side.as_str() {
             "server" => {
@@ -1572,12 +1577,8 @@ async fn main() -> Result<()> {
         return Ok(());
     }
     // `-- reads [postgres]`: only the reads of a long history, on one database (to profile).
-    if std::env::args().skip(1).any(|arg| arg == "reads") {
-        let kind = if std::env::args().skip(1).any(|arg| arg == "postgres") {
-            DbKind::Postgres
-        } else {
-            DbKind::Sqlite
-        };
+    if args.iter().any(|arg| arg == "reads") {
+        let kind = database_named(&args);
         let (history, _) = on_fresh_server(kind, postgres_admin_url.as_deref(), |harness| {
             Box::pin(bench_history(harness))
         })
