@@ -313,8 +313,11 @@ async fn metrics_count_by_route_template(s: &TestServer) {
         &[("state", "in_use")],
     );
     let idle = sample(&text, "fleetdesk_db_pool_connections", &[("state", "idle")]);
-    assert!(in_use.is_some_and(|n| (0.0..=max).contains(&n)), "{text}");
-    assert!(idle.is_some_and(|n| (1.0..=max).contains(&n)), "{text}");
+    // Background work (the event sequencer, the fan-out, sqlx's ping of a returned connection)
+    // may hold any of them at this moment, so only the pool's size is certain: the requests above
+    // opened at least one connection, and never more than the bound.
+    let open = in_use.zip(idle).map(|(in_use, idle)| in_use + idle);
+    assert!(open.is_some_and(|n| (1.0..=max).contains(&n)), "{text}");
     assert_eq!(
         sample(&text, "fleetdesk_event_streams_open", &[]),
         Some(0.0),
