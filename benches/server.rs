@@ -229,10 +229,6 @@ async fn wal_position(url: &str) -> Result<Option<i64>> {
 
 const WAL_SETTLE: Duration = Duration::from_millis(300);
 
-fn wal_written(before: Option<i64>, after: Option<i64>) -> Option<i64> {
-    before.zip(after).map(|(before, after)| after - before)
-}
-
 fn http_client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .no_proxy()
@@ -318,6 +314,46 @@ async fn bounded<T>(what: &str, phase: impl std::future::Future<Output = Result<
     tokio::time::timeout(PHASE_TIMEOUT, phase)
         .await
         .map_err(|_| eyre!("{what} took longer than {PHASE_TIMEOUT:?}"))?
+}
+
+/// What a measured phase cost besides its result.
+struct Window {
+    wall: Duration,
+    /// PostgreSQL: WAL bytes written meanwhile.
+    wal_bytes: Option<i64>,
+    /// The machine's busy share of CPU time meanwhile.
+    cpu_busy: Option<f64>,
+}
+
+/// Runs the phase `start` begins (bounded, as `what`) with its wall time, WAL and busy CPU share
+/// measured around it, the same way for the server and the raw baseline. `start` is called only
+/// once the clock runs: the raw baseline's tasks begin as soon as they are spawned.
+async fn measured<T, F>(
+    database_url: &str,
+    what: &str,
+    start: impl FnOnce() -> F,
+) -> Result<(T, Window)>
+where
+    F: std::future::Future<Output = Result<T>>,
+{
+    let wal_before = wal_position(database_url).await?;
+    let cpu = cpu_ticks();
+    let started = Instant::now();
+    let value = bounded(what, start()).await?;
+    let wall = started.elapsed();
+    let cpu_busy = cpu_busy_since(cpu);
+    let wal_after = wal_position(database_url).await?;
+    let wal_bytes = wal_before
+        .zip(wal_after)
+        .map(|(before, after)| after - before);
+    Ok((
+        value,
+        Window {
+            wall,
+            wal_bytes,
+            cpu_busy,
+        },
+    ))
 }
 
 async fn make_vehicles(store: &Store, count: usize) -> Result<Vec<i64>> {
@@ -543,13 +579,10 @@ async fn bench_cycles(harness: &Harness) -> Result<CycleResults> {
         });
     }
     bounded("the warm-up cycles", run_all(&clients, WARMUP_CYCLES)).await?;
-    let wal_before = wal_position(&harness.database_url).await?;
-    let cpu = cpu_ticks();
-    let started = Instant::now();
-    let times = bounded("the measured cycles", run_all(&clients, MEASURED_CYCLES)).await?;
-    let wall = started.elapsed();
-    let cpu_busy = cpu_busy_since(cpu);
-    let wal_after = wal_position(&harness.database_url).await?;
+    let (times, window) = measured(&harness.database_url, "the measured cycles", || {
+        run_all(&clients, MEASURED_CYCLES)
+    })
+    .await?;
 
     let summary = harness.store().dashboard().await?;
     ensure!(
@@ -557,9 +590,9 @@ async fn bench_cycles(harness: &Harness) -> Result<CycleResults> {
         "after every cycle returned, {} assignments are still active",
         summary.active_assignments
     );
-    let mut results = cycle_results(times.len(), wall, times)?;
-    results.wal_bytes = wal_written(wal_before, wal_after);
-    results.cpu_busy = cpu_busy;
+    let mut results = cycle_results(times.len(), window.wall, times)?;
+    results.wal_bytes = window.wal_bytes;
+    results.cpu_busy = window.cpu_busy;
     Ok(results)
 }
 
@@ -709,18 +742,12 @@ where
         }
     };
     bounded("the raw warm-up cycles", run(WARMUP_CYCLES)).await?;
-    let wal_before = wal_position(url).await?;
-    let cpu = cpu_ticks();
-    let started = Instant::now();
-    bounded("the raw measured cycles", run(MEASURED_CYCLES)).await?;
-    let wall = started.elapsed();
-    let cpu_busy = cpu_busy_since(cpu);
-    let wal_after = wal_position(url).await?;
+    let ((), window) = measured(url, "the raw measured cycles", || run(MEASURED_CYCLES)).await?;
     Ok(RawRun {
         cycles: pairs.len() * MEASURED_CYCLES,
-        wall,
-        wal_bytes: wal_written(wal_before, wal_after),
-        cpu_busy,
+        wall: window.wall,
+        wal_bytes: window.wal_bytes,
+        cpu_busy: window.cpu_busy,
     })
 }
 
